@@ -1,0 +1,137 @@
+/**
+ * GatewayConfig: the one contract between the operator (or `tollgate run`'s file loader) and the data plane.
+ * Free of Kubernetes types. Durations are milliseconds, references are resolved, credentials are inline
+ * (the snapshot only travels over the authenticated config channel), API keys are only hashes.
+ * The data plane validates every snapshot with `GatewayConfigSchema` and keeps the last good one.
+ */
+import { z } from 'zod';
+
+export const WIRE_FORMATS = ['openai', 'anthropic'] as const;
+/** The HTTP dialect a provider speaks upstream (Azure and OpenAI-compatible servers speak `openai`). */
+export type WireFormat = (typeof WIRE_FORMATS)[number];
+
+const id = z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, { message: 'must be namespace/name' });
+
+export const PricingSchema = z.object({
+  input: z.number().min(0),
+  output: z.number().min(0),
+  cachedInput: z.number().min(0).optional(),
+  cacheWrite: z.number().min(0).optional(),
+});
+export type Pricing = z.infer<typeof PricingSchema>;
+
+export const ProviderConfigSchema = z.object({
+  /** `namespace/name` of the LLMProvider. */
+  id,
+  namespace: z.string(),
+  name: z.string(),
+  type: z.enum(['openai', 'azure-openai', 'anthropic', 'openai-compatible', 'gemini', 'vertex-ai', 'bedrock']),
+  /** Base URL without trailing slash, as the provider SDK takes it (openai: https://api.openai.com/v1). */
+  baseUrl: z.string().url(),
+  /** Provider credential, resolved from its Secret; absent: none sent. */
+  credential: z.string().optional(),
+  /** Azure api-version query parameter. */
+  apiVersion: z.string().optional(),
+  region: z.string().optional(),
+  models: z.array(
+    z.object({
+      name: z.string(),
+      contextWindow: z.number().int().positive().optional(),
+      pricing: PricingSchema.optional(),
+    }),
+  ),
+  connectTimeoutMs: z.number().int().positive(),
+  requestTimeoutMs: z.number().int().positive(),
+  /** metadata.generation of the resource this came from (for Programmed status). */
+  generation: z.number().int().optional(),
+});
+export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
+
+export const RETRY_CONDITIONS = ['429', '5xx', 'timeout', 'connect-failure'] as const;
+export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
+
+export const RouteConfigSchema = z.object({
+  id,
+  namespace: z.string(),
+  name: z.string(),
+  /** Exact model names and prefixes (the trailing * removed). */
+  models: z.array(z.object({ name: z.string(), prefix: z.boolean() })).min(1),
+  /** Header conditions; names lower-cased. */
+  headers: z.array(z.object({ name: z.string(), value: z.string() })),
+  backends: z
+    .array(
+      z.object({
+        /** `namespace/name` of an LLMProvider present in `providers`. */
+        provider: id,
+        /** Upstream model; absent: the model the client sent. */
+        model: z.string().optional(),
+        weight: z.number().int().min(0),
+        priority: z.number().int().min(0),
+      }),
+    )
+    .min(1),
+  retry: z.object({
+    attempts: z.number().int().min(1),
+    backoffBaseMs: z.number().int().min(0),
+    backoffMaxMs: z.number().int().min(0),
+    on: z.array(z.enum(RETRY_CONDITIONS)),
+  }),
+  timeoutMs: z.number().int().positive(),
+  /** Creation time (RFC 3339) used to order equally specific routes; older wins. */
+  createdAt: z.string().optional(),
+  generation: z.number().int().optional(),
+});
+export type RouteConfig = z.infer<typeof RouteConfigSchema>;
+
+export const QuotaWindowSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('sliding'), ms: z.number().int().positive() }),
+  z.object({ type: z.literal('calendarMonth') }),
+]);
+export type QuotaWindow = z.infer<typeof QuotaWindowSchema>;
+
+export const QuotaPolicyConfigSchema = z.object({
+  id,
+  namespace: z.string(),
+  name: z.string(),
+  /** Model names and prefixes it counts; empty: all models. */
+  models: z.array(z.object({ name: z.string(), prefix: z.boolean() })),
+  scope: z.enum(['perKey', 'shared']),
+  limits: z.array(
+    z.object({
+      kind: z.enum(['requests', 'tokens', 'costUSD']),
+      amount: z.number().positive(),
+      window: QuotaWindowSchema,
+    }),
+  ),
+  failureMode: z.enum(['open', 'closed']),
+  /** Ids (`namespace/name`) of the key Secrets its selector matched, resolved at translate time. */
+  keys: z.array(id),
+  /** True when the selector is empty: it also governs anonymous requests in open (keyless) mode. */
+  matchesAnonymous: z.boolean(),
+  generation: z.number().int().optional(),
+});
+export type QuotaPolicyConfig = z.infer<typeof QuotaPolicyConfigSchema>;
+
+export const ApiKeyConfigSchema = z.object({
+  /** `namespace/name` of the key Secret. */
+  id,
+  namespace: z.string(),
+  /** `sha256:<hex>` of the key; the key itself never reaches the data plane. */
+  hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  labels: z.record(z.string(), z.string()),
+});
+export type ApiKeyConfig = z.infer<typeof ApiKeyConfigSchema>;
+
+export const GatewayConfigSchema = z.object({
+  /** Monotonic version assigned by the producer (operator or file loader). */
+  version: z.number().int().min(0),
+  /** sha256 of the canonical JSON of everything below except version and hash. */
+  hash: z.string(),
+  providers: z.array(ProviderConfigSchema),
+  routes: z.array(RouteConfigSchema),
+  quotaPolicies: z.array(QuotaPolicyConfigSchema),
+  apiKeys: z.array(ApiKeyConfigSchema),
+  /** When false and no keys exist, requests without a key are served (tollgate run with no keys). */
+  requireKeys: z.boolean(),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;

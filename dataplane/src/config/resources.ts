@@ -1,0 +1,286 @@
+/**
+ * Zod schemas of the user-facing resources (api.md): LLMProvider, LLMRoute, QuotaPolicy and key Secrets.
+ * They are the single source for validation in `tollgate run`, in the operator's translate step, and for
+ * the generated CRDs in crds/ (every field carries a description for the OpenAPI schema).
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
+
+export const API_GROUP = 'tollgate.dev';
+export const API_VERSION = 'v1alpha1';
+export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
+export const API_KEY_LABEL = 'tollgate.dev/api-key';
+
+const duration = (what: string) =>
+  z
+    .string()
+    .regex(new RegExp(DURATION_PATTERN), { message: 'must be a duration like 500ms, 30s, 5m, 1h or 30d' })
+    .describe(what);
+
+const dnsName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'must be a lowercase DNS name' });
+
+export const PROVIDER_TYPES = [
+  'openai',
+  'azure-openai',
+  'anthropic',
+  'openai-compatible',
+  'gemini',
+  'vertex-ai',
+  'bedrock',
+] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+export const SecretKeyRef = z
+  .object({
+    name: dnsName.describe('Name of a Secret in the same namespace.'),
+    key: z.string().min(1).describe('Key inside the Secret data.'),
+  })
+  .strict();
+
+export const ModelPricing = z
+  .object({
+    input: z.number().min(0).describe('USD per 1M input tokens.'),
+    output: z.number().min(0).describe('USD per 1M output tokens (reasoning tokens are billed as output).'),
+    cachedInput: z.number().min(0).optional().describe('USD per 1M cached input tokens (cache reads); default: input.'),
+    cacheWrite: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('USD per 1M tokens written to the prompt cache (Anthropic cache creation); default: input.'),
+  })
+  .strict()
+  .describe('Prices in USD per 1M tokens.');
+
+export const ProviderModel = z
+  .object({
+    name: z.string().min(1).describe('Model name as the provider knows it.'),
+    contextWindow: z.number().int().positive().optional().describe('Maximum context length in tokens.'),
+    pricing: ModelPricing.optional(),
+  })
+  .strict();
+
+export const LLMProviderSpec = z
+  .object({
+    type: z.enum(PROVIDER_TYPES).describe('Wire protocol and auth scheme of the upstream.'),
+    endpoint: z
+      .string()
+      .url()
+      .optional()
+      .describe('Base URL as the provider SDK takes it; defaulted per type (openai: https://api.openai.com/v1).'),
+    serviceRef: z
+      .object({
+        name: dnsName.describe('Service name in the same namespace.'),
+        port: z.number().int().min(1).max(65535).describe('Service port.'),
+        path: z.string().startsWith('/').optional().describe('Path prefix, for example /v1.'),
+      })
+      .strict()
+      .optional()
+      .describe('An in-cluster Service (vLLM, llama.cpp, Ollama, TGI) instead of endpoint.'),
+    auth: z
+      .object({ secretRef: SecretKeyRef.describe('Secret key holding the provider credential.') })
+      .strict()
+      .optional()
+      .describe('Credential sent upstream; omitted: none (self-hosted backends).'),
+    azure: z
+      .object({
+        apiVersion: z.string().min(1).default('2024-10-21').describe('Azure OpenAI api-version query parameter.'),
+      })
+      .strict()
+      .optional()
+      .describe('Azure OpenAI settings.'),
+    bedrock: z
+      .object({ region: z.string().min(1).describe('AWS region.') })
+      .strict()
+      .optional()
+      .describe('Amazon Bedrock settings.'),
+    vertex: z
+      .object({
+        project: z.string().min(1).describe('Google Cloud project.'),
+        location: z.string().min(1).describe('Google Cloud location.'),
+      })
+      .strict()
+      .optional()
+      .describe('Vertex AI settings.'),
+    models: z.array(ProviderModel).optional().describe('Catalogue of the models it serves and their prices.'),
+    timeouts: z
+      .object({
+        connect: duration('Time to establish a connection.').default('5s'),
+        request: duration('Time for one upstream attempt, to the last byte.').default('300s'),
+      })
+      .strict()
+      .optional()
+      .describe('Per-attempt timeouts.'),
+  })
+  .strict()
+  .refine((s) => !(s.endpoint && s.serviceRef), {
+    message: 'endpoint and serviceRef are mutually exclusive',
+    path: ['serviceRef'],
+  });
+export type LLMProviderSpec = z.infer<typeof LLMProviderSpec>;
+
+export const RETRY_ON = ['429', '5xx', 'timeout', 'connect-failure'] as const;
+
+export const RouteBackend = z
+  .object({
+    provider: dnsName.describe('An LLMProvider in the same namespace.'),
+    model: z.string().min(1).optional().describe('Model name sent upstream; default: the name the client sent.'),
+    weight: z.number().int().min(0).default(1).describe('Share within its priority tier; default 1.'),
+    priority: z.number().int().min(0).default(0).describe('0 is tried first; higher numbers are fallback tiers.'),
+  })
+  .strict();
+
+export const LLMRouteSpec = z
+  .object({
+    models: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^[^*]*\*?$/, { message: 'a * may only stand at the end (prefix match)' }),
+      )
+      .min(1)
+      .describe('Model names clients send; a trailing * matches a prefix.'),
+    match: z
+      .object({
+        headers: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1).describe('Header name (case-insensitive).'),
+                value: z.string().describe('Exact header value.'),
+              })
+              .strict(),
+          )
+          .optional()
+          .describe('Headers that must all be present with these values.'),
+      })
+      .strict()
+      .optional()
+      .describe('Extra conditions; all must hold.'),
+    backends: z.array(RouteBackend).min(1).describe('Where matching requests go.'),
+    retry: z
+      .object({
+        attempts: z.number().int().min(1).max(10).default(3).describe('Total tries per request, across backends.'),
+        backoff: z
+          .object({
+            base: duration('First backoff.').default('100ms'),
+            max: duration('Largest backoff.').default('2s'),
+          })
+          .strict()
+          .optional()
+          .describe('Exponential backoff with jitter between tries.'),
+        on: z
+          .array(z.enum(RETRY_ON))
+          .default([...RETRY_ON])
+          .describe('Failures that are retried: 429, 5xx, timeout, connect-failure.'),
+      })
+      .strict()
+      .optional()
+      .describe('Retry and fallback policy.'),
+    timeout: duration('Whole request, all attempts.').optional(),
+  })
+  .strict();
+export type LLMRouteSpec = z.infer<typeof LLMRouteSpec>;
+
+export const LabelSelector = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).optional().describe('Labels that must all match.'),
+    matchExpressions: z
+      .array(
+        z
+          .object({
+            key: z.string().min(1),
+            operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+            values: z.array(z.string()).optional(),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('Set-based requirements.'),
+  })
+  .strict();
+export type LabelSelector = z.infer<typeof LabelSelector>;
+
+export const QuotaLimit = z
+  .object({
+    requests: z.number().int().positive().optional().describe('Number of requests.'),
+    tokens: z.number().int().positive().optional().describe('Input + output tokens.'),
+    costUSD: z.number().positive().optional().describe('Spend in USD.'),
+    per: z
+      .string()
+      .regex(new RegExp(`^(?:month|${DURATION_PATTERN.slice(1, -1)})$`), {
+        message: 'must be a duration like 1m, 1h, 1d, 30d, or month',
+      })
+      .describe('Window: a duration (sliding) or month (calendar month, UTC).'),
+  })
+  .strict()
+  .refine((l) => [l.requests, l.tokens, l.costUSD].filter((v) => v !== undefined).length === 1, {
+    message: 'a limit needs exactly one of requests, tokens or costUSD',
+  });
+
+export const QuotaPolicySpec = z
+  .object({
+    selector: LabelSelector.describe('The API keys it governs: a label selector on key Secrets.'),
+    models: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Only requests for these models count (trailing * = prefix).'),
+    scope: z.enum(['perKey', 'shared']).default('perKey').describe('perKey: a counter per key; shared: one for all.'),
+    limits: z.array(QuotaLimit).min(1).describe('Limits that all apply.'),
+    failureMode: z.enum(['open', 'closed']).default('open').describe('When the counter store is unreachable.'),
+  })
+  .strict();
+export type QuotaPolicySpec = z.infer<typeof QuotaPolicySpec>;
+
+/** Object metadata as far as Tollgate reads it (Kubernetes or YAML files). */
+export const ObjectMeta = z
+  .object({
+    name: dnsName,
+    namespace: dnsName.default('default'),
+    uid: z.string().optional(),
+    generation: z.number().int().optional(),
+    resourceVersion: z.string().optional(),
+    creationTimestamp: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  })
+  .passthrough();
+export type ObjectMeta = z.infer<typeof ObjectMeta>;
+
+export const RESOURCE_KINDS = ['LLMProvider', 'LLMRoute', 'QuotaPolicy'] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export const SPEC_SCHEMAS = {
+  LLMProvider: LLMProviderSpec,
+  LLMRoute: LLMRouteSpec,
+  QuotaPolicy: QuotaPolicySpec,
+} as const;
+
+/** A resource as read from the API server or a file, before its spec is validated. */
+export interface RawResource {
+  apiVersion?: string;
+  kind: ResourceKind;
+  metadata: ObjectMeta;
+  spec: unknown;
+}
+
+/** A v1 Secret as read from the API server (`data`, base64) or a file (`stringData`). */
+export interface RawSecret {
+  apiVersion?: string;
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+/** Everything translate needs: one consistent snapshot of the watched objects. */
+export interface ResourceSnapshot {
+  providers: RawResource[];
+  routes: RawResource[];
+  quotaPolicies: RawResource[];
+  secrets: RawSecret[];
+}

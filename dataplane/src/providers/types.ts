@@ -1,0 +1,78 @@
+/**
+ * The contract between the proxy core (I/O) and the provider folders (pure translation).
+ * Translators return data; they never touch sockets, timers or the clock.
+ */
+import type { ProviderConfig, WireFormat } from '../config/gateway-config.js';
+import type { ClientFormat, GatewayError } from '../errors.js';
+import type { SseEvent } from '../sse/sse.js';
+
+/** What the client asked for: chat (OpenAI chat.completions or Anthropic messages) or embeddings. */
+export type Operation = 'chat' | 'embeddings';
+
+/** Canonical token usage of one response. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Input tokens served from the prompt cache (OpenAI cached_tokens, Anthropic cache_read_input_tokens). */
+  cachedInputTokens: number;
+  /** Input tokens written to the prompt cache (Anthropic cache_creation_input_tokens). */
+  cacheCreationTokens: number;
+  /** Reasoning tokens (part of output, billed as output). */
+  reasoningTokens: number;
+  /** True when the provider reported none and a tokenizer estimated it. */
+  estimated: boolean;
+}
+
+/** One upstream HTTP request, fully built. */
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface BuildRequestInput {
+  provider: ProviderConfig;
+  operation: Operation;
+  clientFormat: ClientFormat;
+  /** The client's parsed, validated JSON body. Not mutated. */
+  body: Record<string, unknown>;
+  /** Model name to send upstream. */
+  upstreamModel: string;
+  stream: boolean;
+}
+
+/** Per-provider-type request building: URL, auth headers, body translation. Pure. */
+export interface ProviderAdapter {
+  readonly wire: WireFormat;
+  /** Throws GatewayError('unsupported_parameter', ...) for a parameter the target cannot take. */
+  buildRequest(input: BuildRequestInput): UpstreamRequest;
+}
+
+/** Translation of one response (or one stream) from the provider's wire format to the client's format. */
+export interface ResponseTranslator {
+  /** Non-streaming success body (parsed JSON) → client body, usage, the model the provider reported. */
+  response(body: unknown): { body: unknown; usage: Usage | undefined; responseModel: string | undefined };
+  /** A fresh stateful translator for one stream. */
+  stream(options: { clientWantsUsage: boolean; clientModel: string }): StreamTranslator;
+  /** A non-2xx upstream answer → the coded error the client sees (keeps the upstream's message). */
+  error(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>): GatewayError;
+}
+
+export interface StreamTranslator {
+  /** One upstream event → zero or more client-format events. Throws GatewayError on garbage. */
+  event(ev: SseEvent): SseEvent[];
+  /** Upstream ended cleanly; returns any closing events the client format needs. */
+  end(): SseEvent[];
+  /** Usage seen so far (complete once the terminal event arrived). */
+  usage(): Usage | undefined;
+  /** The model the provider reported in the stream. */
+  responseModel(): string | undefined;
+  /** True once the upstream's terminal event arrived; a stream that ends before that was truncated. */
+  readonly done: boolean;
+}
+
+export type TranslatorFactory = (
+  clientFormat: ClientFormat,
+  wire: WireFormat,
+  operation: Operation,
+) => ResponseTranslator;
