@@ -12,7 +12,24 @@ Commands:
 
 Run 'tollgate <command> --help' for its flags.`;
 
+/** Each subcommand lives in its own module exporting `main(args): Promise<number>` (the exit code). */
+const COMMANDS: Record<string, string> = {
+  run: '../dataplane/src/cli/run.js',
+  simulate: '../dataplane/src/cli/simulate.js',
+  dataplane: '../dataplane/src/cli/dataplane.js',
+  operator: '../operator/src/cli.js',
+};
+
+interface CommandModule {
+  main(args: string[]): Promise<number>;
+}
+
 async function main(): Promise<number> {
+  const modulePath = command === undefined ? undefined : COMMANDS[command];
+  if (modulePath !== undefined) {
+    const mod = (await import(modulePath)) as CommandModule;
+    return mod.main(args);
+  }
   switch (command) {
     case undefined:
     case '-h':

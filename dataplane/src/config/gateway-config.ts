@@ -69,7 +69,8 @@ export const RouteConfigSchema = z.object({
         priority: z.number().int().min(0),
       }),
     )
-    .min(1),
+    /** May be empty when no backend's provider resolved: the route still answers, with 503. */
+    .min(0),
   retry: z.object({
     attempts: z.number().int().min(1),
     backoffBaseMs: z.number().int().min(0),
