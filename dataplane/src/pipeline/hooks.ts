@@ -1,0 +1,147 @@
+/**
+ * Hooks: the seam between the proxy core (request path) and accounting (quotas, metrics, traces, cost).
+ * The proxy core calls them; accounting implements them. Default: `noopHooks`.
+ *
+ * Call order for one request that reached a route:
+ *   admit(req) ─► observer.attemptStart(a1) ─► observer.attemptEnd(a1, outcome) ─► [attemptStart(a2) ...]
+ *              ─► observer.firstByte() (once, when the first response byte goes to the client)
+ *              ─► observer.finish(result) (exactly once, also on errors and client aborts)
+ * A request that ends before it has an observer (bad input, auth, unknown model, admission rejected)
+ * gets exactly one `rejected(info)` call instead.
+ *
+ * Hooks must not throw (except `admit`, which rejects with a GatewayError); the core catches and logs
+ * anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
+ */
+import type { ApiKeyConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import type { ClientFormat, ErrorCode } from '../errors.js';
+import type { Operation, Usage } from '../providers/types.js';
+
+/** What the core knows about a request once it is authenticated, validated and routed. */
+export interface RequestInfo {
+  readonly clientFormat: ClientFormat;
+  readonly operation: Operation;
+  readonly stream: boolean;
+  /** The model the client sent. */
+  readonly model: string;
+  readonly route: RouteConfig;
+  /** The API key used; undefined in open (keyless) mode. */
+  readonly key: ApiKeyConfig | undefined;
+  /** The client's parsed, validated body (read-only; for token estimation). */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+}
+
+/** One upstream try. */
+export interface AttemptInfo {
+  /** 1-based. */
+  readonly attempt: number;
+  readonly provider: ProviderConfig;
+  /** The model sent upstream. */
+  readonly upstreamModel: string;
+  /** `<provider name>/<model>` (the x-tollgate-backend value; the provider lives in the route's namespace). */
+  readonly backend: string;
+  /** performance.now() when the try started. */
+  readonly startedAt: number;
+}
+
+/**
+ * How a try ended. `ok`: the upstream answered 2xx (for streams: the stream ended cleanly).
+ * `http_429` / `http_5xx` / `http_4xx`: the upstream's status (see `status`). `timeout`: the per-try
+ * or route timeout fired. `connect_failure`: no connection. `reset`: the connection broke mid-answer.
+ * `bad_response`: unparseable body, invalid or truncated stream. `aborted`: the client went away.
+ */
+export type AttemptOutcome =
+  | 'ok'
+  | 'http_429'
+  | 'http_5xx'
+  | 'http_4xx'
+  | 'timeout'
+  | 'connect_failure'
+  | 'reset'
+  | 'bad_response'
+  | 'aborted';
+
+export interface AttemptResult {
+  readonly outcome: AttemptOutcome;
+  /** The upstream HTTP status, when one arrived. */
+  readonly status: number | undefined;
+  /** performance.now() when the try ended. */
+  readonly endedAt: number;
+}
+
+/** The end of a request that had an observer. */
+export interface FinishInfo {
+  /** The HTTP status the client got (for a stream cut after its headers: still the 200 sent). */
+  readonly status: number;
+  /** Set when the request failed (also when a stream ended with an error event after 200). */
+  readonly errorCode: ErrorCode | undefined;
+  /** Usage reported by the provider (undefined when it reported none or the request failed early). */
+  readonly usage: Usage | undefined;
+  /** The model the provider reported. */
+  readonly responseModel: string | undefined;
+  readonly attempts: number;
+  readonly route: RouteConfig;
+  /** The backend that answered (or the last one tried); undefined when no try happened. */
+  readonly provider: ProviderConfig | undefined;
+  readonly upstreamModel: string | undefined;
+  /** `<provider name>/<model>` as in x-tollgate-backend, or undefined. */
+  readonly backend: string | undefined;
+  readonly key: ApiKeyConfig | undefined;
+  /** True when the client disconnected before the answer was complete. */
+  readonly clientAborted: boolean;
+  /** performance.now() at the end. */
+  readonly endedAt: number;
+  /** performance.now() when the first byte went to the client, if it did. */
+  readonly firstByteAt: number | undefined;
+}
+
+/** Per-request observer returned by `admit`. */
+export interface RequestObserver {
+  /** Headers added to the response, success or error (e.g. x-ratelimit-*). Read once, before headers are sent. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  attemptStart(attempt: AttemptInfo): void;
+  attemptEnd(attempt: AttemptInfo, result: AttemptResult): void;
+  /** The first response byte (headers + first body chunk for streams) went to the client. */
+  firstByte(at: number): void;
+  finish(info: FinishInfo): void;
+}
+
+/** A request that ended before it had an observer. */
+export interface RejectedInfo {
+  readonly clientFormat: ClientFormat;
+  readonly status: number;
+  readonly errorCode: ErrorCode;
+  /** Known once the request was routed (e.g. admission rejected it). */
+  readonly route: RouteConfig | undefined;
+  readonly model: string | undefined;
+  readonly key: ApiKeyConfig | undefined;
+  readonly startedAt: number;
+}
+
+export interface GatewayHooks {
+  /**
+   * Quota admission, once per routed request, before the first try. Return the observer (synchronously
+   * when no I/O is needed: the core only awaits a Promise). Reject with
+   * GatewayError('quota_exceeded', ..., { headers: { 'retry-after': ... } }) or
+   * GatewayError('quota_store_unavailable', ...) to refuse the request; the core renders it.
+   */
+  admit(req: RequestInfo): RequestObserver | Promise<RequestObserver>;
+  rejected(info: RejectedInfo): void;
+}
+
+const noop = (): void => {};
+
+/** An observer that does nothing (shared, allocation-free). */
+export const noopObserver: RequestObserver = Object.freeze({
+  headers: undefined,
+  attemptStart: noop,
+  attemptEnd: noop,
+  firstByte: noop,
+  finish: noop,
+});
+
+export const noopHooks: GatewayHooks = Object.freeze({
+  admit: (): RequestObserver => noopObserver,
+  rejected: noop,
+});
