@@ -1,0 +1,24 @@
+/**
+ * Global setup of the jest project "kube": one real etcd + kube-apiserver for the whole run.
+ * Tests read KUBECONFIG (admin) and TOLLGATE_KUBE_BIN (kubectl, helm). TOLLGATE_KUBECONFIG points the
+ * tests at an already running server instead (for example the one `npm run kube:up` started).
+ * A failure to build or start the server fails the run; nothing is skipped.
+ */
+import { ensureBinaries, type Kube, startKube } from './harness.js';
+
+declare global {
+  var __TOLLGATE_KUBE__: Kube | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const existing = process.env.TOLLGATE_KUBECONFIG;
+  if (existing) {
+    process.env.KUBECONFIG = existing;
+    process.env.TOLLGATE_KUBE_BIN = (await ensureBinaries()).dir;
+    return;
+  }
+  const kube = await startKube();
+  globalThis.__TOLLGATE_KUBE__ = kube;
+  process.env.KUBECONFIG = kube.kubeconfigPath;
+  process.env.TOLLGATE_KUBE_BIN = kube.binaries.dir;
+}
