@@ -9,7 +9,13 @@ import type { SseEvent } from '../sse/sse.js';
 /** What the client asked for: chat (OpenAI chat.completions or Anthropic messages) or embeddings. */
 export type Operation = 'chat' | 'embeddings';
 
-/** Canonical token usage of one response. */
+/**
+ * Canonical token usage of one response. `inputTokens` is ALL input tokens, cache reads and cache writes
+ * included (OpenAI `prompt_tokens` semantics; for Anthropic it is input_tokens + cache_read_input_tokens +
+ * cache_creation_input_tokens). So an exact cost is:
+ *   (inputTokens - cachedInputTokens - cacheCreationTokens) × input
+ *   + cachedInputTokens × cachedInput + cacheCreationTokens × cacheWrite + outputTokens × output.
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
@@ -69,6 +75,8 @@ export interface StreamTranslator {
   responseModel(): string | undefined;
   /** True once the upstream's terminal event arrived; a stream that ends before that was truncated. */
   readonly done: boolean;
+  /** Set when the upstream sent an error event mid-stream (already turned into a client-format event). */
+  readonly error?: GatewayError | undefined;
 }
 
 export type TranslatorFactory = (
