@@ -1,0 +1,77 @@
+/**
+ * Passive health: a backend (provider + upstream model) that fails `failureThreshold` times in a row is
+ * ejected for a cool-down that doubles on each repeated ejection (up to `maxEjectMs`); a success resets it.
+ * State lives in a registry that outlives config reloads (keyed by provider id and model).
+ */
+export interface HealthOptions {
+  /** Consecutive failures that eject a backend; default 5. */
+  failureThreshold?: number;
+  /** First cool-down; default 30 s. */
+  ejectMs?: number;
+  /** Longest cool-down; default 5 min. */
+  maxEjectMs?: number;
+  /** Clock in ms (tests inject one); default Date.now. */
+  now?: () => number;
+}
+
+export class BackendHealth {
+  consecutiveFailures = 0;
+  /** Times ejected since the last success. */
+  ejections = 0;
+  ejectedUntil = 0;
+
+  constructor(
+    readonly key: string,
+    private readonly registry: HealthRegistry,
+  ) {}
+
+  isEjected(now: number): boolean {
+    return this.ejectedUntil > now;
+  }
+
+  success(): void {
+    this.consecutiveFailures = 0;
+    this.ejections = 0;
+    this.ejectedUntil = 0;
+  }
+
+  failure(): void {
+    const r = this.registry;
+    if (++this.consecutiveFailures < r.failureThreshold) return;
+    this.consecutiveFailures = 0;
+    const ms = Math.min(r.maxEjectMs, r.ejectMs * 2 ** this.ejections);
+    this.ejections++;
+    this.ejectedUntil = r.now() + ms;
+  }
+}
+
+export class HealthRegistry {
+  readonly failureThreshold: number;
+  readonly ejectMs: number;
+  readonly maxEjectMs: number;
+  readonly now: () => number;
+  private readonly entries = new Map<string, BackendHealth>();
+
+  constructor(options: HealthOptions = {}) {
+    this.failureThreshold = options.failureThreshold ?? 5;
+    this.ejectMs = options.ejectMs ?? 30_000;
+    this.maxEjectMs = Math.max(options.maxEjectMs ?? 300_000, this.ejectMs);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The health entry for a backend, shared by every route that uses the same provider and model. */
+  get(providerId: string, model: string | undefined): BackendHealth {
+    const key = `${providerId}\u0000${model ?? ''}`;
+    let h = this.entries.get(key);
+    if (h === undefined) {
+      h = new BackendHealth(key, this);
+      this.entries.set(key, h);
+    }
+    return h;
+  }
+
+  /** Drops entries no longer referenced by the current config. */
+  retain(keys: Set<string>): void {
+    for (const k of this.entries.keys()) if (!keys.has(k)) this.entries.delete(k);
+  }
+}
