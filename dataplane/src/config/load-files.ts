@@ -1,0 +1,199 @@
+/**
+ * Reads the YAML that `tollgate run -f` names into a ResourceSnapshot. Files or directories; a directory
+ * contributes its `.yaml`/`.yml` files (not its subdirectories unless `recursive`), in name order.
+ * Multi-document YAML. Kinds LLMProvider/LLMRoute/QuotaPolicy (tollgate.dev/v1alpha1) and v1 Secret are
+ * read; other kinds are reported and ignored. A YAML syntax error, or a document whose metadata is not
+ * usable, fails the whole load with file:line (the caller keeps its last good config).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import {
+  GROUP_VERSION,
+  ObjectMeta,
+  type RawResource,
+  type RawSecret,
+  RESOURCE_KINDS,
+  type ResourceKind,
+  type ResourceSnapshot,
+} from './resources.js';
+import { formatZodError } from './translate.js';
+
+export interface IgnoredDocument {
+  file: string;
+  line: number;
+  kind: string;
+  reason: string;
+}
+
+export interface LoadResult {
+  snapshot: ResourceSnapshot;
+  /** The files read, in order. */
+  files: string[];
+  /** Documents that were skipped (unknown kind, wrong apiVersion, duplicate name), with why. */
+  ignored: IgnoredDocument[];
+  /** Where each resource came from: `Kind namespace/name` → `file:line` (for log messages). */
+  origins: Map<string, string>;
+}
+
+export class LoadError extends Error {
+  override readonly name = 'LoadError';
+}
+
+export interface LoadOptions {
+  /** Descend into subdirectories of a directory given with -f. Default false (like kubectl without -R). */
+  recursive?: boolean;
+}
+
+const YAML_EXT = /\.ya?ml$/i;
+
+/** Expands -f paths into the YAML files they name (sorted within each directory). */
+export async function listFiles(paths: readonly string[], opts: LoadOptions = {}): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (opts.recursive) await walk(full);
+      } else if (YAML_EXT.test(e.name) && !e.name.startsWith('.')) {
+        out.push(full);
+      }
+    }
+  };
+  for (const p of paths) {
+    const abs = resolve(p);
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(abs);
+    } catch {
+      throw new LoadError(`${p}: no such file or directory`);
+    }
+    if (st.isDirectory()) await walk(abs);
+    else out.push(abs);
+  }
+  return [...new Set(out)];
+}
+
+export async function loadFiles(paths: readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
+  const files = await listFiles(paths, opts);
+  const acc = newAccumulator();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new LoadError(`${file}: cannot read: ${(err as Error).message}`);
+    }
+    addDocuments(acc, text, file);
+  }
+  return { snapshot: acc.snapshot, files, ignored: acc.ignored, origins: acc.origins };
+}
+
+interface Accumulator {
+  snapshot: ResourceSnapshot;
+  ignored: IgnoredDocument[];
+  origins: Map<string, string>;
+}
+
+function newAccumulator(): Accumulator {
+  return {
+    snapshot: { providers: [], routes: [], quotaPolicies: [], secrets: [] },
+    ignored: [],
+    origins: new Map(),
+  };
+}
+
+/** Parses one file's text (pure; exported for tests and golden files). Throws LoadError on bad YAML. */
+export function parseDocuments(text: string, file = '<input>'): LoadResult {
+  const acc = newAccumulator();
+  addDocuments(acc, text, file);
+  return { snapshot: acc.snapshot, files: [file], ignored: acc.ignored, origins: acc.origins };
+}
+
+function addDocuments(acc: Accumulator, text: string, file: string): void {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // An empty stream parses to an EmptyStream, not an array: nothing to read.
+  if (!Array.isArray(docs)) return;
+  const list = docs;
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (err) {
+      const pos = lineCounter.linePos(err.pos[0]);
+      throw new LoadError(`${file}:${pos.line}:${pos.col}: YAML syntax error: ${firstLine(err.message)}`);
+    }
+  }
+  for (const doc of list) {
+    const line = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
+    const where = `${file}:${line}`;
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new LoadError(`${where}: a document must be a mapping with apiVersion, kind and metadata`);
+    }
+    const obj = value as Record<string, unknown>;
+    const kind = typeof obj.kind === 'string' ? obj.kind : '';
+    const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
+    const ignore = (reason: string) => acc.ignored.push({ file, line, kind: kind || '(none)', reason });
+    if (kind === '') {
+      ignore('document has no kind');
+      continue;
+    }
+    const isOurs = (RESOURCE_KINDS as readonly string[]).includes(kind);
+    if (isOurs && apiVersion !== GROUP_VERSION) {
+      ignore(`${kind} needs apiVersion ${GROUP_VERSION}, got "${apiVersion}"`);
+      continue;
+    }
+    if (kind === 'Secret' && apiVersion !== 'v1') {
+      ignore(`Secret needs apiVersion v1, got "${apiVersion}"`);
+      continue;
+    }
+    if (!isOurs && kind !== 'Secret') {
+      ignore(`kind ${kind} is not read by tollgate run (it reads LLMProvider, LLMRoute, QuotaPolicy and v1 Secret)`);
+      continue;
+    }
+    const meta = ObjectMeta.safeParse(obj.metadata ?? {});
+    if (!meta.success) {
+      throw new LoadError(`${where}: ${kind}: ${formatZodError(meta.error, 'metadata')}`);
+    }
+    const key = `${kind} ${meta.data.namespace}/${meta.data.name}`;
+    const earlier = acc.origins.get(key);
+    if (earlier !== undefined) {
+      ignore(`${key} is already defined at ${earlier}; the first definition is used`);
+      continue;
+    }
+    acc.origins.set(key, where);
+    if (kind === 'Secret') {
+      acc.snapshot.secrets.push(toSecret(obj, meta.data, where));
+    } else {
+      const res: RawResource = { apiVersion, kind: kind as ResourceKind, metadata: meta.data, spec: obj.spec };
+      if (kind === 'LLMProvider') acc.snapshot.providers.push(res);
+      else if (kind === 'LLMRoute') acc.snapshot.routes.push(res);
+      else acc.snapshot.quotaPolicies.push(res);
+    }
+  }
+}
+
+function toSecret(obj: Record<string, unknown>, metadata: ObjectMeta, where: string): RawSecret {
+  const secret: RawSecret = { apiVersion: 'v1', kind: 'Secret', metadata };
+  for (const field of ['data', 'stringData'] as const) {
+    const v = obj[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new LoadError(`${where}: Secret ${field} must be a mapping`);
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+      // YAML reads `key: 12345` as a number; the API server would take it as the string.
+      if (typeof val === 'string') out[k] = val;
+      else if (typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
+      else throw new LoadError(`${where}: Secret ${field}.${k} must be a string`);
+    }
+    secret[field] = out;
+  }
+  return secret;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
