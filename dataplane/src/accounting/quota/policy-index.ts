@@ -1,0 +1,119 @@
+/**
+ * QuotaPolicies compiled when a config loads: which policies govern a key (or an anonymous request), the
+ * model filter, and each limit's counter layout. Nothing here runs per request except `policiesFor`.
+ */
+import type { QuotaPolicyConfig, QuotaWindow } from '../../config/gateway-config.js';
+
+export type LimitKind = 'requests' | 'tokens' | 'costUSD';
+
+/** Sliding windows are split into this many buckets; the oldest partly covered bucket still counts. */
+export const SLIDING_BUCKETS = 60;
+
+export interface LimitRt {
+  readonly policy: PolicyRt;
+  readonly kind: LimitKind;
+  /** Limit in counter units: requests, tokens, or nano-USD for costUSD. */
+  readonly amount: number;
+  /** The amount as the user wrote it (USD for cost), for headers and status. */
+  readonly displayAmount: number;
+  readonly window: QuotaWindow;
+  /** Stable counter name part: `<policy id>|<kind>|<window>`; a changed amount keeps its counter. */
+  readonly counterBase: string;
+  /** Sliding windows: bucket width and count. */
+  readonly bucketMs: number;
+  readonly buckets: number;
+}
+
+export interface PolicyRt {
+  readonly id: string;
+  readonly scope: 'perKey' | 'shared';
+  readonly failureMode: 'open' | 'closed';
+  readonly exactModels: ReadonlySet<string>;
+  readonly prefixes: readonly string[];
+  readonly limits: readonly LimitRt[];
+}
+
+export interface PolicyIndex {
+  /** Policies governing this key (undefined: anonymous) for this model; a shared empty array when none. */
+  policiesFor(keyId: string | undefined, model: string): readonly PolicyRt[];
+  /** Every compiled policy (status reporting). */
+  readonly all: readonly PolicyRt[];
+}
+
+const NONE: readonly PolicyRt[] = Object.freeze([]);
+
+function windowSpec(w: QuotaWindow): string {
+  return w.type === 'calendarMonth' ? 'month' : `${w.ms}ms`;
+}
+
+export function compilePolicy(p: QuotaPolicyConfig): PolicyRt {
+  const limits: LimitRt[] = [];
+  const policy: PolicyRt = {
+    id: p.id,
+    scope: p.scope,
+    failureMode: p.failureMode,
+    exactModels: new Set(p.models.filter((m) => !m.prefix).map((m) => m.name)),
+    prefixes: p.models.filter((m) => m.prefix).map((m) => m.name),
+    limits,
+  };
+  for (const l of p.limits) {
+    const bucketMs = l.window.type === 'sliding' ? Math.max(1, Math.ceil(l.window.ms / SLIDING_BUCKETS)) : 0;
+    limits.push({
+      policy,
+      kind: l.kind,
+      amount: l.kind === 'costUSD' ? Math.round(l.amount * 1e9) : l.amount,
+      displayAmount: l.amount,
+      window: l.window,
+      counterBase: `${p.id}|${l.kind}|${windowSpec(l.window)}`,
+      bucketMs,
+      buckets: l.window.type === 'sliding' ? Math.ceil(l.window.ms / bucketMs) : 1,
+    });
+  }
+  return policy;
+}
+
+export function modelMatches(p: PolicyRt, model: string): boolean {
+  if (p.exactModels.size === 0 && p.prefixes.length === 0) return true;
+  if (p.exactModels.has(model)) return true;
+  for (const pre of p.prefixes) if (model.startsWith(pre)) return true;
+  return false;
+}
+
+export function buildPolicyIndex(policies: readonly QuotaPolicyConfig[]): PolicyIndex {
+  const byKey = new Map<string, PolicyRt[]>();
+  const anonymous: PolicyRt[] = [];
+  const all: PolicyRt[] = [];
+  for (const cfg of policies) {
+    if (cfg.limits.length === 0) continue;
+    const p = compilePolicy(cfg);
+    all.push(p);
+    for (const k of cfg.keys) {
+      let list = byKey.get(k);
+      if (!list) byKey.set(k, (list = []));
+      list.push(p);
+    }
+    if (cfg.matchesAnonymous) anonymous.push(p);
+  }
+  const filtered = (list: readonly PolicyRt[] | undefined, model: string): readonly PolicyRt[] => {
+    if (!list) return NONE;
+    let out: PolicyRt[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (modelMatches(p, model)) {
+        if (out === undefined) {
+          // Common case: every policy applies; return the prebuilt list without allocating.
+          let all = true;
+          for (let j = i + 1; j < list.length && all; j++) all = modelMatches(list[j]!, model);
+          if (all && i === 0) return list;
+          out = [];
+        }
+        out.push(p);
+      }
+    }
+    return out ?? NONE;
+  };
+  return {
+    all,
+    policiesFor: (keyId, model) => filtered(keyId === undefined ? anonymous : byKey.get(keyId), model),
+  };
+}

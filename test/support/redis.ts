@@ -1,0 +1,117 @@
+/**
+ * A real redis-server (Debian's /usr/bin/redis-server) for tests: loopback only, a free port, no
+ * persistence, a temp dir; `stop()` kills it and removes the dir. `start()` again brings it back on the
+ * same port (for store-outage tests).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Starts (again) on the same port. */
+  start(): Promise<void>;
+  /** Stops the server (SIGKILL after a grace period); start() can bring it back. */
+  stop(): Promise<void>;
+  /** Stops and removes the temp dir. */
+  dispose(): Promise<void>;
+}
+
+export const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const start = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const proc = spawn(
+        REDIS_BIN,
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+          '--protected-mode',
+          'yes',
+          '--daemonize',
+          'no',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child = proc;
+      let out = '';
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`redis-server did not start within 10s:\n${out}`));
+      }, 10_000);
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        if (child === proc) child = undefined;
+        reject(new Error(`redis-server exited with ${code}:\n${out}`));
+      });
+      proc.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      const proc = child;
+      if (!proc || proc.exitCode !== null) {
+        resolve();
+        return;
+      }
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      proc.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      proc.kill('SIGTERM');
+    });
+
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    async dispose() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
