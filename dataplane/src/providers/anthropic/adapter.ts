@@ -1,0 +1,26 @@
+/** Anthropic Messages API: `{baseUrl}/v1/messages`, `x-api-key`, `anthropic-version: 2023-06-01`. Pure. */
+import { unsupported } from '../common/json.js';
+import type { BuildRequestInput, ProviderAdapter, UpstreamRequest } from '../types.js';
+import { anthropicPassthroughRequest } from './anthropic-to-anthropic.js';
+import { openAiToAnthropicRequest } from './openai-to-anthropic.js';
+
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+export const anthropicAdapter: ProviderAdapter = {
+  wire: 'anthropic',
+  buildRequest(input: BuildRequestInput): UpstreamRequest {
+    const { provider, operation, clientFormat, body, upstreamModel, stream } = input;
+    if (operation !== 'chat')
+      throw unsupported('model', 'Anthropic has no embeddings API; route this model to an OpenAI-wire provider');
+    const out =
+      clientFormat === 'anthropic'
+        ? anthropicPassthroughRequest(body, upstreamModel)
+        : openAiToAnthropicRequest(body, upstreamModel, stream);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'anthropic-version': ANTHROPIC_VERSION,
+    };
+    if (provider.credential !== undefined) headers['x-api-key'] = provider.credential;
+    return { url: `${provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(out) };
+  },
+};

@@ -1,0 +1,68 @@
+/**
+ * Entry point of the provider folders: the adapter for a provider type and the response translator for a
+ * (client format × wire × operation) triple. Both are static tables: look them up when a config loads.
+ */
+import type { ProviderConfig, WireFormat } from '../config/gateway-config.js';
+import { type ClientFormat, GatewayError } from '../errors.js';
+import { anthropicAdapter } from './anthropic/adapter.js';
+import { anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';
+import { anthropicToOpenAi } from './anthropic/anthropic-to-openai.js';
+import { azureOpenAiAdapter } from './azure-openai/adapter.js';
+import { openAiAdapter } from './openai/adapter.js';
+import { openAiToAnthropic } from './openai/openai-to-anthropic-response.js';
+import { openAiEmbeddings, openAiToOpenAi } from './openai/openai-to-openai.js';
+import { openAiCompatibleAdapter } from './openai-compatible/adapter.js';
+import type { Operation, ProviderAdapter, ResponseTranslator, TranslatorFactory } from './types.js';
+
+const ADAPTERS: Partial<Record<ProviderConfig['type'], ProviderAdapter>> = {
+  openai: openAiAdapter,
+  'openai-compatible': openAiCompatibleAdapter,
+  'azure-openai': azureOpenAiAdapter,
+  anthropic: anthropicAdapter,
+};
+
+/** The adapter for a provider type; GatewayError('internal', status 501) for types not implemented yet (gemini, vertex-ai, bedrock). */
+export function adapterFor(type: ProviderConfig['type']): ProviderAdapter {
+  const a = ADAPTERS[type];
+  if (a === undefined)
+    throw new GatewayError('internal', `provider type ${type} is not implemented yet`, { status: 501 });
+  return a;
+}
+
+/** True when the provider type has an adapter (the config loader can flag the others). */
+export function isImplementedProviderType(type: ProviderConfig['type']): boolean {
+  return ADAPTERS[type] !== undefined;
+}
+
+const CHAT: Record<ClientFormat, Record<WireFormat, ResponseTranslator>> = {
+  openai: { openai: openAiToOpenAi, anthropic: anthropicToOpenAi },
+  anthropic: { openai: openAiToAnthropic, anthropic: anthropicToAnthropic },
+};
+
+export const translatorFor: TranslatorFactory = (
+  clientFormat: ClientFormat,
+  wire: WireFormat,
+  operation: Operation,
+): ResponseTranslator => {
+  if (operation === 'chat') return CHAT[clientFormat][wire];
+  if (clientFormat === 'openai' && wire === 'openai') return openAiEmbeddings;
+  throw new GatewayError(
+    'unsupported_parameter',
+    wire === 'anthropic'
+      ? 'model: Anthropic has no embeddings API; route this model to an OpenAI-wire provider'
+      : 'embeddings are only served in the OpenAI format',
+    { param: 'model' },
+  );
+};
+
+/**
+ * Whether the client asked for usage in its stream: OpenAI clients via stream_options.include_usage;
+ * Anthropic streams always carry usage.
+ */
+export function clientWantsUsage(clientFormat: ClientFormat, body: Record<string, unknown>): boolean {
+  if (clientFormat === 'anthropic') return true;
+  const so = body.stream_options;
+  return typeof so === 'object' && so !== null && (so as Record<string, unknown>).include_usage === true;
+}
+
+export type { Operation, ProviderAdapter, ResponseTranslator, StreamTranslator, Usage } from './types.js';

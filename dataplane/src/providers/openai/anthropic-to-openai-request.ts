@@ -1,0 +1,190 @@
+/**
+ * Request translation: an Anthropic Messages body (the client's) → an OpenAI chat.completions body (the wire).
+ * Pure. Drops and rejections are listed in docs/translation.md.
+ */
+import { invalidField, isRecord, type JsonObject, unsupported } from '../common/json.js';
+
+export interface AnthropicToOpenAiOptions {
+  /** OpenAI and Azure take max_completion_tokens (required by reasoning models); most compatible servers max_tokens. */
+  maxTokensField: 'max_completion_tokens' | 'max_tokens';
+}
+
+const set = (v: unknown): boolean => v !== undefined && v !== null;
+
+export function anthropicToOpenAiRequest(
+  body: JsonObject,
+  upstreamModel: string,
+  stream: boolean,
+  options: AnthropicToOpenAiOptions,
+): JsonObject {
+  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0)
+    throw unsupported('mcp_servers', 'MCP connectors are only available from Anthropic');
+  if (set(body.container)) throw unsupported('container', 'containers are only available from Anthropic');
+
+  const messages: JsonObject[] = [];
+  if (set(body.system)) {
+    const text = textBlocks(body.system, 'system');
+    if (text !== '') messages.push({ role: 'system', content: text });
+  }
+  if (!Array.isArray(body.messages)) throw invalidField('messages', 'must be an array');
+  body.messages.forEach((m, i) => {
+    convertMessage(m, `messages[${i}]`, messages);
+  });
+
+  const out: JsonObject = { model: upstreamModel, messages };
+  if (set(body.max_tokens)) out[options.maxTokensField] = body.max_tokens;
+  if (set(body.temperature)) out.temperature = body.temperature;
+  if (set(body.top_p)) out.top_p = body.top_p;
+  if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0) out.stop = body.stop_sequences;
+  if (stream) {
+    out.stream = true;
+    out.stream_options = { include_usage: true };
+  }
+  if (isRecord(body.metadata) && typeof body.metadata.user_id === 'string') out.user = body.metadata.user_id;
+
+  if (Array.isArray(body.tools) && body.tools.length > 0) {
+    out.tools = body.tools.map((t, i) => convertTool(t, `tools[${i}]`));
+    const tc = body.tool_choice;
+    if (isRecord(tc)) {
+      switch (tc.type) {
+        case 'auto':
+          out.tool_choice = 'auto';
+          break;
+        case 'any':
+          out.tool_choice = 'required';
+          break;
+        case 'none':
+          out.tool_choice = 'none';
+          break;
+        case 'tool':
+          if (typeof tc.name !== 'string') throw invalidField('tool_choice.name', 'must be a string');
+          out.tool_choice = { type: 'function', function: { name: tc.name } };
+          break;
+        default:
+          throw invalidField('tool_choice.type', 'must be auto, any, tool or none');
+      }
+      if (tc.disable_parallel_tool_use === true && tc.type !== 'none') out.parallel_tool_calls = false;
+    } else if (set(tc)) throw invalidField('tool_choice', 'must be an object');
+  }
+  return out;
+}
+
+/** System prompt or tool_result content: a string or text blocks (cache_control and citations dropped). */
+function textBlocks(v: unknown, param: string): string {
+  if (typeof v === 'string') return v;
+  if (!Array.isArray(v)) throw invalidField(param, 'must be a string or an array of text blocks');
+  let s = '';
+  v.forEach((b, j) => {
+    if (!isRecord(b) || b.type !== 'text')
+      throw unsupported(
+        `${param}[${j}]`,
+        `block type ${isRecord(b) ? String(b.type) : typeof b} is not accepted here by OpenAI`,
+      );
+    if (typeof b.text !== 'string') throw invalidField(`${param}[${j}].text`, 'must be a string');
+    s += s === '' ? b.text : `\n${b.text}`;
+  });
+  return s;
+}
+
+function imagePart(b: JsonObject, param: string): JsonObject {
+  const src = b.source;
+  if (!isRecord(src)) throw invalidField(`${param}.source`, 'must be an object');
+  if (src.type === 'base64') {
+    if (typeof src.media_type !== 'string' || typeof src.data !== 'string')
+      throw invalidField(`${param}.source`, 'base64 source needs media_type and data');
+    return { type: 'image_url', image_url: { url: `data:${src.media_type};base64,${src.data}` } };
+  }
+  if (src.type === 'url') {
+    if (typeof src.url !== 'string') throw invalidField(`${param}.source.url`, 'must be a string');
+    return { type: 'image_url', image_url: { url: src.url } };
+  }
+  throw unsupported(`${param}.source.type`, `image source ${String(src.type)} is not available from OpenAI`);
+}
+
+function convertMessage(m: unknown, param: string, out: JsonObject[]): void {
+  if (!isRecord(m)) throw invalidField(param, 'must be an object');
+  const content = m.content;
+  if (m.role === 'user') {
+    if (typeof content === 'string') {
+      out.push({ role: 'user', content });
+      return;
+    }
+    if (!Array.isArray(content)) throw invalidField(`${param}.content`, 'must be a string or an array of blocks');
+    const parts: JsonObject[] = [];
+    content.forEach((b, j) => {
+      const bp = `${param}.content[${j}]`;
+      if (!isRecord(b)) throw invalidField(bp, 'must be an object');
+      switch (b.type) {
+        case 'text':
+          if (typeof b.text !== 'string') throw invalidField(`${bp}.text`, 'must be a string');
+          parts.push({ type: 'text', text: b.text });
+          break;
+        case 'image':
+          parts.push(imagePart(b, bp));
+          break;
+        case 'tool_result': {
+          if (typeof b.tool_use_id !== 'string') throw invalidField(`${bp}.tool_use_id`, 'must be a string');
+          // OpenAI wants tool results as role "tool" messages right after the assistant turn: they go first.
+          const text = set(b.content) ? textBlocks(b.content, `${bp}.content`) : '';
+          out.push({ role: 'tool', tool_call_id: b.tool_use_id, content: text });
+          break;
+        }
+        default:
+          throw unsupported(`${bp}.type`, `content block type ${String(b.type)} is not available from OpenAI`);
+      }
+    });
+    if (parts.length > 0) {
+      const onlyText = parts.every((p) => p.type === 'text');
+      out.push({ role: 'user', content: onlyText ? parts.map((p) => p.text as string).join('\n') : parts });
+    }
+    return;
+  }
+  if (m.role === 'assistant') {
+    if (typeof content === 'string') {
+      out.push({ role: 'assistant', content });
+      return;
+    }
+    if (!Array.isArray(content)) throw invalidField(`${param}.content`, 'must be a string or an array of blocks');
+    let text = '';
+    const toolCalls: JsonObject[] = [];
+    content.forEach((b, j) => {
+      const bp = `${param}.content[${j}]`;
+      if (!isRecord(b)) throw invalidField(bp, 'must be an object');
+      switch (b.type) {
+        case 'text':
+          if (typeof b.text !== 'string') throw invalidField(`${bp}.text`, 'must be a string');
+          text += b.text;
+          break;
+        case 'tool_use':
+          if (typeof b.id !== 'string' || typeof b.name !== 'string')
+            throw invalidField(bp, 'tool_use needs a string id and name');
+          toolCalls.push({
+            id: b.id,
+            type: 'function',
+            function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
+          });
+          break;
+        case 'thinking':
+        case 'redacted_thinking':
+          break; // earlier reasoning is not replayable to OpenAI: dropped
+        default:
+          throw unsupported(`${bp}.type`, `content block type ${String(b.type)} is not available from OpenAI`);
+      }
+    });
+    const msg: JsonObject = { role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text };
+    if (toolCalls.length > 0) msg.tool_calls = toolCalls;
+    out.push(msg);
+    return;
+  }
+  throw invalidField(`${param}.role`, 'must be user or assistant');
+}
+
+function convertTool(t: unknown, param: string): JsonObject {
+  if (!isRecord(t)) throw invalidField(param, 'must be an object');
+  if (t.type !== undefined && t.type !== 'custom')
+    throw unsupported(`${param}.type`, `Anthropic server tool ${String(t.type)} is not available from OpenAI`);
+  if (typeof t.name !== 'string') throw invalidField(`${param}.name`, 'must be a string');
+  const fn: JsonObject = { name: t.name, parameters: isRecord(t.input_schema) ? t.input_schema : { type: 'object' } };
+  if (typeof t.description === 'string') fn.description = t.description;
+  return { type: 'function', function: fn };
+}
