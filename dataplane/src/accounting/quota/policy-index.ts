@@ -89,7 +89,10 @@ export function buildPolicyIndex(policies: readonly QuotaPolicyConfig[]): Policy
     all.push(p);
     for (const k of cfg.keys) {
       let list = byKey.get(k);
-      if (!list) byKey.set(k, (list = []));
+      if (!list) {
+        list = [];
+        byKey.set(k, list);
+      }
       list.push(p);
     }
     if (cfg.matchesAnonymous) anonymous.push(p);

@@ -125,7 +125,10 @@ export function reserveInMaps(counters: Map<string, Map<number, number>>, slots:
     for (const slot of slots) {
       if (slot.add === 0) continue;
       let h = counters.get(slot.key);
-      if (!h) counters.set(slot.key, (h = new Map()));
+      if (!h) {
+        h = new Map();
+        counters.set(slot.key, h);
+      }
       h.set(slot.field, (h.get(slot.field) ?? 0) + slot.add);
     }
   }
