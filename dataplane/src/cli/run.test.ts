@@ -1,0 +1,85 @@
+import { parseRunFlags, parseSize } from './run.js';
+
+describe('tollgate run flags', () => {
+  it('applies defaults and freezes the result', () => {
+    const p = parseRunFlags(['-f', 'examples/quickstart']);
+    expect(p).toEqual({
+      kind: 'ok',
+      flags: {
+        files: ['examples/quickstart'],
+        recursive: false,
+        port: 8080,
+        host: '0.0.0.0',
+        maxBodyBytes: 32 * 1024 * 1024,
+        redisUrl: undefined,
+      },
+    });
+    if (p.kind !== 'ok') throw new Error('unreachable');
+    expect(Object.isFrozen(p.flags)).toBe(true);
+    expect(Object.isFrozen(p.flags.files)).toBe(true);
+  });
+
+  it('takes every flag, -f repeated', () => {
+    const p = parseRunFlags([
+      '-f',
+      'a.yaml',
+      '--file',
+      'dir',
+      '-R',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--max-body-size',
+      '512Ki',
+      '--redis',
+      'redis://127.0.0.1:6379/0',
+    ]);
+    expect(p).toEqual({
+      kind: 'ok',
+      flags: {
+        files: ['a.yaml', 'dir'],
+        recursive: true,
+        port: 0,
+        host: '127.0.0.1',
+        maxBodyBytes: 524288,
+        redisUrl: 'redis://127.0.0.1:6379/0',
+      },
+    });
+  });
+
+  it('--help wins', () => {
+    expect(parseRunFlags(['--help'])).toEqual({ kind: 'help' });
+    expect(parseRunFlags(['-h', '-f', 'x'])).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [[], /at least one -f/],
+    [['-f', 'x', '--port', '70000'], /--port must be a number from 0 to 65535/],
+    [['-f', 'x', '--port', 'http'], /--port must be a number/],
+    [['-f', 'x', '--max-body-size', '32MB'], /--max-body-size must be/],
+    [['-f', 'x', '--max-body-size', '0'], /--max-body-size must be/],
+    [['-f', 'x', '--redis', 'http://x'], /--redis must be a redis:\/\//],
+    [['-f', 'x', '--nope'], /Unknown option '--nope'/],
+    [['-f', 'x', 'stray'], /unexpected argument "stray"/],
+    [['-f'], /argument missing/],
+  ])('%j is an error', (args, message) => {
+    const p = parseRunFlags(args);
+    expect(p.kind).toBe('error');
+    if (p.kind === 'error') expect(p.message).toMatch(message);
+  });
+
+  it.each([
+    ['1024', 1024],
+    ['1Ki', 1024],
+    ['32Mi', 33554432],
+    ['1Gi', 1073741824],
+    [' 7 ', 7],
+  ])('size %j is %d bytes', (text, bytes) => {
+    expect(parseSize(text)).toBe(bytes);
+  });
+
+  it.each(['', 'Mi', '1.5Mi', '-1', '1MB', '1 Mi', '0'])('size %j is rejected', (text) => {
+    expect(parseSize(text)).toBeUndefined();
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * `tollgate run -f <file|dir> [-f ...]`: the gateway with no Kubernetes. Reads LLMProvider, LLMRoute,
+ * QuotaPolicy and v1 Secrets from YAML, serves them, reloads on change (keeping the last good config).
+ */
+import { parseArgs } from 'node:util';
+import { type AppliedConfig, FileSource } from '../config/file-source.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { createLogger, type Logger } from '../log.js';
+
+export const RUN_USAGE = `tollgate run -f <file-or-dir> [-f ...] [flags]
+
+Serves the gateway from YAML files (LLMProvider, LLMRoute, QuotaPolicy, v1 Secret), no Kubernetes needed.
+Reloads when the files change; an invalid change is logged and the last good config keeps being served.
+With no API key Secrets defined the gateway is OPEN: requests need no key.
+
+Flags:
+  -f, --file <path>        YAML file or directory of .yaml/.yml files (repeatable, required)
+  -R, --recursive          also read subdirectories of directories given with -f
+      --port <n>           port to listen on (default 8080; 0 picks a free port)
+      --host <addr>        address to listen on (default 0.0.0.0)
+      --max-body-size <s>  largest request body: bytes, or with Ki, Mi, Gi suffix (default 32Mi)
+      --redis <url>        Redis for quota counters shared across replicas (redis://host:6379)
+  -h, --help               show this help
+
+Logs are JSON lines on stderr; set TOLLGATE_LOG_LEVEL=debug|info|warn|error.`;
+
+export interface RunFlags {
+  readonly files: readonly string[];
+  readonly recursive: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly maxBodyBytes: number;
+  readonly redisUrl: string | undefined;
+}
+
+export type ParsedRunFlags = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'ok'; flags: RunFlags };
+
+const SIZE_UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** `1048576`, `512Ki`, `32Mi`, `1Gi` → bytes; undefined when malformed. */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const bytes = Number(m[1]) * SIZE_UNITS[m[2] ?? '']!;
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+/** Validates the command line once into a frozen object. */
+export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
+  let values: {
+    file?: string[];
+    recursive?: boolean;
+    port?: string;
+    host?: string;
+    'max-body-size'?: string;
+    redis?: string;
+    help?: boolean;
+  };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        file: { type: 'string', short: 'f', multiple: true },
+        recursive: { type: 'boolean', short: 'R' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'max-body-size': { type: 'string' },
+        redis: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  if (values.help) return { kind: 'help' };
+  if (positionals.length > 0) {
+    return { kind: 'error', message: `unexpected argument "${positionals[0]}" (files are given with -f)` };
+  }
+  const files = values.file ?? [];
+  if (files.length === 0) return { kind: 'error', message: 'at least one -f <file-or-dir> is required' };
+  if (files.some((f) => f === '')) return { kind: 'error', message: '-f needs a path' };
+
+  const portText = values.port ?? '8080';
+  const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    return { kind: 'error', message: `--port must be a number from 0 to 65535, got "${portText}"` };
+  }
+  const host = values.host ?? '0.0.0.0';
+  if (host === '') return { kind: 'error', message: '--host must not be empty' };
+  const sizeText = values['max-body-size'] ?? '32Mi';
+  const maxBodyBytes = parseSize(sizeText);
+  if (maxBodyBytes === undefined) {
+    return {
+      kind: 'error',
+      message: `--max-body-size must be a positive number of bytes, optionally with Ki, Mi or Gi (like 32Mi), got "${sizeText}"`,
+    };
+  }
+  const redisUrl = values.redis;
+  if (redisUrl !== undefined) {
+    let ok = false;
+    try {
+      const u = new URL(redisUrl);
+      ok = u.protocol === 'redis:' || u.protocol === 'rediss:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) return { kind: 'error', message: '--redis must be a redis:// or rediss:// URL' };
+  }
+  return {
+    kind: 'ok',
+    flags: Object.freeze({
+      files: Object.freeze([...files]),
+      recursive: values.recursive ?? false,
+      port,
+      host,
+      maxBodyBytes,
+      redisUrl,
+    }),
+  };
+}
+
+/** A Redis URL fit for a log line: the password replaced. */
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+function counts(config: GatewayConfig) {
+  return {
+    routes: config.routes.length,
+    providers: config.providers.length,
+    apiKeys: config.apiKeys.length,
+    quotaPolicies: config.quotaPolicies.length,
+  };
+}
+
+const OPEN_WARNING =
+  'no API keys are defined: the gateway is OPEN and serves requests without a key. Add a Secret labelled tollgate.dev/api-key: "true" with the key in stringData.key to require keys';
+
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseRunFlags(args);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`tollgate run: ${parsed.message}\n\nRun 'tollgate run --help' for usage.\n`);
+    return 2;
+  }
+  const flags = parsed.flags;
+  const logger = createLogger({ fields: { component: 'run' } });
+  return serve(flags, logger);
+}
+
+async function serve(flags: RunFlags, logger: Logger): Promise<number> {
+  // Loaded here, not at the top: the flag parser above stays importable on its own.
+  const { createGateway } = await import('../server/gateway.js');
+  // flags.redisUrl is carried for the accounting hooks (shared quota counters); see docs/configuration.md.
+  const gateway = createGateway({ maxBodyBytes: flags.maxBodyBytes, logger });
+  let keyed: boolean | undefined;
+  const onConfig = (applied: AppliedConfig) => {
+    gateway.applyConfig(applied.config);
+    const nowKeyed = applied.config.apiKeys.length > 0;
+    if (keyed !== undefined && nowKeyed !== keyed) {
+      if (nowKeyed) logger.info('API keys are now defined: every request needs a key');
+      else logger.warn(OPEN_WARNING);
+    }
+    keyed = nowKeyed;
+  };
+  const source = new FileSource({
+    paths: flags.files,
+    recursive: flags.recursive,
+    requireKeys: false,
+    logger,
+    onConfig,
+  });
+  let first: AppliedConfig;
+  try {
+    first = await source.start();
+  } catch (err) {
+    logger.error('cannot load the config files', { err: err instanceof Error ? err.message : String(err) });
+    await gateway.close().catch(() => {});
+    return 1;
+  }
+  let port: number;
+  try {
+    port = await gateway.listen(flags.port, flags.host);
+  } catch (err) {
+    logger.error('cannot listen', {
+      host: flags.host,
+      port: flags.port,
+      err: err instanceof Error ? err.message : String(err),
+    });
+    source.close();
+    await gateway.close().catch(() => {});
+    return 1;
+  }
+  logger.info('tollgate run listening', {
+    host: flags.host,
+    port,
+    files: first.files,
+    version: first.config.version,
+    ...counts(first.config),
+    maxBodyBytes: flags.maxBodyBytes,
+    ...(flags.redisUrl ? { redis: redactUrl(flags.redisUrl) } : {}),
+  });
+  if (first.config.apiKeys.length === 0) logger.warn(OPEN_WARNING);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn('second signal: exiting now', { signal });
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info('shutting down', { signal });
+      source.close();
+      gateway.close().then(
+        () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error('error while shutting down', { err: err instanceof Error ? err.message : String(err) });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
