@@ -1,0 +1,221 @@
+/**
+ * The rows of the benchmark: how to install (on demand, into ~/.cache/tollgate/bench), start and point
+ * each gateway at the simulated upstreams. A target that cannot be had throws with the reason; the
+ * table then says "not available: <reason>" for that row only.
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import type { Endpoint } from './measure.js';
+import { chatBody } from './measure.js';
+import { freePort, type Proc, runToEnd, startProc, waitFor, which } from './proc.js';
+
+/** The three simulated upstreams, by the model name clients use for them. */
+export const MODELS = { fast: 'bench-fast', stream: 'bench-stream', slow: 'bench-slow' } as const;
+export type ModelName = (typeof MODELS)[keyof typeof MODELS];
+
+export interface Context {
+  root: string;
+  node: string;
+  /** Origin (http://127.0.0.1:port) of the simulator behind each model. */
+  upstreams: Record<ModelName, string>;
+  cacheDir: string;
+  log(msg: string): void;
+}
+
+export interface Started {
+  endpoint(model: ModelName): Endpoint;
+  /** The gateway's process (RSS is read from its tree); undefined for the direct row. */
+  proc: Proc | undefined;
+  stop(): Promise<void>;
+}
+
+export interface Target {
+  name: string;
+  start(ctx: Context): Promise<Started>;
+}
+
+export const cacheRoot = () => join(homedir(), '.cache', 'tollgate', 'bench');
+
+/** Sends one real chat completion and checks it is one; the readiness test of every gateway. */
+async function answersChat(ep: Endpoint, model: ModelName): Promise<boolean> {
+  const r = await request(`${ep.origin}${ep.prefix}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...ep.headers },
+    body: chatBody(model),
+    headersTimeout: 5000,
+    bodyTimeout: 5000,
+  });
+  const text = await r.body.text();
+  if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}: ${text.slice(0, 200)}`);
+  if (!text.includes('"chat.completion"')) throw new Error(`not a chat.completion: ${text.slice(0, 200)}`);
+  return true;
+}
+
+const sameOrigin =
+  (origin: string, prefix: string, headers: Record<string, string> = {}) =>
+  (): Endpoint => ({ origin, prefix, headers });
+
+export const direct: Target = {
+  name: 'upstream (direct)',
+  async start(ctx) {
+    return {
+      endpoint: (model) => ({ origin: ctx.upstreams[model], prefix: '/v1', headers: {} }),
+      proc: undefined,
+      stop: async () => {},
+    };
+  },
+};
+
+export const bare: Target = {
+  name: 'bare Node.js proxy (floor)',
+  async start(ctx) {
+    const port = await freePort();
+    const proc = startProc(ctx.node, [
+      join(ctx.root, 'dist/test/bench/bare-proxy.js'),
+      String(port),
+      JSON.stringify(ctx.upstreams),
+    ]);
+    const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1');
+    await waitFor('bare proxy', proc, 10_000, () => answersChat(endpoint(), MODELS.fast));
+    return { endpoint, proc, stop: () => proc.stop() };
+  },
+};
+
+export const tollgate: Target = {
+  name: 'Tollgate',
+  async start(ctx) {
+    const runJs = join(ctx.root, 'dist/dataplane/src/cli/run.js');
+    if (!existsSync(runJs)) throw new Error('`tollgate run` is not built yet (no dist/dataplane/src/cli/run.js)');
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-config-'));
+    const docs: string[] = [];
+    for (const [key, model] of Object.entries(MODELS)) {
+      docs.push(`apiVersion: tollgate.dev/v1alpha1
+kind: LLMProvider
+metadata: { name: sim-${key} }
+spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1" }
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: LLMRoute
+metadata: { name: ${model} }
+spec:
+  models: ["${model}"]
+  backends:
+    - { provider: sim-${key} }`);
+    }
+    writeFileSync(join(dir, 'bench.yaml'), `${docs.join('\n---\n')}\n`);
+    const port = await freePort();
+    const proc = startProc(join(ctx.root, 'bin/tollgate'), ['run', '-f', dir, '--port', String(port)]);
+    const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1');
+    try {
+      await waitFor('tollgate run', proc, 20_000, () => answersChat(endpoint(), MODELS.fast));
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return { endpoint, proc, stop: () => proc.stop() };
+  },
+};
+
+async function ensurePortkey(ctx: Context): Promise<string> {
+  const dir = join(ctx.cacheDir, 'portkey');
+  const entry = join(dir, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+  if (existsSync(entry)) return entry;
+  const npm = which('npm');
+  if (npm === undefined) throw new Error('npm not found to install @portkey-ai/gateway');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(dir, 'package.json')))
+    writeFileSync(join(dir, 'package.json'), '{"name":"tollgate-bench-portkey","private":true}\n');
+  ctx.log('installing @portkey-ai/gateway into ~/.cache/tollgate/bench/portkey ...');
+  const r = await runToEnd(npm, ['install', '--no-audit', '--no-fund', '@portkey-ai/gateway'], {
+    cwd: dir,
+    timeoutMs: 600_000,
+  });
+  if (r.code !== 0 || !existsSync(entry))
+    throw new Error(`npm install @portkey-ai/gateway failed: ${r.out.trim().slice(-300)}`);
+  return entry;
+}
+
+export const portkey: Target = {
+  name: 'Portkey gateway (OSS)',
+  async start(ctx) {
+    const entry = await ensurePortkey(ctx);
+    const port = await freePort();
+    const proc = startProc(ctx.node, [entry, `--port=${port}`, '--headless'], { NODE_ENV: 'production' });
+    const origin = `http://127.0.0.1:${port}`;
+    // Portkey routes by headers: provider openai with a custom host = the simulator behind the model.
+    const endpoint = (model: ModelName): Endpoint => ({
+      origin,
+      prefix: '/v1',
+      headers: {
+        'x-portkey-provider': 'openai',
+        'x-portkey-custom-host': `${ctx.upstreams[model]}/v1`,
+        authorization: 'Bearer sk-simulated',
+      },
+    });
+    try {
+      await waitFor('portkey gateway', proc, 30_000, () => answersChat(endpoint(MODELS.fast), MODELS.fast));
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return { endpoint, proc, stop: () => proc.stop() };
+  },
+};
+
+async function ensureLitellm(ctx: Context): Promise<string> {
+  const dir = join(ctx.cacheDir, 'litellm');
+  const bin = join(dir, 'venv/bin/litellm');
+  if (existsSync(bin)) return bin;
+  const py = which('python3');
+  if (py === undefined) throw new Error('python3 not found to install litellm[proxy]');
+  mkdirSync(dir, { recursive: true });
+  ctx.log("installing 'litellm[proxy]' into ~/.cache/tollgate/bench/litellm/venv (a few minutes) ...");
+  let r = await runToEnd(py, ['-m', 'venv', join(dir, 'venv')]);
+  if (r.code !== 0) throw new Error(`python3 -m venv failed: ${r.out.trim().slice(-300)}`);
+  r = await runToEnd(join(dir, 'venv/bin/pip'), ['install', '-q', 'litellm[proxy]'], { timeoutMs: 900_000 });
+  if (r.code !== 0 || !existsSync(bin))
+    throw new Error(`pip install 'litellm[proxy]' failed: ${r.out.trim().slice(-300)}`);
+  return bin;
+}
+
+export const litellm: Target = {
+  name: 'LiteLLM proxy',
+  async start(ctx) {
+    const bin = await ensureLitellm(ctx);
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-litellm-'));
+    const entries = Object.values(MODELS)
+      .map(
+        (m) => `  - model_name: ${m}
+    litellm_params:
+      model: openai/${m}
+      api_base: ${ctx.upstreams[m]}/v1
+      api_key: sk-simulated`,
+      )
+      .join('\n');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `model_list:\n${entries}\nlitellm_settings:\n  telemetry: false\n  drop_params: true\n`);
+    const port = await freePort();
+    const proc = startProc(
+      bin,
+      ['--config', config, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1'],
+      {
+        LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+        LITELLM_LOG: 'ERROR',
+        LITELLM_TELEMETRY: 'False',
+        NO_DOCS: 'True',
+      },
+    );
+    const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1');
+    try {
+      await waitFor('litellm proxy', proc, 120_000, () => answersChat(endpoint(), MODELS.fast));
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return { endpoint, proc, stop: () => proc.stop() };
+  },
+};
+
+export const ALL_TARGETS: Target[] = [direct, bare, tollgate, portkey, litellm];
