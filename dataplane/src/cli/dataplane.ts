@@ -1,0 +1,169 @@
+/**
+ * `tollgate dataplane`: a proxy pod that takes its config from the operator's config channel. It can
+ * boot from the snapshot the operator persisted (a mounted Secret) so it serves even while the operator
+ * is down, keeps its last good config when the operator goes away, and is ready (/readyz) only once it
+ * has a config.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { type GatewayConfig, GatewayConfigSchema } from '../config/gateway-config.js';
+import { OperatorSource } from '../config/operator-source.js';
+import { createLogger, type Logger } from '../log.js';
+import { createGateway, type Gateway } from '../server/gateway.js';
+
+export const usage = `tollgate dataplane [flags]
+
+A data-plane pod: serves the gateway's HTTP surface with the config the operator pushes.
+
+Flags:
+  --operator-url <url>      the operator's config channel, e.g. https://tollgate-operator.tollgate.svc:9443
+                            (required)
+  --ca-file <path>          PEM of the CA the operator's certificate chains to (required)
+  --token-file <path>       ServiceAccount token sent to the operator, re-read at every connect
+                            (default /var/run/secrets/kubernetes.io/serviceaccount/token)
+  --boot-snapshot <path>    config snapshot to serve until the operator answers (the operator persists it
+                            in its snapshot Secret; mount it here). Missing file: start without one.
+  --port <n>                port of the gateway (default 8080)
+  --host <addr>             address to bind (default 0.0.0.0)
+  --pod-name <name>         name reported to the operator (default $POD_NAME, else the hostname)
+  --redis <url>             Redis for quotas shared across replicas (default: in-process counters)
+  -h, --help                this text
+`;
+
+export interface DataplaneOptions {
+  operatorUrl: string;
+  ca: string;
+  tokenFile: string;
+  bootSnapshot?: string;
+  port: number;
+  host?: string;
+  podName: string;
+  redis?: string;
+  logger: Logger;
+}
+
+export interface DataplaneHandle {
+  gateway: Gateway;
+  source: OperatorSource;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Reads a persisted snapshot; undefined when the file is missing, an error when it is invalid. */
+export function readBootSnapshot(path: string): GatewayConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const parsed = GatewayConfigSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`boot snapshot ${path} is not a valid GatewayConfig`);
+  return parsed.data;
+}
+
+export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHandle> {
+  const gateway = createGateway({ logger: o.logger });
+  if (o.bootSnapshot) {
+    try {
+      const boot = readBootSnapshot(o.bootSnapshot);
+      if (boot) {
+        gateway.applyConfig(boot);
+        o.logger.info('serving the boot snapshot until the operator answers', { version: boot.version });
+      }
+    } catch (error) {
+      o.logger.warn('ignoring the boot snapshot', { err: error as Error });
+    }
+  }
+  const source = new OperatorSource({
+    url: o.operatorUrl,
+    ca: o.ca,
+    token: () => readFileSync(o.tokenFile, 'utf8'),
+    podName: o.podName,
+    logger: o.logger.child({ component: 'config-client' }),
+    apply: (config) => {
+      // An operator restart may resend an older version number with the same content: compare hashes.
+      if (gateway.config?.hash === config.hash && gateway.config.version === config.version) return;
+      gateway.applyConfig(config);
+    },
+  });
+  const port = await gateway.listen(o.port, o.host);
+  source.start();
+  return {
+    gateway,
+    source,
+    port,
+    stop: async () => {
+      source.stop();
+      await gateway.close();
+    },
+  };
+}
+
+export async function main(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'operator-url': { type: 'string' },
+        'ca-file': { type: 'string' },
+        'token-file': { type: 'string', default: '/var/run/secrets/kubernetes.io/serviceaccount/token' },
+        'boot-snapshot': { type: 'string' },
+        port: { type: 'string', default: '8080' },
+        host: { type: 'string', default: '0.0.0.0' },
+        'pod-name': { type: 'string' },
+        redis: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`tollgate dataplane: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const fail = (msg: string) => {
+    console.error(`tollgate dataplane: ${msg}\n\n${usage}`);
+    return 2;
+  };
+  const operatorUrl = values['operator-url'];
+  const caFile = values['ca-file'];
+  if (typeof operatorUrl !== 'string' || !/^https:\/\//.test(operatorUrl))
+    return fail('--operator-url https://... is required');
+  if (typeof caFile !== 'string') return fail('--ca-file is required');
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: not a port: ${String(values.port)}`);
+  let ca: string;
+  try {
+    ca = readFileSync(caFile, 'utf8');
+  } catch (error) {
+    return fail(`--ca-file: ${(error as Error).message}`);
+  }
+  const logger = createLogger({ fields: { component: 'dataplane' } });
+  const handle = await startDataplane({
+    operatorUrl,
+    ca,
+    tokenFile: String(values['token-file']),
+    ...(typeof values['boot-snapshot'] === 'string' ? { bootSnapshot: values['boot-snapshot'] } : {}),
+    port,
+    host: String(values.host),
+    podName: (values['pod-name'] as string | undefined) || process.env.POD_NAME || hostname(),
+    ...(typeof values.redis === 'string' ? { redis: values.redis } : {}),
+    logger,
+  });
+  logger.info('data plane listening', { port: handle.port });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  logger.info('shutting down');
+  await handle.stop();
+  return 0;
+}

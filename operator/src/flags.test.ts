@@ -1,0 +1,46 @@
+import { parseListen, parseOperatorFlags } from './flags.js';
+
+const env = { env: {}, hostname: 'host-1' };
+
+describe('parseOperatorFlags', () => {
+  it('has the documented defaults', () => {
+    const r = parseOperatorFlags([], { ...env, env: { POD_NAMESPACE: 'tollgate' } });
+    if (r.help) throw new Error('unexpected help');
+    expect(r.flags).toMatchObject({
+      configListen: { port: 9443 },
+      healthListen: { port: 8081 },
+      leaderElect: true,
+      leaseNamespace: 'tollgate',
+      podName: 'host-1',
+      snapshotSecret: 'tollgate-config-snapshot',
+      dataPlaneServiceAccounts: ['tollgate/tollgate-dataplane'],
+      requireKeys: true,
+    });
+    expect(r.flags.namespaces).toBeUndefined();
+    expect(Object.isFrozen(r.flags)).toBe(true);
+  });
+
+  it('parses lists, listen addresses and booleans, and rejects nonsense with the flag name', () => {
+    const r = parseOperatorFlags(
+      ['--namespaces', 'a, b', '--config-listen', '127.0.0.1:0', '--leader-elect', 'false', '--snapshot-secret', ''],
+      env,
+    );
+    if (r.help) throw new Error('unexpected help');
+    expect(r.flags.namespaces).toEqual(['a', 'b']);
+    expect(r.flags.configListen).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(r.flags.leaderElect).toBe(false);
+    expect(r.flags.snapshotSecret).toBeUndefined();
+    expect(() => parseOperatorFlags(['--leader-elect', 'yes'], env)).toThrow(/--leader-elect/);
+    expect(() => parseOperatorFlags(['--lease-duration', '5s', '--renew-deadline', '10s'], env)).toThrow(
+      /lease-duration/,
+    );
+    expect(() => parseOperatorFlags(['--bogus'], env)).toThrow();
+    expect(parseOperatorFlags(['--help'], env)).toEqual({ help: true });
+  });
+
+  it('parseListen', () => {
+    expect(parseListen(':9443', 'x')).toEqual({ port: 9443 });
+    expect(parseListen('[::1]:80', 'x')).toEqual({ host: '::1', port: 80 });
+    expect(() => parseListen('9443', '--x')).toThrow(/--x/);
+  });
+});

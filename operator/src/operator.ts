@@ -1,0 +1,137 @@
+/**
+ * Wires the operator together: PKI Secret → controller (watches + config server) → leader election →
+ * health server. `startOperator` returns a handle whose stop() shuts down gracefully (releases the Lease,
+ * closes streams), so the CLI and the tests run exactly the same code.
+ */
+
+import type { Server } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import { translate } from '../../dataplane/src/config/translate.js';
+import type { Logger } from '../../dataplane/src/log.js';
+import { createPki, reissueServing, servingUsable } from './certs.js';
+import { Controller } from './controller.js';
+import type { OperatorFlags } from './flags.js';
+import { createHealthServer, listen, promText } from './health.js';
+import { createPkiSecret, readPkiSecret, writePkiSecret } from './kube-io.js';
+import { LeaderElector } from './leader.js';
+
+export interface OperatorHandle {
+  controller: Controller;
+  elector?: LeaderElector;
+  configPort: number;
+  healthPort: number;
+  /** PEM of the config channel's CA (what data-plane pods trust). */
+  caCert: string;
+  stop(): Promise<void>;
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logger): Promise<OperatorHandle> {
+  const kc = loadKubeConfig(flags.kubeconfig);
+  const ns = flags.leaseNamespace;
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const core = kc.makeApiClient(CoreV1Api);
+
+  let pki = await readPkiSecret(core, ns, flags.tlsSecret);
+  if (!pki) {
+    pki = await createPkiSecret(core, ns, flags.tlsSecret, await createPki(flags.tlsHosts));
+    logger.info('created the config channel CA', { secret: `${ns}/${flags.tlsSecret}` });
+  } else if (!servingUsable(pki, flags.tlsHosts)) {
+    pki = await reissueServing(pki, flags.tlsHosts);
+    await writePkiSecret(core, ns, flags.tlsSecret, pki);
+    logger.info('reissued the config channel serving certificate', { secret: `${ns}/${flags.tlsSecret}` });
+  }
+
+  const controller = new Controller({
+    kc,
+    translate,
+    logger,
+    ...(flags.namespaces ? { namespaces: flags.namespaces } : {}),
+    requireKeys: flags.requireKeys,
+    dataPlaneServiceAccounts: flags.dataPlaneServiceAccounts,
+    tls: { cert: pki.cert, key: pki.key },
+    ...(flags.snapshotSecret ? { snapshotSecret: { namespace: ns, name: flags.snapshotSecret } } : {}),
+  });
+
+  let synced = false;
+  let listening = false;
+  const health: Server = createHealthServer({
+    ready: () => synced && listening,
+    metrics: () => {
+      const m = controller.metrics;
+      return promText([
+        ['tollgate_operator_is_leader', 'Whether this replica holds the Lease.', 'gauge', controller.isLeader ? 1 : 0],
+        ['tollgate_operator_reconciles_total', 'Reconcile runs.', 'counter', m.reconciles],
+        ['tollgate_operator_reconcile_errors_total', 'Reconcile runs that failed.', 'counter', m.reconcileErrors],
+        ['tollgate_operator_status_writes_total', 'Status subresource writes.', 'counter', m.statusWrites],
+        ['tollgate_operator_status_write_errors_total', 'Status writes that failed.', 'counter', m.statusWriteErrors],
+        ['tollgate_operator_configs_published_total', 'Config snapshots pushed.', 'counter', m.configsPublished],
+        [
+          'tollgate_operator_config_version',
+          'Version of the config served.',
+          'gauge',
+          controller.servedConfig?.version ?? 0,
+        ],
+        [
+          'tollgate_operator_connected_dataplanes',
+          'Data-plane pods on the config stream.',
+          'gauge',
+          controller.configServer.pods().length,
+        ],
+      ]);
+    },
+  });
+  const healthPort = await listen(health, flags.healthListen.port, flags.healthListen.host);
+
+  await controller.start();
+  synced = true;
+  const configPort = await controller.configServer.listen(flags.configListen.port, flags.configListen.host);
+  listening = true;
+  logger.info('config channel listening', { port: configPort });
+
+  let elector: LeaderElector | undefined;
+  if (flags.leaderElect) {
+    elector = new LeaderElector({
+      api: controller.coordination,
+      namespace: ns,
+      name: flags.leaseName,
+      identity: flags.podName,
+      leaseDurationMs: flags.leaseDurationMs,
+      renewDeadlineMs: flags.renewDeadlineMs,
+      retryPeriodMs: flags.retryPeriodMs,
+      logger,
+      onStartedLeading: () => controller.startLeading(),
+      onStoppedLeading: () => controller.stopLeading(),
+    });
+    elector.start();
+  } else {
+    await controller.startLeading();
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    controller,
+    ...(elector ? { elector } : {}),
+    configPort,
+    healthPort,
+    caCert: pki.caCert,
+    stop: () => {
+      stopping ??= (async () => {
+        await elector?.stop();
+        await controller.stop();
+        await new Promise<void>((resolve) => {
+          health.close(() => resolve());
+          health.closeAllConnections();
+        });
+      })();
+      return stopping;
+    },
+  };
+}
