@@ -1,0 +1,72 @@
+/**
+ * Envelope schemas of client request bodies. Loose objects: unknown fields pass through (the translators
+ * decide what to forward, drop or reject). Messages are checked shallowly (role, content type), nested
+ * content parts are checked by the translators, which name the exact field.
+ */
+import { z } from 'zod';
+
+const nullish = <T extends z.ZodType>(s: T) => s.nullable().optional();
+const posInt = z.number().int().positive();
+
+const openAiMessage = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: nullish(z.union([z.string(), z.array(z.unknown())])),
+  tool_calls: nullish(z.array(z.unknown())),
+  tool_call_id: z.string().optional(),
+});
+
+export const OpenAiChatSchema = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(openAiMessage).min(1),
+  stream: nullish(z.boolean()),
+  stream_options: nullish(z.looseObject({ include_usage: z.boolean().optional() })),
+  max_tokens: nullish(posInt),
+  max_completion_tokens: nullish(posInt),
+  temperature: nullish(z.number().min(0).max(2)),
+  top_p: nullish(z.number().min(0).max(1)),
+  n: nullish(posInt),
+  stop: nullish(z.union([z.string(), z.array(z.string())])),
+  presence_penalty: nullish(z.number().min(-2).max(2)),
+  frequency_penalty: nullish(z.number().min(-2).max(2)),
+  seed: nullish(z.number().int()),
+  user: z.string().optional(),
+  tools: nullish(z.array(z.looseObject({ type: z.string() }))),
+  tool_choice: nullish(z.union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.string() })])),
+  parallel_tool_calls: nullish(z.boolean()),
+  logprobs: nullish(z.boolean()),
+  top_logprobs: nullish(z.number().int().min(0).max(20)),
+  response_format: nullish(z.looseObject({ type: z.string() })),
+});
+
+export const OpenAiEmbeddingsSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([
+    z.string(),
+    z.array(z.string()).min(1),
+    z.array(z.number().int()).min(1),
+    z.array(z.array(z.number().int())).min(1),
+  ]),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: posInt.optional(),
+  user: z.string().optional(),
+});
+
+const anthropicMessage = z.looseObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]),
+});
+
+export const AnthropicMessagesSchema = z.looseObject({
+  model: z.string().min(1),
+  max_tokens: posInt,
+  messages: z.array(anthropicMessage),
+  system: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  stop_sequences: z.array(z.string()).optional(),
+  metadata: z.looseObject({ user_id: nullish(z.string()) }).optional(),
+  tools: z.array(z.looseObject({ name: z.string() })).optional(),
+  tool_choice: z.looseObject({ type: z.enum(['auto', 'any', 'tool', 'none']) }).optional(),
+});
