@@ -128,7 +128,10 @@ export function compileTables(
   const byNs = new Map<string, CompiledRoute[]>();
   for (const r of routes) {
     let list = byNs.get(r.config.namespace);
-    if (list === undefined) byNs.set(r.config.namespace, (list = []));
+    if (list === undefined) {
+      list = [];
+      byNs.set(r.config.namespace, list);
+    }
     list.push(r);
   }
   const byNamespace = new Map<string, NamespaceTable>();
@@ -146,7 +149,10 @@ function buildTable(routes: CompiledRoute[]): NamespaceTable {
     for (const m of r.config.models) {
       const target = m.prefix ? prefixMap : exact;
       let list = target.get(m.name);
-      if (list === undefined) target.set(m.name, (list = []));
+      if (list === undefined) {
+        list = [];
+        target.set(m.name, list);
+      }
       if (!list.includes(r)) list.push(r);
       // Prefix patterns are listed as the pattern the user wrote (`gpt-4o*`): clients see what they may send.
       const shown = m.prefix ? `${m.name}*` : m.name;

@@ -1,15 +1,39 @@
 /**
- * Entry point of the data plane's HTTP server (owned by the proxy core). This file pins the signature
- * that `tollgate run`, `tollgate dataplane` and the tests build on; the implementation lands behind it.
+ * Entry point of the data plane's HTTP server (owned by the proxy core). `tollgate run`, `tollgate dataplane`
+ * and the tests build on `createGateway`. The hot path is node:http + undici (docs/adr/0001).
+ *
+ * Per request: path/method dispatch → auth (sha256 of the key, Map lookup) → body read with a size limit →
+ * JSON parse → validation → route match (tables compiled at config load) → admission hook → ProxyCall.
  */
-import type { Server } from 'node:http';
-import type { GatewayConfig } from '../config/gateway-config.js';
-import type { Logger } from '../log.js';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ApiKeyConfig, GatewayConfig } from '../config/gateway-config.js';
+import { type ClientFormat, GatewayError, renderError } from '../errors.js';
+import { type Logger, silentLogger } from '../log.js';
+import { type GatewayHooks, noopHooks, type RequestObserver } from '../pipeline/hooks.js';
+import { adapterFor, translatorFor } from '../providers/index.js';
+import type { Operation } from '../providers/types.js';
+import { type CallShared, type ProviderRegistry, ProxyCall } from '../proxy/call.js';
+import { UpstreamPools } from '../proxy/upstream.js';
+import { type HealthOptions, HealthRegistry } from '../routing/health.js';
+import { compileTables, EMPTY_TABLE, matchRoute, type NamespaceTable } from '../routing/table.js';
+import { validateClientRequest } from './validate.js';
 
 export interface GatewayOptions {
   /** Largest accepted request body in bytes; default 32 MiB. */
   maxBodyBytes?: number;
   logger?: Logger;
+  /** Accounting hooks (quota admission, metrics, traces); default: no-op. */
+  hooks?: GatewayHooks;
+  /** Adapters and translators; default: the providers folder. */
+  providers?: ProviderRegistry;
+  /** Passive health (ejection threshold, cool-down, clock). */
+  health?: HealthOptions;
+  /** Random source in [0, 1) for weighted choice and jitter; default Math.random. */
+  random?: () => number;
+  /** How long close() lets in-flight requests run before cutting them; default 10 s. */
+  closeGraceMs?: number;
 }
 
 export interface Gateway {
@@ -24,4 +48,349 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export declare function createGateway(options?: GatewayOptions): Gateway;
+/** Everything derived from one config, built once when it is applied. */
+interface Compiled {
+  readonly config: GatewayConfig;
+  /** sha256 hex → key. */
+  readonly keys: Map<string, ApiKeyConfig>;
+  /** No keys and requireKeys false: requests without a key see every namespace. */
+  readonly open: boolean;
+  readonly byNamespace: Map<string, NamespaceTable>;
+  readonly all: NamespaceTable;
+}
+
+const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+
+const ROUTES: Record<string, { method: string; format: ClientFormat; operation: Operation | 'models' }> = {
+  '/v1/chat/completions': { method: 'POST', format: 'openai', operation: 'chat' },
+  '/v1/embeddings': { method: 'POST', format: 'openai', operation: 'embeddings' },
+  '/v1/messages': { method: 'POST', format: 'anthropic', operation: 'chat' },
+  '/v1/models': { method: 'GET', format: 'openai', operation: 'models' },
+};
+
+const defaultProviders: ProviderRegistry = { adapterFor, translatorFor };
+
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  return new GatewayImpl(options);
+}
+
+class GatewayImpl implements Gateway {
+  readonly server: Server;
+  private compiled: Compiled | undefined;
+  private readonly maxBody: number;
+  private readonly logger: Logger;
+  private readonly hooks: GatewayHooks;
+  private readonly shared: CallShared;
+  private readonly pools = new UpstreamPools();
+  private readonly health: HealthRegistry;
+  private readonly closeGraceMs: number;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(options: GatewayOptions) {
+    this.maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.logger = options.logger ?? silentLogger;
+    this.hooks = options.hooks ?? noopHooks;
+    this.health = new HealthRegistry(options.health);
+    this.closeGraceMs = options.closeGraceMs ?? 10_000;
+    this.shared = {
+      pools: this.pools,
+      providers: options.providers ?? defaultProviders,
+      health: this.health,
+      random: options.random ?? Math.random,
+      logger: this.logger,
+    };
+    this.server = createServer({ noDelay: true, keepAlive: true, requestTimeout: 0 }, (req, res) =>
+      this.handle(req, res),
+    );
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    this.server.on('clientError', (err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      else socket.destroy(err);
+    });
+  }
+
+  get config(): GatewayConfig | undefined {
+    return this.compiled?.config;
+  }
+
+  applyConfig(config: GatewayConfig): void {
+    const tables = compileTables(config, this.health);
+    const keys = new Map<string, ApiKeyConfig>();
+    for (const k of config.apiKeys) keys.set(k.hash.slice('sha256:'.length), k);
+    this.pools.sync(config.providers);
+    this.compiled = {
+      config,
+      keys,
+      open: !config.requireKeys && keys.size === 0,
+      byNamespace: tables.byNamespace,
+      all: tables.all,
+    };
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const grace = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, this.closeGraceMs);
+    grace.unref();
+    await closed;
+    clearTimeout(grace);
+    await this.pools.close();
+  }
+
+  // ─── request path ─────────────────────────────────────────────────────────────────────────────────
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const spec = ROUTES[path];
+    if (spec === undefined) {
+      if (path === '/healthz') this.plain(res, 200, 'ok\n');
+      else if (path === '/readyz')
+        this.plain(
+          res,
+          this.compiled === undefined ? 503 : 200,
+          this.compiled === undefined ? 'no config yet\n' : 'ready\n',
+        );
+      else this.reject(req, res, formatForPath(path), new GatewayError('not_found', `no such endpoint: ${path}`));
+      return;
+    }
+    if (req.method !== spec.method && !(spec.method === 'GET' && req.method === 'HEAD')) {
+      res.setHeader('allow', spec.method);
+      this.reject(
+        req,
+        res,
+        spec.format,
+        new GatewayError('method_not_allowed', `${req.method} is not allowed on ${path}; use ${spec.method}`),
+      );
+      return;
+    }
+    try {
+      const compiled = this.compiled;
+      if (compiled === undefined)
+        throw new GatewayError('not_ready', 'the gateway has no configuration yet; try again shortly');
+      const key = authenticate(compiled, req);
+      const table = key === undefined ? compiled.all : (compiled.byNamespace.get(key.namespace) ?? EMPTY_TABLE);
+      if (spec.operation === 'models') {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('content-length', Buffer.byteLength(table.modelsBody));
+        res.end(table.modelsBody);
+        return;
+      }
+      this.readBody(req, res, spec.format, spec.operation, key, table);
+    } catch (err) {
+      this.reject(req, res, spec.format, err);
+    }
+  }
+
+  private readBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    format: ClientFormat,
+    operation: Operation,
+    key: ApiKeyConfig | undefined,
+    table: NamespaceTable,
+  ): void {
+    const max = this.maxBody;
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > max) {
+      this.tooLarge(req, res, format, max);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        this.tooLarge(req, res, format, max);
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = () => {
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      this.dispatch(req, res, format, operation, key, table, buf);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', ignore);
+  }
+
+  private tooLarge(req: IncomingMessage, res: ServerResponse, format: ClientFormat, max: number): void {
+    // Keep reading (and dropping) what the client still sends so it can read the answer; then close.
+    res.setHeader('connection', 'close');
+    req.resume();
+    this.reject(req, res, format, new GatewayError('body_too_large', `request body exceeds the limit of ${max} bytes`));
+  }
+
+  private dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    format: ClientFormat,
+    operation: Operation,
+    key: ApiKeyConfig | undefined,
+    table: NamespaceTable,
+    buf: Buffer,
+  ): void {
+    const startedAt = performance.now();
+    let model: string | undefined;
+    let routeForError: import('../routing/table.js').CompiledRoute | undefined;
+    try {
+      let body: unknown;
+      try {
+        body = JSON.parse(buf.toString('utf8'));
+      } catch (err) {
+        throw new GatewayError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new GatewayError('invalid_request', 'request body must be a JSON object');
+      const obj = body as Record<string, unknown>;
+      const info = validateClientRequest(format, operation, obj);
+      model = info.model;
+      const headers = req.headers;
+      const route = matchRoute(table, model, (name) => headers[name]);
+      if (route === undefined)
+        throw new GatewayError('model_not_found', `model "${model}" is not served by any route you can use`, {
+          param: 'model',
+        });
+      routeForError = route;
+      const admitted = this.hooks.admit({
+        clientFormat: format,
+        operation,
+        stream: info.stream,
+        model,
+        route: route.config,
+        key,
+        body: obj,
+        startedAt,
+      });
+      const start = (observer: RequestObserver) => {
+        const call = new ProxyCall(this.shared, res, {
+          format,
+          operation,
+          body: obj,
+          model: info.model,
+          stream: info.stream,
+          clientWantsUsage: info.clientWantsUsage,
+          route,
+          key,
+          observer,
+          startedAt,
+        });
+        call.run().catch((err: unknown) => {
+          this.logger.error('proxy call failed', { err });
+          call.fail(new GatewayError('internal', 'internal error', { cause: err }));
+        });
+      };
+      if (admitted instanceof Promise) {
+        admitted.then(start, (err: unknown) => this.rejectRouted(req, res, format, err, route, model, key, startedAt));
+      } else start(admitted);
+    } catch (err) {
+      this.rejectRouted(req, res, format, err, routeForError, model, key, startedAt);
+    }
+  }
+
+  private rejectRouted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    format: ClientFormat,
+    err: unknown,
+    route: import('../routing/table.js').CompiledRoute | undefined,
+    model: string | undefined,
+    key: ApiKeyConfig | undefined,
+    startedAt: number,
+  ): void {
+    const ge = toError(err, this.logger);
+    if (route !== undefined) {
+      res.setHeader('x-tollgate-route', route.id);
+      res.setHeader('x-tollgate-attempts', '0');
+    }
+    this.send(res, format, ge);
+    try {
+      this.hooks.rejected({
+        clientFormat: format,
+        status: ge.status,
+        errorCode: ge.code,
+        route: route?.config,
+        model,
+        key,
+        startedAt,
+      });
+    } catch (e) {
+      this.logger.warn('hook rejected threw', { err: e });
+    }
+    void req;
+  }
+
+  private reject(req: IncomingMessage, res: ServerResponse, format: ClientFormat, err: unknown): void {
+    this.rejectRouted(req, res, format, err, undefined, undefined, undefined, performance.now());
+  }
+
+  private send(res: ServerResponse, format: ClientFormat, err: GatewayError): void {
+    if (res.headersSent) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    const r = renderError(err, format);
+    res.statusCode = r.status;
+    for (const k in r.headers) res.setHeader(k, r.headers[k]!);
+    res.setHeader('content-length', Buffer.byteLength(r.body));
+    res.end(r.body);
+  }
+
+  private plain(res: ServerResponse, status: number, text: string): void {
+    res.statusCode = status;
+    res.setHeader('content-type', 'text/plain');
+    res.setHeader('content-length', text.length);
+    res.end(text);
+  }
+}
+
+function authenticate(c: Compiled, req: IncomingMessage): ApiKeyConfig | undefined {
+  // Open mode: SDKs insist on sending some key; whatever they send is ignored.
+  if (c.open) return undefined;
+  const h = req.headers;
+  let presented: string | undefined;
+  const auth = h.authorization;
+  if (auth !== undefined && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
+    presented = auth.slice(7).trim();
+  else {
+    const x = h['x-api-key'];
+    if (typeof x === 'string' && x !== '') presented = x.trim();
+  }
+  if (presented === undefined || presented === '')
+    throw new GatewayError('missing_api_key', 'missing API key: send Authorization: Bearer <key> or x-api-key');
+  const key = c.keys.get(createHash('sha256').update(presented).digest('hex'));
+  if (key !== undefined) return key;
+  throw new GatewayError('invalid_api_key', 'invalid API key');
+}
+
+function formatForPath(path: string): ClientFormat {
+  return path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
+}
+
+function toError(err: unknown, logger: Logger): GatewayError {
+  if (err instanceof GatewayError) return err;
+  logger.error('unexpected error on the request path', { err });
+  return new GatewayError('internal', 'internal error', { cause: err });
+}
+
+function ignore(): void {}

@@ -1,0 +1,613 @@
+/**
+ * One proxied request: the try loop (backend choice, retries, fallback, backoff, Retry-After, timeouts),
+ * the upstream exchange over undici, and the response or stream back to the client. Translation is the
+ * providers' (pure); this file only moves bytes, keeps time and decides what to try next.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { ApiKeyConfig, ProviderConfig, RetryCondition } from '../config/gateway-config.js';
+import { type ClientFormat, GatewayError, renderError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { AttemptInfo, AttemptOutcome, RequestObserver } from '../pipeline/hooks.js';
+import type { Operation, ProviderAdapter, StreamTranslator, TranslatorFactory, Usage } from '../providers/types.js';
+import type { HealthRegistry } from '../routing/health.js';
+import { backoffMs, parseRetryAfter, pickBackend } from '../routing/select.js';
+import type { CompiledBackend, CompiledRoute } from '../routing/table.js';
+import { formatSse, SseParser } from '../sse/sse.js';
+import type { UpstreamPools } from './upstream.js';
+
+/** Where the proxy gets adapters and translators (the providers folder; tests may pass their own). */
+export interface ProviderRegistry {
+  adapterFor(type: ProviderConfig['type']): ProviderAdapter;
+  translatorFor: TranslatorFactory;
+}
+
+/** Per-gateway state every call shares. */
+export interface CallShared {
+  readonly pools: UpstreamPools;
+  readonly providers: ProviderRegistry;
+  readonly health: HealthRegistry;
+  readonly random: () => number;
+  readonly logger: Logger;
+}
+
+/** A request that passed auth, validation, routing and admission. */
+export interface RoutedRequest {
+  readonly format: ClientFormat;
+  readonly operation: Operation;
+  readonly body: Record<string, unknown>;
+  readonly model: string;
+  readonly stream: boolean;
+  readonly clientWantsUsage: boolean;
+  readonly route: CompiledRoute;
+  readonly key: ApiKeyConfig | undefined;
+  readonly observer: RequestObserver;
+  readonly startedAt: number;
+}
+
+/** A try that failed before anything reached the client. */
+interface Failure {
+  readonly error: GatewayError;
+  /** The retry.on condition it falls under; undefined: never retried. */
+  readonly condition: RetryCondition | undefined;
+  readonly retryAfterMs: number | undefined;
+}
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const SSE_HEADERS = 'text/event-stream; charset=utf-8';
+const JSON_HEADERS = 'application/json';
+
+function errCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  if (e === null || typeof e !== 'object') return undefined;
+  if (typeof e.code === 'string' && e.code !== 'UND_ERR_SOCKET') return e.code;
+  if (e.cause && typeof e.cause.code === 'string') return e.cause.code;
+  return typeof e.code === 'string' ? e.code : undefined;
+}
+
+export class ProxyCall {
+  private attempts = 0;
+  private tried = 0;
+  private backend: CompiledBackend | undefined;
+  private upstreamModel: string | undefined;
+  private backendLabel: string | undefined;
+  private ac: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timedOut = false;
+  private clientGone = false;
+  /** Response headers went to the client (for streams: the first event too). */
+  private started = false;
+  private finished = false;
+  private firstByteAt: number | undefined;
+  private usage: Usage | undefined;
+  private responseModel: string | undefined;
+  // Stream state (one stream per call at a time).
+  private body: Dispatcher.ResponseData['body'] | undefined;
+  private st: StreamTranslator | undefined;
+  private parser: SseParser | undefined;
+  private attemptInfo: AttemptInfo | undefined;
+  private settle: ((f: Failure | undefined) => void) | undefined;
+
+  constructor(
+    private readonly shared: CallShared,
+    private readonly res: ServerResponse,
+    private readonly r: RoutedRequest,
+  ) {
+    res.once('close', this.onClose);
+  }
+
+  private readonly onClose = (): void => {
+    if (this.res.writableFinished) return;
+    this.clientGone = true;
+    this.ac?.abort();
+  };
+
+  private readonly onTimeout = (): void => {
+    this.timer = undefined;
+    this.timedOut = true;
+    this.ac?.abort();
+  };
+
+  async run(): Promise<void> {
+    const route = this.r.route;
+    const retry = route.config.retry;
+    const deadline = this.r.startedAt + route.config.timeoutMs;
+    const { health, random } = this.shared;
+    let next = pickBackend(route, 0, health.now(), random);
+    if (next === undefined) {
+      this.fail(new GatewayError('no_healthy_backend', `route ${route.id} has no backend it can use`));
+      return;
+    }
+    for (;;) {
+      const b: CompiledBackend = next;
+      const f = await this.attempt(b, deadline);
+      if (f === undefined || this.finished) return;
+      if (this.clientGone) return this.fail(f.error);
+      if (this.attempts >= retry.attempts || f.condition === undefined || !retry.on.includes(f.condition))
+        return this.fail(f.error);
+      const remaining = deadline - performance.now();
+      next = pickBackend(route, this.tried, health.now(), random);
+      if (next === undefined) return this.fail(f.error);
+      let delay: number;
+      if (next === b && f.retryAfterMs !== undefined) {
+        // The same backend asked us to wait: honour it when it fits the budget, else give up now.
+        if (f.retryAfterMs >= remaining) return this.fail(f.error);
+        delay = f.retryAfterMs;
+      } else delay = backoffMs(retry, this.attempts, random);
+      if (delay >= remaining) return this.fail(f.error);
+      if (delay > 0) await sleep(delay);
+      if (this.clientGone) return this.fail(f.error);
+    }
+  }
+
+  /** One try. Undefined: the call is finished (answered, or a stream ended after its first byte). */
+  private async attempt(b: CompiledBackend, deadline: number): Promise<Failure | undefined> {
+    const r = this.r;
+    const { providers, pools } = this.shared;
+    const provider = b.provider;
+    const model = b.model ?? r.model;
+    let upstream: { url: string; headers: Record<string, string>; body: string };
+    let translator: ReturnType<TranslatorFactory>;
+    try {
+      const adapter = providers.adapterFor(provider.type);
+      upstream = adapter.buildRequest({
+        provider,
+        operation: r.operation,
+        clientFormat: r.format,
+        body: r.body,
+        upstreamModel: model,
+        stream: r.stream,
+      });
+      translator = providers.translatorFor(r.format, adapter.wire, r.operation);
+    } catch (err) {
+      // A parameter the target cannot take (or a provider type not supported): the client's fault, never retried.
+      return { error: asGatewayError(err), condition: undefined, retryAfterMs: undefined };
+    }
+    const target = pools.target(provider.id);
+    if (target === undefined)
+      return {
+        error: new GatewayError('internal', `provider ${provider.name} has no upstream pool`),
+        condition: undefined,
+        retryAfterMs: undefined,
+      };
+    this.attempts++;
+    this.tried |= 1 << b.index;
+    this.backend = b;
+    this.upstreamModel = model;
+    const label = b.label ?? `${provider.name}/${model}`;
+    this.backendLabel = label;
+    const a: AttemptInfo = {
+      attempt: this.attempts,
+      provider,
+      upstreamModel: model,
+      backend: label,
+      startedAt: performance.now(),
+    };
+    this.hookAttemptStart(a);
+    const remaining = deadline - a.startedAt;
+    if (remaining <= 0) {
+      return this.tryFailed(a, 'timeout', undefined, this.timeoutError(provider), 'timeout', undefined);
+    }
+    const ac = new AbortController();
+    this.ac = ac;
+    this.timedOut = false;
+    this.timer = setTimeout(this.onTimeout, Math.min(provider.requestTimeoutMs, remaining));
+    const url = upstream.url;
+    const path = url.startsWith(target.origin) ? url.slice(target.origin.length) : pathOf(url);
+    let resp: Dispatcher.ResponseData;
+    try {
+      resp = await target.pool.request({
+        path,
+        method: 'POST',
+        headers: upstream.headers,
+        body: upstream.body,
+        signal: ac.signal,
+      });
+    } catch (err) {
+      return this.transportFailed(a, err, false);
+    }
+    const status = resp.statusCode;
+    if (status < 200 || status >= 300) {
+      let text = '';
+      try {
+        text = await resp.body.text();
+      } catch (err) {
+        return this.transportFailed(a, err, true);
+      }
+      this.clearTimer();
+      let error: GatewayError;
+      try {
+        error = translator.error(status, text, resp.headers);
+      } catch (err) {
+        error = new GatewayError('upstream_error', `provider ${provider.name} answered ${status}`, { cause: err });
+      }
+      const condition: RetryCondition | undefined = status === 429 ? '429' : status >= 500 ? '5xx' : undefined;
+      const outcome: AttemptOutcome = status === 429 ? 'http_429' : status >= 500 ? 'http_5xx' : 'http_4xx';
+      const retryAfterMs =
+        status === 429 || status === 503 ? parseRetryAfter(resp.headers['retry-after'], Date.now()) : undefined;
+      return this.tryFailed(a, outcome, status, error, condition, retryAfterMs);
+    }
+    if (r.stream) {
+      const st = translator.stream({ clientWantsUsage: r.clientWantsUsage, clientModel: r.model });
+      return this.pump(resp.body, st, a);
+    }
+    let text: string;
+    try {
+      text = await resp.body.text();
+    } catch (err) {
+      return this.transportFailed(a, err, true);
+    }
+    this.clearTimer();
+    let out: ReturnType<typeof translator.response>;
+    try {
+      out = translator.response(JSON.parse(text));
+    } catch (err) {
+      const error =
+        err instanceof GatewayError
+          ? err
+          : new GatewayError(
+              'upstream_bad_response',
+              `provider ${provider.name} returned a body that is not valid JSON`,
+              {
+                cause: err,
+              },
+            );
+      return this.tryFailed(a, 'bad_response', status, error, '5xx', undefined);
+    }
+    b.health.success();
+    this.hookAttemptEnd(a, 'ok', status);
+    this.usage = out.usage;
+    this.responseModel = out.responseModel;
+    if (this.clientGone) {
+      this.finish(499, undefined);
+      return undefined;
+    }
+    const payload = JSON.stringify(out.body);
+    const res = this.res;
+    this.writeHeaders(200, JSON_HEADERS);
+    res.setHeader('content-length', Buffer.byteLength(payload));
+    res.end(payload);
+    this.markFirstByte();
+    this.finish(200, undefined);
+    return undefined;
+  }
+
+  // ─── streaming ────────────────────────────────────────────────────────────────────────────────────
+
+  private pump(
+    body: Dispatcher.ResponseData['body'],
+    st: StreamTranslator,
+    a: AttemptInfo,
+  ): Promise<Failure | undefined> {
+    this.body = body;
+    this.st = st;
+    this.parser = new SseParser();
+    this.attemptInfo = a;
+    return new Promise((resolve) => {
+      this.settle = resolve;
+      body.on('data', this.onData);
+      body.on('end', this.onEnd);
+      body.on('error', this.onBodyError);
+    });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.settle === undefined) return;
+    this.translateEvents(this.parser!.push(chunk));
+  };
+
+  /** Translates and writes; returns false when the stream was ended (failure). */
+  private translateEvents(events: ReturnType<SseParser['push']>): boolean {
+    const st = this.st!;
+    let out = '';
+    for (let i = 0; i < events.length; i++) {
+      let outs: ReturnType<StreamTranslator['event']>;
+      try {
+        outs = st.event(events[i]!);
+      } catch (err) {
+        const error =
+          err instanceof GatewayError
+            ? err
+            : new GatewayError('upstream_bad_response', 'provider sent an invalid stream event', { cause: err });
+        this.streamFailed('bad_response', error, '5xx', out);
+        return false;
+      }
+      for (let j = 0; j < outs.length; j++) out += formatSse(outs[j]!);
+      const upstreamErr = st.error;
+      if (upstreamErr !== undefined && !this.started) {
+        // An error event before anything reached the client: a failed try like any other.
+        const s = upstreamErr.status;
+        this.streamFailed(
+          s === 429 ? 'http_429' : s >= 500 ? 'http_5xx' : 'http_4xx',
+          upstreamErr,
+          s === 429 ? '429' : s >= 500 ? '5xx' : undefined,
+          '',
+        );
+        return false;
+      }
+    }
+    if (out.length > 0) this.writeChunk(out);
+    return true;
+  }
+
+  private writeChunk(out: string): void {
+    if (this.clientGone) return;
+    if (!this.started) {
+      this.writeHeaders(200, SSE_HEADERS);
+      this.res.flushHeaders();
+      this.markFirstByte();
+    }
+    if (!this.res.write(out)) {
+      this.body!.pause();
+      this.res.once('drain', this.onDrain);
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    this.body?.resume();
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.settle === undefined) return;
+    if (!this.translateEvents(this.parser!.end())) return;
+    const st = this.st!;
+    if (!st.done) {
+      this.streamFailed(
+        'bad_response',
+        new GatewayError('upstream_bad_response', 'provider stream ended before its final event'),
+        '5xx',
+        '',
+      );
+      return;
+    }
+    let tail = '';
+    try {
+      const outs = st.end();
+      for (let j = 0; j < outs.length; j++) tail += formatSse(outs[j]!);
+    } catch (err) {
+      this.streamFailed('bad_response', asGatewayError(err), '5xx', '');
+      return;
+    }
+    this.clearTimer();
+    const a = this.attemptInfo!;
+    const upstreamErr = st.error;
+    if (upstreamErr === undefined) {
+      this.backend!.health.success();
+      this.hookAttemptEnd(a, 'ok', 200);
+    } else {
+      if (upstreamErr.status >= 500) this.backend!.health.failure();
+      this.hookAttemptEnd(a, upstreamErr.status === 429 ? 'http_429' : 'http_5xx', 200);
+    }
+    this.usage = st.usage();
+    this.responseModel = st.responseModel();
+    if (tail.length > 0) this.writeChunk(tail);
+    if (!this.started && !this.clientGone) {
+      // A clean stream that produced no event at all: still answer with an (empty) event stream.
+      this.writeHeaders(200, SSE_HEADERS);
+      this.markFirstByte();
+    }
+    this.res.end();
+    const settle = this.settle!;
+    this.releaseStream();
+    this.finish(this.clientGone ? 499 : 200, upstreamErr?.code);
+    settle(undefined);
+  };
+
+  private readonly onBodyError = (err: unknown): void => {
+    if (this.settle === undefined) return;
+    const [outcome, error, condition] = this.classify(err, true);
+    this.streamFailed(outcome, error, condition, '');
+  };
+
+  /** Ends a stream try that failed: before the first byte it can be retried, after it the client gets an error event. */
+  private streamFailed(
+    outcome: AttemptOutcome,
+    error: GatewayError,
+    condition: RetryCondition | undefined,
+    pending: string,
+  ): void {
+    const settle = this.settle!;
+    const a = this.attemptInfo!;
+    this.releaseStream();
+    if (!this.started) {
+      settle(this.tryFailed(a, outcome, 200, error, condition, undefined));
+      return;
+    }
+    this.clearTimer();
+    if (outcome !== 'aborted') this.backend!.health.failure();
+    this.hookAttemptEnd(a, outcome, 200);
+    if (!this.clientGone) {
+      this.res.end(`${pending}${this.errorEvent(error)}`);
+    }
+    this.finish(this.clientGone ? 499 : 200, error.code);
+    settle(undefined);
+  }
+
+  private errorEvent(error: GatewayError): string {
+    const data = renderError(error, this.r.format).body;
+    return this.r.format === 'anthropic' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+  }
+
+  private releaseStream(): void {
+    const body = this.body;
+    this.settle = undefined;
+    if (body !== undefined) {
+      body.off('data', this.onData);
+      body.off('end', this.onEnd);
+      body.off('error', this.onBodyError);
+      body.on('error', ignore);
+      if (!body.readableEnded) body.destroy();
+    }
+    this.body = undefined;
+    this.parser = undefined;
+  }
+
+  // ─── failures ─────────────────────────────────────────────────────────────────────────────────────
+
+  private transportFailed(a: AttemptInfo, err: unknown, afterHeaders: boolean): Failure | undefined {
+    const [outcome, error, condition] = this.classify(err, afterHeaders);
+    return this.tryFailed(a, outcome, undefined, error, condition, undefined);
+  }
+
+  private classify(err: unknown, afterHeaders: boolean): [AttemptOutcome, GatewayError, RetryCondition | undefined] {
+    const name = this.backend!.provider.name;
+    if (this.timedOut) return ['timeout', this.timeoutError(this.backend!.provider), 'timeout'];
+    if (this.clientGone)
+      return ['aborted', new GatewayError('upstream_error', 'client closed the request', { cause: err }), undefined];
+    const code = errCode(err);
+    if (!afterHeaders && code !== undefined && CONNECT_CODES.has(code))
+      return [
+        'connect_failure',
+        new GatewayError('upstream_unavailable', `could not connect to provider ${name} (${code})`, { cause: err }),
+        'connect-failure',
+      ];
+    return [
+      'reset',
+      new GatewayError('upstream_error', `connection to provider ${name} failed (${code ?? 'reset'})`, { cause: err }),
+      '5xx',
+    ];
+  }
+
+  private timeoutError(provider: ProviderConfig): GatewayError {
+    return new GatewayError('upstream_timeout', `provider ${provider.name} did not answer in time`);
+  }
+
+  private tryFailed(
+    a: AttemptInfo,
+    outcome: AttemptOutcome,
+    status: number | undefined,
+    error: GatewayError,
+    condition: RetryCondition | undefined,
+    retryAfterMs: number | undefined,
+  ): Failure {
+    this.clearTimer();
+    if (outcome !== 'aborted' && outcome !== 'http_4xx' && outcome !== 'http_429') this.backend!.health.failure();
+    this.hookAttemptEnd(a, outcome, status);
+    return { error, condition, retryAfterMs };
+  }
+
+  /** Answers with an error (nothing was sent yet). */
+  fail(error: GatewayError): void {
+    if (this.finished) return;
+    if (this.clientGone || this.res.headersSent) {
+      if (!this.res.writableEnded) this.res.end();
+      this.finish(this.clientGone ? 499 : error.status, error.code);
+      return;
+    }
+    const rendered = renderError(error, this.r.format);
+    const res = this.res;
+    res.statusCode = rendered.status;
+    const h = rendered.headers;
+    for (const k in h) res.setHeader(k, h[k]!);
+    this.setTollgateHeaders();
+    res.setHeader('content-length', Buffer.byteLength(rendered.body));
+    res.end(rendered.body);
+    this.finish(rendered.status, error.code);
+  }
+
+  // ─── output helpers ───────────────────────────────────────────────────────────────────────────────
+
+  private writeHeaders(status: number, contentType: string): void {
+    const res = this.res;
+    res.statusCode = status;
+    res.setHeader('content-type', contentType);
+    if (contentType === SSE_HEADERS) {
+      res.setHeader('cache-control', 'no-cache');
+      res.setHeader('x-accel-buffering', 'no');
+    }
+    this.setTollgateHeaders();
+    this.started = true;
+  }
+
+  private setTollgateHeaders(): void {
+    const res = this.res;
+    res.setHeader('x-tollgate-route', this.r.route.id);
+    if (this.backendLabel !== undefined) res.setHeader('x-tollgate-backend', this.backendLabel);
+    res.setHeader('x-tollgate-attempts', String(this.attempts));
+    const extra = this.r.observer.headers;
+    if (extra !== undefined) for (const k in extra) res.setHeader(k, extra[k]!);
+  }
+
+  private markFirstByte(): void {
+    const at = performance.now();
+    this.firstByteAt = at;
+    try {
+      this.r.observer.firstByte(at);
+    } catch (err) {
+      this.shared.logger.warn('hook firstByte threw', { err });
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.ac = undefined;
+  }
+
+  private hookAttemptStart(a: AttemptInfo): void {
+    try {
+      this.r.observer.attemptStart(a);
+    } catch (err) {
+      this.shared.logger.warn('hook attemptStart threw', { err });
+    }
+  }
+
+  private hookAttemptEnd(a: AttemptInfo, outcome: AttemptOutcome, status: number | undefined): void {
+    try {
+      this.r.observer.attemptEnd(a, { outcome, status, endedAt: performance.now() });
+    } catch (err) {
+      this.shared.logger.warn('hook attemptEnd threw', { err });
+    }
+  }
+
+  private finish(status: number, errorCode: GatewayError['code'] | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.res.off('close', this.onClose);
+    const b = this.backend;
+    try {
+      this.r.observer.finish({
+        status,
+        errorCode,
+        usage: this.usage,
+        responseModel: this.responseModel,
+        attempts: this.attempts,
+        route: this.r.route.config,
+        provider: b?.provider,
+        upstreamModel: this.upstreamModel,
+        backend: this.backendLabel,
+        key: this.r.key,
+        clientAborted: this.clientGone,
+        endedAt: performance.now(),
+        firstByteAt: this.firstByteAt,
+      });
+    } catch (err) {
+      this.shared.logger.warn('hook finish threw', { err });
+    }
+  }
+}
+
+function ignore(): void {}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
+}
+
+function asGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError('internal', 'internal error', { cause: err });
+}

@@ -1,0 +1,61 @@
+/**
+ * Upstream connection pools: one undici Pool per provider origin (and connect timeout), kept alive across
+ * requests and config reloads; pools no config uses any more are closed gracefully.
+ */
+import { Pool } from 'undici';
+import type { ProviderConfig } from '../config/gateway-config.js';
+
+export interface UpstreamTarget {
+  readonly pool: Pool;
+  /** `scheme://host:port` of the provider's base URL. */
+  readonly origin: string;
+}
+
+export class UpstreamPools {
+  private pools = new Map<string, Pool>();
+  /** Per provider id, for the config being served. */
+  private targets = new Map<string, UpstreamTarget>();
+
+  /** Builds the targets for a new config; pools the new config no longer needs are closed. */
+  sync(providers: readonly ProviderConfig[]): Map<string, UpstreamTarget> {
+    const next = new Map<string, Pool>();
+    const targets = new Map<string, UpstreamTarget>();
+    for (const p of providers) {
+      const origin = new URL(p.baseUrl).origin;
+      const key = `${origin}|${p.connectTimeoutMs}`;
+      let pool = next.get(key) ?? this.pools.get(key);
+      if (pool === undefined) {
+        pool = new Pool(origin, {
+          connect: { timeout: p.connectTimeoutMs },
+          keepAliveTimeout: 30_000,
+          // The gateway runs its own per-try timer (request timeout bounded by the route's budget).
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        });
+      }
+      next.set(key, pool);
+      targets.set(p.id, { pool, origin });
+    }
+    for (const [key, pool] of this.pools) if (!next.has(key)) void pool.close().catch(() => {});
+    this.pools = next;
+    this.targets = targets;
+    return targets;
+  }
+
+  target(providerId: string): UpstreamTarget | undefined {
+    return this.targets.get(providerId);
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools = new Map();
+    await Promise.all(pools.map((p) => p.close().catch(() => {})));
+  }
+
+  /** Drops connections at once (shutdown after the grace period). */
+  async destroy(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools = new Map();
+    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * A scriptable fake LLM provider for tests: a real HTTP server on 127.0.0.1:0 speaking the OpenAI
+ * (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`) and Anthropic (`/v1/messages`) wire formats.
+ *
+ * Each test queues replies (`enqueue`); with an empty queue it answers with a well-formed default for the
+ * path (streaming when the request asked for it). Replies can be JSON, raw SSE chunks with per-chunk
+ * delays, raw bytes (garbage), a socket reset before or during the body, a truncated stream, a slow drip
+ * or a hang. Every request is recorded (method, path, headers, parsed body) with whether the gateway
+ * closed the connection before the reply finished (client-disconnect propagation).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface SseChunk {
+  /** Raw bytes written as they are (include the `data: ...\n\n` framing yourself), or an event to frame. */
+  raw?: string;
+  event?: string;
+  data?: string | object;
+  /** Wait before writing this chunk. */
+  delayMs?: number;
+}
+
+export type FakeReply =
+  | { kind: 'json'; status?: number; headers?: Record<string, string>; body: unknown; delayMs?: number }
+  | { kind: 'raw'; status?: number; headers?: Record<string, string>; body: string; delayMs?: number }
+  | {
+      kind: 'sse';
+      status?: number;
+      headers?: Record<string, string>;
+      chunks: SseChunk[];
+      /** How the stream ends after the chunks: cleanly (default), by a socket reset, or never. */
+      end?: 'close' | 'reset' | 'hang';
+    }
+  /** Destroys the socket: before any response byte, or after the headers and part of a body. */
+  | { kind: 'reset'; when?: 'before-headers' | 'mid-body' }
+  /** Accepts the request and never answers (until the client goes away). */
+  | { kind: 'hang' }
+  /** Default reply for the path, optionally with a text and model. */
+  | { kind: 'default'; text?: string; model?: string; delayMs?: number };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  /** Parsed JSON body, or the raw text when it is not JSON. */
+  body: unknown;
+  /** True once the connection closed before the reply was complete (the gateway aborted). */
+  aborted: boolean;
+  /** Resolves when the exchange is over (finished or aborted). */
+  done: Promise<void>;
+}
+
+export interface Cassette {
+  request?: { path?: string };
+  response: { status: number; headers?: Record<string, string>; body?: unknown; sse?: string };
+}
+
+export class FakeUpstream {
+  readonly requests: RecordedRequest[] = [];
+  private readonly queue: FakeReply[] = [];
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  private port = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(readonly name = 'fake') {}
+
+  static async start(name = 'fake'): Promise<FakeUpstream> {
+    const f = new FakeUpstream(name);
+    await f.listen();
+    return f;
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  /** Base URL as the OpenAI SDK / GatewayConfig takes it for OpenAI-wire providers. */
+  get openaiBaseUrl(): string {
+    return `${this.url}/v1`;
+  }
+  /** Base URL for Anthropic-wire providers (no /v1). */
+  get anthropicBaseUrl(): string {
+    return this.url;
+  }
+
+  enqueue(...replies: FakeReply[]): this {
+    this.queue.push(...replies);
+    return this;
+  }
+
+  /** Queues a recorded provider response (see test/fixtures/cassettes). */
+  enqueueCassette(file: string): this {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as Cassette;
+    const r = c.response;
+    if (r.sse !== undefined)
+      this.queue.push({ kind: 'sse', status: r.status, headers: r.headers, chunks: [{ raw: r.sse }] });
+    else this.queue.push({ kind: 'json', status: r.status, headers: r.headers, body: r.body });
+    return this;
+  }
+
+  reset(): void {
+    this.queue.length = 0;
+    this.requests.length = 0;
+  }
+
+  private listen(): Promise<void> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    return new Promise((resolve) => {
+      this.server!.listen(0, '127.0.0.1', () => {
+        const a = this.server!.address();
+        this.port = typeof a === 'object' && a !== null ? a.port : 0;
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = text;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {}
+      let resolveDone!: () => void;
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        aborted: false,
+        done: new Promise((r) => {
+          resolveDone = r;
+        }),
+      };
+      this.requests.push(rec);
+      res.on('close', () => {
+        if (!res.writableFinished) rec.aborted = true;
+        resolveDone();
+      });
+      this.reply(req, res, rec, this.queue.shift() ?? { kind: 'default' });
+    });
+  }
+
+  private reply(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, r: FakeReply): void {
+    switch (r.kind) {
+      case 'json':
+      case 'raw': {
+        const payload = r.kind === 'json' ? JSON.stringify(r.body) : r.body;
+        const send = () => {
+          if (res.destroyed) return;
+          res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...r.headers });
+          res.end(payload);
+        };
+        if (r.delayMs) this.later(r.delayMs, send);
+        else send();
+        return;
+      }
+      case 'sse':
+        this.sse(res, r);
+        return;
+      case 'reset':
+        if (r.when === 'mid-body') {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+          res.write('{"id":"chatcmpl-1","choices":[');
+          this.later(20, () => req.socket.destroy());
+        } else req.socket.destroy();
+        return;
+      case 'hang':
+        return;
+      case 'default': {
+        const reply = defaultReply(rec, r.text ?? `hello from ${this.name}`, r.model);
+        if (r.delayMs) this.later(r.delayMs, () => this.reply(req, res, rec, reply));
+        else this.reply(req, res, rec, reply);
+        return;
+      }
+    }
+  }
+
+  private sse(res: ServerResponse, r: Extract<FakeReply, { kind: 'sse' }>): void {
+    res.writeHead(r.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...r.headers });
+    res.flushHeaders();
+    let i = 0;
+    const step = () => {
+      if (res.destroyed) return;
+      if (i >= r.chunks.length) {
+        if (r.end === 'reset') res.socket?.destroy();
+        else if (r.end !== 'hang') res.end();
+        return;
+      }
+      const c = r.chunks[i++]!;
+      const write = () => {
+        if (res.destroyed) return;
+        res.write(c.raw ?? frame(c));
+        step();
+      };
+      if (c.delayMs) this.later(c.delayMs, write);
+      else write();
+    };
+    step();
+  }
+}
+
+function frame(c: SseChunk): string {
+  const data = typeof c.data === 'string' ? c.data : JSON.stringify(c.data);
+  return `${c.event === undefined ? '' : `event: ${c.event}\n`}data: ${data}\n\n`;
+}
+
+/** OpenAI chat stream chunks for `text` (role, one chunk per word, finish, usage, [DONE]). */
+export function openAiStream(text: string, model = 'gpt-4o', opts: { usage?: boolean; delayMs?: number } = {}) {
+  const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model };
+  const chunks: SseChunk[] = [
+    { data: { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] } },
+  ];
+  for (const w of text.split(/(?<= )/))
+    chunks.push({
+      data: { ...base, choices: [{ index: 0, delta: { content: w }, finish_reason: null }] },
+      delayMs: opts.delayMs,
+    });
+  chunks.push({ data: { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] } });
+  if (opts.usage !== false)
+    chunks.push({
+      data: { ...base, choices: [], usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 } },
+    });
+  chunks.push({ data: '[DONE]' });
+  return chunks;
+}
+
+/** Anthropic message stream events for `text`. */
+export function anthropicStream(text: string, model = 'claude-sonnet-4-5', opts: { delayMs?: number } = {}) {
+  const chunks: SseChunk[] = [
+    {
+      event: 'message_start',
+      data: {
+        type: 'message_start',
+        message: {
+          id: 'msg_fake',
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 5, output_tokens: 1 },
+        },
+      },
+    },
+    {
+      event: 'content_block_start',
+      data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    },
+  ];
+  for (const w of text.split(/(?<= )/))
+    chunks.push({
+      event: 'content_block_delta',
+      data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } },
+      delayMs: opts.delayMs,
+    });
+  chunks.push(
+    { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
+    {
+      event: 'message_delta',
+      data: {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: 7 },
+      },
+    },
+    { event: 'message_stop', data: { type: 'message_stop' } },
+  );
+  return chunks;
+}
+
+export function openAiCompletion(text: string, model = 'gpt-4o') {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1700000000,
+    model,
+    choices: [
+      { index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null },
+    ],
+    usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+  };
+}
+
+export function anthropicMessage(text: string, model = 'claude-sonnet-4-5') {
+  return {
+    id: 'msg_fake',
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 5, output_tokens: 7 },
+  };
+}
+
+function defaultReply(rec: RecordedRequest, text: string, model?: string): FakeReply {
+  const body = (typeof rec.body === 'object' && rec.body !== null ? rec.body : {}) as Record<string, unknown>;
+  const m = model ?? (typeof body.model === 'string' ? body.model : 'unknown');
+  const stream = body.stream === true;
+  const path = rec.path.split('?')[0]!;
+  if (path.endsWith('/messages')) {
+    return stream
+      ? { kind: 'sse', chunks: anthropicStream(text, m) }
+      : { kind: 'json', body: anthropicMessage(text, m) };
+  }
+  if (path.endsWith('/embeddings')) {
+    const n = Array.isArray(body.input) ? body.input.length : 1;
+    return {
+      kind: 'json',
+      body: {
+        object: 'list',
+        model: m,
+        data: Array.from({ length: n }, (_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })),
+        usage: { prompt_tokens: 3, total_tokens: 3 },
+      },
+    };
+  }
+  if (path.endsWith('/models')) return { kind: 'json', body: { object: 'list', data: [] } };
+  if (path.endsWith('/chat/completions')) {
+    return stream ? { kind: 'sse', chunks: openAiStream(text, m) } : { kind: 'json', body: openAiCompletion(text, m) };
+  }
+  return {
+    kind: 'json',
+    status: 404,
+    body: { error: { message: `fake upstream: no ${path}`, type: 'invalid_request_error' } },
+  };
+}
