@@ -1,0 +1,77 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { generateCrds, type JsonSchema, toStructural } from './gen-crds.js';
+
+const crdDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'crds');
+const generated = generateCrds();
+
+describe('CRDs', () => {
+  it.each(generated.map((g) => [g.file, g.yaml]))(
+    'committed crds/%s equals the generator output (npm run gen:crds)',
+    (file, yaml) => {
+      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(join(crdDir, file), yaml);
+      expect(readFileSync(join(crdDir, file), 'utf8')).toBe(yaml);
+    },
+  );
+
+  /** Walks every schema node under spec/status with its path. */
+  function walk(node: JsonSchema, path: string, visit: (n: JsonSchema, p: string) => void): void {
+    visit(node, path);
+    for (const [k, v] of Object.entries((node.properties as Record<string, JsonSchema>) ?? {}))
+      walk(v, `${path}.${k}`, visit);
+    if (node.items) walk(node.items as JsonSchema, `${path}[]`, visit);
+    if (node.additionalProperties && typeof node.additionalProperties === 'object')
+      walk(node.additionalProperties as JsonSchema, `${path}.*`, visit);
+  }
+
+  it.each(generated.map((g) => [g.file, g.yaml]))(
+    '%s is a structural schema with a description on every field',
+    (_f, yaml) => {
+      const crd = parse(yaml) as JsonSchema;
+      const version = (crd.spec as { versions: JsonSchema[] }).versions[0]!;
+      const root = (version.schema as { openAPIV3Schema: JsonSchema }).openAPIV3Schema;
+      const problems: string[] = [];
+      for (const top of ['spec', 'status']) {
+        walk((root.properties as Record<string, JsonSchema>)[top]!, top, (n, p) => {
+          if (typeof n.description !== 'string' || n.description === '') problems.push(`${p}: no description`);
+          if (typeof n.type !== 'string') problems.push(`${p}: no type`);
+          for (const bad of ['$schema', 'anyOf', 'oneOf', 'allOf', '$ref', 'propertyNames'])
+            if (bad in n) problems.push(`${p}: has ${bad}`);
+          if (n.additionalProperties === false) problems.push(`${p}: additionalProperties false`);
+          if (typeof n.exclusiveMinimum === 'number') problems.push(`${p}: numeric exclusiveMinimum`);
+        });
+      }
+      expect(problems).toEqual([]);
+      expect(version.subresources).toEqual({ status: {} });
+    },
+  );
+
+  it('carries the CEL rules, defaults, enums and printer columns the API asks for', () => {
+    const byFile = Object.fromEntries(generated.map((g) => [g.file, g.yaml]));
+    const provider = byFile['llmproviders.tollgate.dev.yaml']!;
+    expect(provider).toContain('message: endpoint and serviceRef are mutually exclusive');
+    expect(provider).toContain('jsonPath: .status.conditions[?(@.type=="Programmed")].status');
+    expect(provider).toMatch(/shortNames:\n\s+- llmp/);
+    expect(provider).toMatch(/categories:\n\s+- tollgate/);
+    expect(provider).toMatch(/default: 5s/);
+    const quota = byFile['quotapolicies.tollgate.dev.yaml']!;
+    expect(quota).toContain('message: a limit needs exactly one of requests, tokens or costUSD');
+    expect(quota).toContain('a * may only stand at the end of a model name');
+    expect(quota).toMatch(/shortNames:\n\s+- qp/);
+    const route = byFile['llmroutes.tollgate.dev.yaml']!;
+    expect(route).toContain('jsonPath: .spec.backends[*].provider');
+    expect(route).toMatch(/shortNames:\n\s+- llmr/);
+    expect(route).toMatch(/- "?5xx"?\n/);
+  });
+
+  it('refuses a schema it cannot express or a field without a description', () => {
+    expect(() =>
+      toStructural({ type: 'object', description: 'x', properties: { a: { type: 'string' } } }, 'T'),
+    ).toThrow(/T\.a: no description/);
+    expect(() => toStructural({ description: 'x', anyOf: [{ type: 'string' }, { type: 'number' }] }, 'T')).toThrow(
+      /anyOf cannot be expressed/,
+    );
+  });
+});

@@ -1,0 +1,319 @@
+/**
+ * Generates crds/*.yaml (apiextensions.k8s.io/v1) from the zod schemas in dataplane/src/config/resources.ts.
+ * `npm run gen:crds` writes them; scripts/gen-crds.test.ts checks that the committed files equal the output.
+ *
+ * zod 4's JSON Schema (draft 2020-12) is turned into a Kubernetes structural schema: no $schema, no
+ * additionalProperties:false (unknown fields are pruned by the API server anyway), no propertyNames,
+ * exclusiveMinimum as the OpenAPI v3 boolean, a description on every field, and CEL rules
+ * (x-kubernetes-validations) for what a schema alone cannot say.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import {
+  API_GROUP,
+  API_VERSION,
+  LLMProviderSpec,
+  LLMRouteSpec,
+  QuotaPolicySpec,
+  type ResourceKind,
+} from '../dataplane/src/config/resources.js';
+
+export type JsonSchema = { [key: string]: unknown };
+
+/** Descriptions for fields whose zod schema has none (keyed by dotted path below spec; [] = array items). */
+const FALLBACK_DESCRIPTIONS: Record<string, string> = {
+  'LLMProvider.models[]': 'One model the provider serves.',
+  'LLMProvider.models[].pricing': 'Prices in USD per 1M tokens.',
+  'LLMRoute.models[]': 'A model name, or a prefix ending in *.',
+  'LLMRoute.match.headers[]': 'A header that must be present with this exact value.',
+  'LLMRoute.backends[]': 'One upstream: a provider and the model sent to it.',
+  'LLMRoute.retry.on[]': 'A failure kind: 429, 5xx, timeout or connect-failure.',
+  'QuotaPolicy.selector.matchLabels.*': 'Label value.',
+  'QuotaPolicy.selector.matchExpressions[]': 'A set-based label requirement.',
+  'QuotaPolicy.selector.matchExpressions[].key': 'Label key.',
+  'QuotaPolicy.selector.matchExpressions[].operator': 'In, NotIn, Exists or DoesNotExist.',
+  'QuotaPolicy.selector.matchExpressions[].values': 'Values for In and NotIn; empty for Exists and DoesNotExist.',
+  'QuotaPolicy.selector.matchExpressions[].values[]': 'A label value.',
+  'QuotaPolicy.models[]': 'A model name, or a prefix ending in *.',
+  'QuotaPolicy.limits[]': 'One limit: exactly one of requests, tokens or costUSD, per a window.',
+};
+
+const TRAILING_STAR = '^[^*]*\\*?$';
+
+/** Bounds and rules the CRD adds (they keep CEL cost estimates small, and say what zod's refine() says). */
+const OVERRIDES: Record<string, JsonSchema> = {
+  LLMProvider: {
+    'x-kubernetes-validations': [
+      {
+        rule: '!(has(self.endpoint) && has(self.serviceRef))',
+        message: 'endpoint and serviceRef are mutually exclusive',
+      },
+      {
+        rule: "!(self.type in ['azure-openai', 'openai-compatible']) || has(self.endpoint) || has(self.serviceRef)",
+        message: 'azure-openai and openai-compatible providers need endpoint or serviceRef',
+      },
+    ],
+  },
+  'LLMProvider.models': { maxItems: 256 },
+  'LLMRoute.models': {
+    maxItems: 64,
+    'x-kubernetes-validations': [
+      {
+        rule: "self.all(m, m.matches('^[^*]*\\\\*?$'))",
+        message: 'a * may only stand at the end of a model name (prefix match)',
+      },
+    ],
+  },
+  'LLMRoute.models[]': { maxLength: 256 },
+  'LLMRoute.backends': { maxItems: 64 },
+  'LLMRoute.match.headers': { maxItems: 16 },
+  'QuotaPolicy.models': {
+    maxItems: 64,
+    'x-kubernetes-validations': [
+      {
+        rule: "self.all(m, m.matches('^[^*]*\\\\*?$'))",
+        message: 'a * may only stand at the end of a model name (prefix match)',
+      },
+    ],
+  },
+  'QuotaPolicy.models[]': { maxLength: 256, pattern: TRAILING_STAR },
+  'QuotaPolicy.limits': { maxItems: 16 },
+  'QuotaPolicy.limits[]': {
+    'x-kubernetes-validations': [
+      {
+        rule: '(has(self.requests) ? 1 : 0) + (has(self.tokens) ? 1 : 0) + (has(self.costUSD) ? 1 : 0) == 1',
+        message: 'a limit needs exactly one of requests, tokens or costUSD',
+      },
+    ],
+  },
+};
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Converts one zod JSON Schema node into a structural OpenAPI v3 schema, recursively. */
+export function toStructural(node: JsonSchema, path: string): JsonSchema {
+  for (const bad of ['anyOf', 'oneOf', 'allOf', '$ref', 'not']) {
+    if (bad in node) throw new Error(`${path}: ${bad} cannot be expressed in a structural schema`);
+  }
+  const out: JsonSchema = {};
+  const description = (node.description as string | undefined) ?? FALLBACK_DESCRIPTIONS[path];
+  if (description === undefined) throw new Error(`${path}: no description (add one in resources.ts or gen-crds.ts)`);
+  out.description = description;
+  if (typeof node.type !== 'string') throw new Error(`${path}: needs a single type`);
+  out.type = node.type;
+  if (node.default !== undefined) out.default = node.default;
+  if (Array.isArray(node.enum)) out.enum = node.enum;
+  if (typeof node.format === 'string') out.format = node.format;
+  if (typeof node.pattern === 'string') out.pattern = node.pattern;
+  for (const k of ['minLength', 'maxLength', 'minItems', 'maxItems', 'minimum']) {
+    if (typeof node[k] === 'number') out[k] = node[k];
+  }
+  if (typeof node.maximum === 'number' && node.maximum !== MAX_SAFE) out.maximum = node.maximum;
+  if (typeof node.exclusiveMinimum === 'number') {
+    out.minimum = node.exclusiveMinimum;
+    out.exclusiveMinimum = true;
+  }
+  if (node.type === 'object') {
+    const props = node.properties as Record<string, JsonSchema> | undefined;
+    if (props) {
+      const converted: Record<string, JsonSchema> = {};
+      for (const [name, child] of Object.entries(props)) {
+        converted[name] = toStructural(child, `${path}.${name}`);
+      }
+      out.properties = converted;
+      if (Array.isArray(node.required) && node.required.length > 0) out.required = node.required;
+    } else if (node.additionalProperties && typeof node.additionalProperties === 'object') {
+      // A map (record): keep its value schema.
+      out.additionalProperties = toStructural(node.additionalProperties as JsonSchema, `${path}.*`);
+    }
+  }
+  if (node.type === 'array') {
+    out.items = toStructural(node.items as JsonSchema, `${path}[]`);
+  }
+  Object.assign(out, OVERRIDES[path]);
+  return out;
+}
+
+const CONDITIONS_SCHEMA: JsonSchema = {
+  description: 'Accepted, ResolvedRefs and (providers, routes) Programmed, as standard metav1.Conditions.',
+  type: 'array',
+  maxItems: 8,
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['type'],
+  items: {
+    description: 'One condition of the resource.',
+    type: 'object',
+    required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+    properties: {
+      type: { description: 'Condition type: Accepted, ResolvedRefs or Programmed.', type: 'string', maxLength: 316 },
+      status: { description: 'True, False or Unknown.', type: 'string', enum: ['True', 'False', 'Unknown'] },
+      observedGeneration: {
+        description: 'metadata.generation the condition was set from.',
+        type: 'integer',
+        format: 'int64',
+        minimum: 0,
+      },
+      lastTransitionTime: {
+        description: 'When the status last changed.',
+        type: 'string',
+        format: 'date-time',
+      },
+      reason: {
+        description: 'Machine-readable reason in CamelCase.',
+        type: 'string',
+        maxLength: 1024,
+        minLength: 1,
+        pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+      },
+      message: { description: 'What happened and what to fix.', type: 'string', maxLength: 32768 },
+    },
+  },
+};
+
+const STATUS_SCHEMA: JsonSchema = {
+  description: 'Observed state, written by the operator.',
+  type: 'object',
+  properties: {
+    observedGeneration: {
+      description: 'metadata.generation of the spec the status describes.',
+      type: 'integer',
+      format: 'int64',
+    },
+    conditions: CONDITIONS_SCHEMA,
+  },
+};
+
+interface KindInfo {
+  kind: ResourceKind;
+  plural: string;
+  shortName: string;
+  description: string;
+  spec: z.ZodType;
+  columns: JsonSchema[];
+}
+
+const READY = (condition: string): JsonSchema => ({
+  name: 'Ready',
+  type: 'string',
+  description: `Status of the ${condition} condition.`,
+  jsonPath: `.status.conditions[?(@.type=="${condition}")].status`,
+});
+const AGE: JsonSchema = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+const KINDS: KindInfo[] = [
+  {
+    kind: 'LLMProvider',
+    plural: 'llmproviders',
+    shortName: 'llmp',
+    description: 'An upstream that serves models: OpenAI, Azure OpenAI, Anthropic or an OpenAI-compatible server.',
+    spec: LLMProviderSpec,
+    columns: [
+      { name: 'Type', type: 'string', description: 'Provider type.', jsonPath: '.spec.type' },
+      {
+        name: 'Endpoint',
+        type: 'string',
+        description: 'Base URL (empty: the default for the type).',
+        jsonPath: '.spec.endpoint',
+      },
+      READY('Programmed'),
+      AGE,
+    ],
+  },
+  {
+    kind: 'LLMRoute',
+    plural: 'llmroutes',
+    shortName: 'llmr',
+    description: 'Which requests go where: model names (and headers) to weighted, prioritised provider backends.',
+    spec: LLMRouteSpec,
+    columns: [
+      { name: 'Models', type: 'string', description: 'Model names and prefixes.', jsonPath: '.spec.models' },
+      { name: 'Backends', type: 'string', description: 'Providers.', jsonPath: '.spec.backends[*].provider' },
+      READY('Programmed'),
+      AGE,
+    ],
+  },
+  {
+    kind: 'QuotaPolicy',
+    plural: 'quotapolicies',
+    shortName: 'qp',
+    description: 'Who may spend how much: request, token and cost limits on the API keys a label selector picks.',
+    spec: QuotaPolicySpec,
+    columns: [
+      { name: 'Scope', type: 'string', description: 'perKey or shared.', jsonPath: '.spec.scope' },
+      READY('Accepted'),
+      AGE,
+    ],
+  },
+];
+
+export function crdFor(info: KindInfo): JsonSchema {
+  const json = z.toJSONSchema(info.spec, { io: 'input', unrepresentable: 'throw' }) as JsonSchema;
+  delete json.$schema;
+  const spec = toStructural({ ...json, description: 'Desired state.' }, info.kind);
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: `${info.plural}.${API_GROUP}`,
+      labels: { 'app.kubernetes.io/part-of': 'tollgate' },
+    },
+    spec: {
+      group: API_GROUP,
+      names: {
+        kind: info.kind,
+        listKind: `${info.kind}List`,
+        plural: info.plural,
+        singular: info.kind.toLowerCase(),
+        shortNames: [info.shortName],
+        categories: ['tollgate'],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: API_VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: info.columns,
+          schema: {
+            openAPIV3Schema: {
+              description: info.description,
+              type: 'object',
+              required: ['spec'],
+              properties: {
+                apiVersion: { description: 'APIVersion of this object (tollgate.dev/v1alpha1).', type: 'string' },
+                kind: { description: `Kind of this object (${info.kind}).`, type: 'string' },
+                metadata: { type: 'object' },
+                spec,
+                status: STATUS_SCHEMA,
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+const HEADER =
+  '# Generated by scripts/gen-crds.ts from dataplane/src/config/resources.ts (npm run gen:crds). Do not edit.\n';
+
+/** The CRD files: name → YAML text. */
+export function generateCrds(): Array<{ file: string; yaml: string }> {
+  return KINDS.map((info) => ({
+    file: `${info.plural}.${API_GROUP}.yaml`,
+    yaml: HEADER + stringify(crdFor(info), { lineWidth: 0, aliasDuplicateObjects: false }),
+  }));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Run from the repository root (npm run gen:crds).
+  for (const { file, yaml } of generateCrds()) {
+    const path = join(process.cwd(), 'crds', file);
+    writeFileSync(path, yaml);
+    console.log(`wrote ${path}`);
+  }
+}
