@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# One image for both commands: `tollgate operator` and `tollgate dataplane` (and `run`, `simulate`).
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# The npm `node` devDependency is only for machines with an older system Node; the image has Node 24.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
+COPY dataplane ./dataplane
+COPY operator ./operator
+COPY scripts ./scripts
+COPY test/bench ./test/bench
+COPY test/support ./test/support
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+# openssl: the operator creates the config channel's CA with the openssl CLI (docs/adr).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openssl ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 tollgate \
+ && useradd --system --uid 10001 --gid tollgate --no-create-home --shell /usr/sbin/nologin tollgate
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+USER 10001:10001
+EXPOSE 8080 9443 8081
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/bin/cli.js"]
+CMD ["--help"]
