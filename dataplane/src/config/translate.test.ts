@@ -138,3 +138,20 @@ describe('translate properties', () => {
     expect(selectorMatches(sel, labels)).toBe(want);
   });
 });
+
+describe('shipped examples translate with every resource accepted and resolved', () => {
+  const repo = join(here, '..', '..', '..');
+  it.each([
+    ['examples/quickstart', 2, 2, 0, 0],
+    ['examples/openai-anthropic', 2, 2, 1, 1],
+  ])('%s', async (dir, providers, routes, keys, quotas) => {
+    const { loadFiles } = await import('./load-files.js');
+    const { snapshot, ignored } = await loadFiles([join(repo, dir)]);
+    const { config, statuses } = translate(snapshot, { version: 1, requireKeys: false });
+    expect(ignored).toEqual([]);
+    expect(statuses.flatMap((s) => s.conditions.filter((c) => c.status !== 'True'))).toEqual([]);
+    expect([config.providers.length, config.routes.length, config.apiKeys.length, config.quotaPolicies.length]).toEqual(
+      [providers, routes, keys, quotas],
+    );
+  });
+});
