@@ -51,9 +51,14 @@ export interface RecordedRequest {
   done: Promise<void>;
 }
 
+/** test/fixtures/cassettes format (see its README): exactly one of body, bodyText, sse. */
 export interface Cassette {
-  request?: { path?: string };
-  response: { status: number; headers?: Record<string, string>; body?: unknown; sse?: string };
+  description?: string;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  bodyText?: string;
+  sse?: string;
 }
 
 export class FakeUpstream {
@@ -91,12 +96,23 @@ export class FakeUpstream {
   }
 
   /** Queues a recorded provider response (see test/fixtures/cassettes). */
-  enqueueCassette(file: string): this {
+  enqueueCassette(file: string, options: { chunkSize?: number; delayMs?: number } = {}): this {
     const c = JSON.parse(readFileSync(file, 'utf8')) as Cassette;
-    const r = c.response;
-    if (r.sse !== undefined)
-      this.queue.push({ kind: 'sse', status: r.status, headers: r.headers, chunks: [{ raw: r.sse }] });
-    else this.queue.push({ kind: 'json', status: r.status, headers: r.headers, body: r.body });
+    if (c.sse !== undefined) {
+      // Split the raw stream into arbitrary chunks: the gateway must not depend on event-aligned reads.
+      const size = options.chunkSize ?? 37;
+      const chunks: SseChunk[] = [];
+      for (let i = 0; i < c.sse.length; i += size)
+        chunks.push({ raw: c.sse.slice(i, i + size), delayMs: options.delayMs });
+      this.queue.push({ kind: 'sse', status: c.status, headers: c.headers, chunks });
+    } else if (c.bodyText !== undefined)
+      this.queue.push({
+        kind: 'raw',
+        status: c.status,
+        headers: { 'content-type': 'text/html', ...c.headers },
+        body: c.bodyText,
+      });
+    else this.queue.push({ kind: 'json', status: c.status, headers: c.headers, body: c.body });
     return this;
   }
 
@@ -205,7 +221,8 @@ export class FakeUpstream {
     const step = () => {
       if (res.destroyed) return;
       if (i >= r.chunks.length) {
-        if (r.end === 'reset') res.socket?.destroy();
+        // Let the bytes already written reach the peer before the reset.
+        if (r.end === 'reset') this.later(30, () => res.socket?.destroy());
         else if (r.end !== 'hang') res.end();
         return;
       }

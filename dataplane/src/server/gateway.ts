@@ -260,10 +260,8 @@ class GatewayImpl implements Gateway {
       } catch (err) {
         throw new GatewayError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
       }
-      if (typeof body !== 'object' || body === null || Array.isArray(body))
-        throw new GatewayError('invalid_request', 'request body must be a JSON object');
-      const obj = body as Record<string, unknown>;
-      const info = validateClientRequest(format, operation, obj);
+      const info = validateClientRequest(format, operation, body);
+      const obj = info.body;
       model = info.model;
       const headers = req.headers;
       const route = matchRoute(table, model, (name) => headers[name]);
