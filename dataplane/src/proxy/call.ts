@@ -357,9 +357,11 @@ export class ProxyCall {
 
   private readonly onEnd = (): void => {
     if (this.settle === undefined) return;
-    if (!this.translateEvents(this.parser!.end())) return;
+    // Bytes of an unfinished event at the end: the stream was cut mid-event, not a valid last event.
+    const cut = this.parser!.pending;
+    if (!cut && !this.translateEvents(this.parser!.end())) return;
     const st = this.st!;
-    if (!st.done) {
+    if (cut || !st.done) {
       this.streamFailed(
         'bad_response',
         new GatewayError('upstream_bad_response', 'provider stream ended before its final event'),
