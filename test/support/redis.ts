@@ -41,6 +41,10 @@ export async function startRedis(): Promise<RedisServer> {
 
   const start = (): Promise<void> =>
     new Promise((resolve, reject) => {
+      if (child && child.exitCode === null) {
+        resolve(); // already running
+        return;
+      }
       const proc = spawn(
         REDIS_BIN,
         [

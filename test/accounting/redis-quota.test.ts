@@ -1,0 +1,211 @@
+/**
+ * Exactness of the Redis quota store: several engine instances (each its own ioredis connection, as
+ * separate replicas would be) admitting concurrently against one real redis-server.
+ */
+import { Redis } from 'ioredis';
+import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
+import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/quota/service.js';
+import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
+import { GatewayError } from '../../dataplane/src/errors.js';
+import { type RedisServer, startRedis } from '../support/redis.js';
+
+const HOUR = 3_600_000;
+
+function policy(over: Partial<QuotaPolicyConfig>): QuotaPolicyConfig {
+  return {
+    id: 'ai/shared',
+    namespace: 'ai',
+    name: 'shared',
+    models: [],
+    scope: 'shared',
+    limits: [],
+    failureMode: 'open',
+    keys: ['ai/k1', 'ai/k2', 'ai/k3'],
+    matchesAnonymous: false,
+    ...over,
+  };
+}
+
+const req = (i: number, reserveTokens = 0, reserveCostNano = 0) => ({
+  keyId: `ai/k${(i % 3) + 1}`,
+  model: 'gpt-4o',
+  reserveTokens,
+  reserveCostNano,
+});
+
+function settleAll(p: Promise<QuotaTicket> | undefined): Promise<QuotaTicket | GatewayError> {
+  if (!p) return Promise.reject(new Error('ungoverned'));
+  return p.catch((e: unknown) => {
+    if (e instanceof GatewayError) return e;
+    throw e;
+  });
+}
+
+describe('Redis quota store (real redis-server)', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  const services: QuotaService[] = [];
+  let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+  async function replicas(n: number, policies: QuotaPolicyConfig[], timeoutMs = 500): Promise<QuotaService[]> {
+    const out: QuotaService[] = [];
+    for (let i = 0; i < n; i++) {
+      const store = new RedisStore({ url: redis.url, timeoutMs });
+      expect(await store.ready(5000)).toBe(true);
+      const s = new QuotaService({ store, now: () => clock });
+      s.applyPolicies(policies);
+      out.push(s);
+      services.push(s);
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    for (const s of services) await s.close();
+    admin.disconnect();
+    await redis.dispose();
+  });
+  beforeEach(async () => {
+    clock = Date.UTC(2026, 10, 23, 12, 0, 0);
+    if (redis) {
+      await redis.start(); // a previous test may have stopped it
+      await admin.flushall().catch(() => {});
+    }
+  });
+
+  test('shared N requests per window: exactly N allowed across 5 replicas, 400 concurrent admissions', async () => {
+    const N = 137;
+    const reps = await replicas(5, [
+      policy({ limits: [{ kind: 'requests', amount: N, window: { type: 'sliding', ms: HOUR } }] }),
+    ]);
+    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => settleAll(reps[i % 5]!.admit(req(i)))));
+    const allowed = results.filter((r) => !(r instanceof GatewayError)) as QuotaTicket[];
+    const denied = results.filter((r) => r instanceof GatewayError) as GatewayError[];
+    expect(allowed).toHaveLength(N);
+    expect(allowed.every((t) => t.store === 'redis')).toBe(true);
+    expect(denied).toHaveLength(400 - N);
+    expect(denied.every((e) => e.code === 'quota_exceeded' && e.status === 429)).toBe(true);
+    expect(denied[0]!.headers?.['x-ratelimit-remaining-requests']).toBe('0');
+    expect(Number(denied[0]!.headers?.['retry-after'])).toBeGreaterThan(0);
+    // Counters expire: every key has a TTL.
+    const keys = await admin.keys('tollgate:quota:*');
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(await admin.pttl(k)).toBeGreaterThan(0);
+  });
+
+  test('cost budget: overspent by at most one in-flight request across 4 replicas', async () => {
+    // $0.05 budget; each request reserves its upper bound $0.003 and really costs $0.002..$0.003.
+    const budgetNano = 50_000_000;
+    const reserve = 3_000_000;
+    const reps = await replicas(4, [
+      policy({ limits: [{ kind: 'costUSD', amount: 0.05, window: { type: 'calendarMonth' } }] }),
+    ]);
+    let spent = 0;
+    let admitted = 0;
+    let rounds = 0;
+    // Waves of 12 concurrent requests until the budget refuses everything.
+    for (;;) {
+      rounds++;
+      const wave = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const t = await settleAll(reps[i % 4]!.admit(req(i, 0, reserve)));
+          if (t instanceof GatewayError) return 0;
+          const real = 2_000_000 + ((i * 7919) % 1_000_001);
+          await new Promise((r) => setTimeout(r, i % 3));
+          await t.settle({ tokens: 0, costNano: real });
+          return real;
+        }),
+      );
+      const ok = wave.filter((x) => x > 0);
+      admitted += ok.length;
+      spent += ok.reduce((a, b) => a + b, 0);
+      if (ok.length === 0) break;
+    }
+    const [usage] = await reps[0]!.usage('ai/shared');
+    expect(usage!.used * 1e9).toBeCloseTo(spent, 0);
+    expect(spent).toBeGreaterThanOrEqual(budgetNano);
+    expect(spent - budgetNano).toBeLessThanOrEqual(reserve);
+    expect(admitted).toBeGreaterThan(10);
+    expect(rounds).toBeGreaterThan(1);
+    process.stdout.write(
+      `cost budget: $0.05, spent $${(spent / 1e9).toFixed(6)} over ${admitted} requests (overspend $${((spent - budgetNano) / 1e9).toFixed(6)}, bound $0.003)\n`,
+    );
+  });
+
+  test('tokens reserved before the call and settled after it, exactly, across replicas', async () => {
+    const reps = await replicas(3, [
+      policy({ limits: [{ kind: 'tokens', amount: 10_000, window: { type: 'sliding', ms: HOUR } }] }),
+    ]);
+    const tickets = (await Promise.all(
+      Array.from({ length: 30 }, (_, i) => settleAll(reps[i % 3]!.admit(req(i, 500)))),
+    )) as (QuotaTicket | GatewayError)[];
+    const ok = tickets.filter((t) => !(t instanceof GatewayError)) as QuotaTicket[];
+    expect(ok).toHaveLength(20); // admitted while reserved < 10_000: 20 × 500
+    expect((await reps[0]!.usage('ai/shared'))[0]!.used).toBe(10_000);
+    await Promise.all(ok.map((t) => t.settle({ tokens: 120, costNano: 0 })));
+    expect((await reps[1]!.usage('ai/shared'))[0]!.used).toBe(20 * 120);
+  });
+
+  test('monthly window rolls over at the calendar boundary (injected clock into the scripts)', async () => {
+    clock = Date.UTC(2026, 11, 31, 23, 59, 59, 900);
+    const reps = await replicas(2, [
+      policy({ scope: 'perKey', limits: [{ kind: 'requests', amount: 5, window: { type: 'calendarMonth' } }] }),
+    ]);
+    const first = await Promise.all(Array.from({ length: 12 }, () => settleAll(reps[0]!.admit(req(0)))));
+    expect(first.filter((r) => !(r instanceof GatewayError))).toHaveLength(5);
+    const denied = first.find((r) => r instanceof GatewayError) as GatewayError;
+    expect(denied.headers?.['retry-after']).toBe('1');
+    clock = Date.UTC(2027, 0, 1, 0, 0, 0, 0);
+    const second = await Promise.all(Array.from({ length: 12 }, (_, i) => settleAll(reps[i % 2]!.admit(req(0)))));
+    expect(second.filter((r) => !(r instanceof GatewayError))).toHaveLength(5);
+    // The December counter expires a day after the month ends.
+    const keys = await admin.keys('tollgate:quota:*2026-12');
+    expect(keys).toHaveLength(1);
+    const ttl = await admin.pttl(keys[0]!);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(86_400_000 + 1000);
+  });
+
+  test('EVALSHA falls back to EVAL after the script cache is flushed', async () => {
+    const [svc] = await replicas(1, [
+      policy({ limits: [{ kind: 'requests', amount: 2, window: { type: 'sliding', ms: HOUR } }] }),
+    ]);
+    expect(await settleAll(svc!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
+    await admin.script('FLUSH');
+    expect(await settleAll(svc!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
+    expect(await settleAll(svc!.admit(req(0)))).toBeInstanceOf(GatewayError);
+  });
+
+  test('Redis down: failureMode open falls back to local limits, closed answers 503; recovers when back', async () => {
+    const limits = [{ kind: 'requests' as const, amount: 3, window: { type: 'sliding' as const, ms: HOUR } }];
+    const [open] = await replicas(1, [policy({ limits })], 200);
+    const [closed] = await replicas(1, [policy({ id: 'ai/closed', limits, failureMode: 'closed' })], 200);
+    expect(await settleAll(open!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
+    await redis.stop();
+    const t0 = Date.now();
+    const openResults = [];
+    for (let i = 0; i < 6; i++) openResults.push(await settleAll(open!.admit(req(i))));
+    const okOpen = openResults.filter((r) => !(r instanceof GatewayError)) as QuotaTicket[];
+    expect(okOpen).toHaveLength(3); // the local approximation enforces the same limit in this replica
+    expect(okOpen.every((t) => t.store === 'memory')).toBe(true);
+    const c = await settleAll(closed!.admit(req(0)));
+    expect(c).toBeInstanceOf(GatewayError);
+    expect((c as GatewayError).code).toBe('quota_store_unavailable');
+    expect((c as GatewayError).status).toBe(503);
+    // Fails fast rather than hanging requests (generous bound: the machine is shared).
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await redis.start();
+    let back: QuotaTicket | GatewayError | undefined;
+    for (let i = 0; i < 50; i++) {
+      back = await settleAll(closed!.admit(req(0)));
+      if (!(back instanceof GatewayError)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(back).not.toBeInstanceOf(GatewayError);
+    expect((back as QuotaTicket).store).toBe('redis');
+  });
+});
