@@ -1,0 +1,106 @@
+/** The accounting seam: admission can refuse (in the client's format, with its headers), observers see every step. */
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import OpenAI from 'openai';
+import { GatewayError } from '../../dataplane/src/errors.js';
+import type { FinishInfo, GatewayHooks, RejectedInfo, RequestObserver } from '../../dataplane/src/pipeline/hooks.js';
+import { FakeUpstream } from '../support/fake-upstream.js';
+import { gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
+
+let up: FakeUpstream;
+let gw: TestGateway;
+let client: OpenAI;
+const events: string[] = [];
+const finished: FinishInfo[] = [];
+const rejected: RejectedInfo[] = [];
+
+const hooks: GatewayHooks = {
+  admit(req) {
+    if (req.model === 'gpt-4o' && req.body.user === 'over-quota')
+      throw new GatewayError('quota_exceeded', 'quota research-team exceeded', { headers: { 'retry-after': '42' } });
+    const observer: RequestObserver = {
+      headers: { 'x-ratelimit-remaining-requests': '9' },
+      attemptStart: (a) => events.push(`start:${a.attempt}:${a.backend}`),
+      attemptEnd: (a, r) => events.push(`end:${a.attempt}:${r.outcome}:${r.status}`),
+      firstByte: () => events.push('firstByte'),
+      finish: (f) => {
+        events.push('finish');
+        finished.push(f);
+      },
+    };
+    // Asynchronous admission (a Redis round trip) is allowed too.
+    return req.stream ? Promise.resolve(observer) : observer;
+  },
+  rejected: (info) => rejected.push(info),
+};
+
+beforeAll(async () => {
+  up = await FakeUpstream.start('up');
+  gw = await startGateway(
+    gatewayConfig({
+      providers: [provider({ name: 'up', baseUrl: up.openaiBaseUrl })],
+      routes: [route({ name: 'r', models: ['gpt-4o'], backends: [{ provider: 'up' }] })],
+    }),
+    { hooks },
+  );
+  client = new OpenAI({ baseURL: gw.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await gw.close();
+  await up.close();
+});
+
+it('calls the observer in order, with usage, and adds its headers', async () => {
+  up.enqueue({ kind: 'json', status: 500, body: { error: { message: 'x', type: 'server_error' } } });
+  const r = await client.chat.completions
+    .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+    .withResponse();
+  expect(r.response.headers.get('x-ratelimit-remaining-requests')).toBe('9');
+  expect(events).toEqual([
+    'start:1:up/gpt-4o',
+    'end:1:http_5xx:500',
+    'start:2:up/gpt-4o',
+    'end:2:ok:200',
+    'firstByte',
+    'finish',
+  ]);
+  const f = finished.at(-1)!;
+  expect(f).toMatchObject({
+    status: 200,
+    attempts: 2,
+    backend: 'up/gpt-4o',
+    errorCode: undefined,
+    clientAborted: false,
+  });
+  expect(f.usage).toMatchObject({ inputTokens: 5, outputTokens: 7 });
+});
+
+it('reports stream usage at finish (async admission)', async () => {
+  events.length = 0;
+  const s = await client.chat.completions.create({
+    model: 'gpt-4o',
+    messages: [{ role: 'user', content: 'hi' }],
+    stream: true,
+  });
+  for await (const _ of s) {
+  }
+  expect(events).toEqual(['start:1:up/gpt-4o', 'firstByte', 'end:1:ok:200', 'finish']);
+  expect(finished.at(-1)!.usage).toMatchObject({ inputTokens: 5, outputTokens: 7 });
+});
+
+it('renders an admission refusal in the client format with its headers, and reports it as rejected', async () => {
+  const before = up.requests.length;
+  const e = (await client.chat.completions
+    .create({ model: 'gpt-4o', user: 'over-quota', messages: [{ role: 'user', content: 'hi' }] })
+    .catch((err: unknown) => err)) as InstanceType<typeof OpenAI.APIError>;
+  expect(e.status).toBe(429);
+  expect(e.code).toBe('quota_exceeded');
+  expect(e.headers?.get('retry-after')).toBe('42');
+  expect(e.headers?.get('x-tollgate-route')).toBe('ai/r');
+  expect(up.requests.length).toBe(before);
+  expect(rejected.at(-1)).toMatchObject({ status: 429, errorCode: 'quota_exceeded', model: 'gpt-4o' });
+  await expect(
+    client.chat.completions.create({ model: 'unknown', messages: [{ role: 'user', content: 'x' }] }),
+  ).rejects.toThrow();
+  expect(rejected.at(-1)).toMatchObject({ status: 404, errorCode: 'model_not_found', route: undefined });
+});
