@@ -134,9 +134,10 @@ async function measure(started: Started, s: Settings, wrk: string | undefined, i
   if (!isDirect && started.proc !== undefined) {
     try {
       const h = await holdStreams(started.endpoint(MODELS.slow), MODELS.slow, s.slowStreams, started.proc.pid, 60_000);
-      row.rssMB = h.rssBytes / 1048576;
-      row.idleRssMB = h.idleRssBytes / 1048576;
       row.streamsOpen = h.open;
+      row.idleRssMB = h.idleRssBytes / 1048576;
+      // RSS means something only while streams are really held open.
+      if (h.open > 0) row.rssMB = h.rssBytes / 1048576;
       if (h.open < s.slowStreams) row.notes.push(`only ${h.open} of ${s.slowStreams} slow streams were flowing`);
     } catch (err) {
       row.notes.push(`slow streams: ${(err as Error).message}`);
@@ -160,7 +161,7 @@ const HEAD = [
   'added p50 µs',
   'TTFT p50 ms',
   'added TTFT ms',
-  'RSS MB, 1k slow streams (idle)',
+  'RSS MB, 1k slow streams (before)',
 ];
 
 function cells(r: Row, floor: number | undefined): string[] {
@@ -185,8 +186,15 @@ function cells(r: Row, floor: number | undefined): string[] {
 
 function table(rows: Row[], floor: number | undefined): { text: string; md: string } {
   const all = [HEAD, ...rows.map((r) => cells(r, floor))];
-  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  // An unavailable row's reason runs across the number columns; it does not widen them.
+  const sized = [HEAD, ...rows.filter((r) => r.available).map((r) => cells(r, floor))];
+  const widths = HEAD.map((_, i) =>
+    Math.max(...[...sized, ...all.map((r) => [r[0]!])].map((r) => (r[i] ?? '').length)),
+  );
+  const line = (r: string[]) =>
+    r[2] === '' && r[1]?.startsWith('not available')
+      ? `${r[0]!.padEnd(widths[0]!)}  ${r[1]}`
+      : r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const text = [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
   const md = [
     `| ${HEAD.join(' | ')} |`,

@@ -3,6 +3,7 @@
  * each gateway at the simulated upstreams. A target that cannot be had throws with the reason; the
  * table then says "not available: <reason>" for that row only.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +198,8 @@ export const litellm: Target = {
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `model_list:\n${entries}\nlitellm_settings:\n  telemetry: false\n  drop_params: true\n`);
     const port = await freePort();
+    // The proxy refuses to start without a master key; clients then send it as their Bearer token.
+    const masterKey = `sk-bench-${randomBytes(16).toString('hex')}`;
     const proc = startProc(
       bin,
       ['--config', config, '--host', '127.0.0.1', '--port', String(port), '--num_workers', '1'],
@@ -205,9 +208,10 @@ export const litellm: Target = {
         LITELLM_LOG: 'ERROR',
         LITELLM_TELEMETRY: 'False',
         NO_DOCS: 'True',
+        LITELLM_MASTER_KEY: masterKey,
       },
     );
-    const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1');
+    const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1', { authorization: `Bearer ${masterKey}` });
     try {
       await waitFor('litellm proxy', proc, 120_000, () => answersChat(endpoint(), MODELS.fast));
     } catch (err) {
