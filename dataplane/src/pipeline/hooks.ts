@@ -12,7 +12,7 @@
  * Hooks must not throw (except `admit`, which rejects with a GatewayError); the core catches and logs
  * anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
  */
-import type { ApiKeyConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
 import type { ClientFormat, ErrorCode } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
 
@@ -30,6 +30,8 @@ export interface RequestInfo {
   readonly body: Readonly<Record<string, unknown>>;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
+  /** The client's W3C `traceparent` header, if any (accounting continues the trace from it). */
+  readonly traceparent?: string | undefined;
 }
 
 /** One upstream try. */
@@ -101,6 +103,8 @@ export interface RequestObserver {
   /** Headers added to the response, success or error (e.g. x-ratelimit-*). Read once, before headers are sent. */
   readonly headers: Readonly<Record<string, string>> | undefined;
   attemptStart(attempt: AttemptInfo): void;
+  /** Headers to add to this try's upstream request (W3C `traceparent`); called right after attemptStart. */
+  upstreamHeaders?(attempt: AttemptInfo): Readonly<Record<string, string>> | undefined;
   attemptEnd(attempt: AttemptInfo, result: AttemptResult): void;
   /** The first response byte (headers + first body chunk for streams) went to the client. */
   firstByte(at: number): void;
@@ -128,6 +132,10 @@ export interface GatewayHooks {
    */
   admit(req: RequestInfo): RequestObserver | Promise<RequestObserver>;
   rejected(info: RejectedInfo): void;
+  /** Called with every config the gateway applies (accounting rebuilds its price and policy tables). */
+  applyConfig?(config: GatewayConfig): void;
+  /** Prometheus text for GET /metrics; absent: /metrics answers 404. */
+  metricsText?(): string;
 }
 
 const noop = (): void => {};

@@ -191,7 +191,8 @@ export class ProxyCall {
       backend: label,
       startedAt: performance.now(),
     };
-    this.hookAttemptStart(a);
+    const extraHeaders = this.hookAttemptStart(a);
+    if (extraHeaders) Object.assign(upstream.headers, extraHeaders);
     const remaining = deadline - a.startedAt;
     if (remaining <= 0) {
       return this.tryFailed(a, 'timeout', undefined, this.timeoutError(provider), 'timeout', undefined);
@@ -556,11 +557,13 @@ export class ProxyCall {
     this.ac = undefined;
   }
 
-  private hookAttemptStart(a: AttemptInfo): void {
+  private hookAttemptStart(a: AttemptInfo): Readonly<Record<string, string>> | undefined {
     try {
       this.r.observer.attemptStart(a);
+      return this.r.observer.upstreamHeaders?.(a);
     } catch (err) {
       this.shared.logger.warn('hook attemptStart threw', { err });
+      return undefined;
     }
   }
 

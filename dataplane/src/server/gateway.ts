@@ -121,6 +121,7 @@ class GatewayImpl implements Gateway {
     const keys = new Map<string, ApiKeyConfig>();
     for (const k of config.apiKeys) keys.set(k.hash.slice('sha256:'.length), k);
     this.pools.sync(config.providers);
+    this.hooks.applyConfig?.(config);
     this.compiled = {
       config,
       keys,
@@ -162,7 +163,11 @@ class GatewayImpl implements Gateway {
     const spec = ROUTES[path];
     if (spec === undefined) {
       if (path === '/healthz') this.plain(res, 200, 'ok\n');
-      else if (path === '/readyz')
+      else if (path === '/metrics' && this.hooks.metricsText !== undefined) {
+        const text = this.hooks.metricsText();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(text);
+      } else if (path === '/readyz')
         this.plain(
           res,
           this.compiled === undefined ? 503 : 200,
@@ -279,6 +284,7 @@ class GatewayImpl implements Gateway {
         key,
         body: obj,
         startedAt,
+        traceparent: headers.traceparent as string | undefined,
       });
       const start = (observer: RequestObserver) => {
         const call = new ProxyCall(this.shared, res, {
