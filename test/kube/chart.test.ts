@@ -8,10 +8,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './harness.js';
+import { repoRoot } from './harness.js';
 import { adminConfig, createNamespace, tool } from './support.js';
 
-const CHART = join(REPO_ROOT, 'charts', 'tollgate');
+/** jest-circus applies only the global testTimeout, not the project's: every hook and test sets its own. */
+const TIMEOUT = 120_000;
+
+const CHART = join(repoRoot(), 'charts', 'tollgate');
 const hasChart = existsSync(join(CHART, 'Chart.yaml'));
 
 describe('charts/tollgate', () => {
@@ -20,27 +23,35 @@ describe('charts/tollgate', () => {
     return;
   }
 
-  test('helm lint passes', async () => {
-    const { stdout } = await tool('helm', ['lint', '--strict', CHART]);
-    expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
-  });
+  test(
+    'helm lint passes',
+    async () => {
+      const { stdout } = await tool('helm', ['lint', '--strict', CHART]);
+      expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    },
+    TIMEOUT,
+  );
 
-  test('helm template renders objects the API server accepts (kubectl apply --dry-run=server)', async () => {
-    const namespace = await createNamespace(adminConfig(), 'chart');
-    const { stdout: manifests } = await tool('helm', [
-      'template',
-      'tollgate',
-      CHART,
-      '--namespace',
-      namespace,
-      '--include-crds',
-    ]);
-    expect(manifests).toMatch(/kind: Deployment/);
-    const { stdout } = await tool(
-      'kubectl',
-      ['apply', '--dry-run=server', '--validate=strict', '--namespace', namespace, '-f', '-'],
-      manifests,
-    );
-    expect(stdout).toMatch(/\(server dry run\)/);
-  });
+  test(
+    'helm template renders objects the API server accepts (kubectl apply --dry-run=server)',
+    async () => {
+      const namespace = await createNamespace(adminConfig(), 'chart');
+      const { stdout: manifests } = await tool('helm', [
+        'template',
+        'tollgate',
+        CHART,
+        '--namespace',
+        namespace,
+        '--include-crds',
+      ]);
+      expect(manifests).toMatch(/kind: Deployment/);
+      const { stdout } = await tool(
+        'kubectl',
+        ['apply', '--dry-run=server', '--validate=strict', '--namespace', namespace, '-f', '-'],
+        manifests,
+      );
+      expect(stdout).toMatch(/\(server dry run\)/);
+    },
+    TIMEOUT,
+  );
 });

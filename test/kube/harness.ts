@@ -18,12 +18,24 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(here, '../..');
+
+/**
+ * The repository root: $TOLLGATE_REPO_ROOT, else the nearest directory upwards from the working
+ * directory that holds test/kube/build.sh. (Not derived from the module URL: jest may load global
+ * setup as CommonJS.)
+ */
+export function repoRoot(): string {
+  if (process.env.TOLLGATE_REPO_ROOT) return resolve(process.env.TOLLGATE_REPO_ROOT);
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'test', 'kube', 'build.sh'))) return dir;
+    if (dirname(dir) === dir) {
+      throw new Error(`cannot find the Tollgate repository above ${process.cwd()}; set TOLLGATE_REPO_ROOT`);
+    }
+  }
+}
 
 export interface KubeBinaries {
   dir: string;
@@ -74,7 +86,7 @@ function log(message: string): void {
 export async function ensureBinaries(): Promise<KubeBinaries> {
   let dir = process.env.TOLLGATE_KUBE_BIN;
   if (!dir) {
-    const script = join(here, 'build.sh');
+    const script = join(repoRoot(), 'test', 'kube', 'build.sh');
     dir = await new Promise<string>((resolvePromise, reject) => {
       const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
@@ -82,8 +94,10 @@ export async function ensureBinaries(): Promise<KubeBinaries> {
         out += chunk.toString();
       });
       child.on('error', reject);
-      child.on('exit', (code) => {
-        if (code === 0) resolvePromise(out.trim().split('\n').pop() ?? '');
+      // 'close', not 'exit': stdout may still hold the path when the process exits.
+      child.on('close', (code) => {
+        const path = out.trim().split('\n').pop() ?? '';
+        if (code === 0 && path) resolvePromise(path);
         else reject(new Error(`${script} failed with exit code ${code}; see its output above`));
       });
     });
@@ -502,8 +516,8 @@ export interface KubeState {
   binDir: string;
 }
 
-export const LOCAL_DIR = join(REPO_ROOT, '.tollgate', 'kube');
-const STATE_PATH = join(LOCAL_DIR, 'state.json');
+const localDir = () => join(repoRoot(), '.tollgate', 'kube');
+const statePath = () => join(localDir(), 'state.json');
 
 /** True when pid is alive and runs the given binary (guards against a recycled pid). */
 function runs(pid: number, binary: string): boolean {
@@ -516,7 +530,7 @@ function runs(pid: number, binary: string): boolean {
 
 async function readState(): Promise<KubeState | undefined> {
   try {
-    return JSON.parse(await readFile(STATE_PATH, 'utf8')) as KubeState;
+    return JSON.parse(await readFile(statePath(), 'utf8')) as KubeState;
   } catch {
     return undefined;
   }
@@ -531,7 +545,7 @@ async function kubeDown(): Promise<void> {
   if (runs(state.pids.apiserver, join(state.binDir, 'kube-apiserver'))) await killGroup(state.pids.apiserver);
   if (runs(state.pids.etcd, join(state.binDir, 'etcd'))) await killGroup(state.pids.etcd);
   await rm(state.dir, { recursive: true, force: true });
-  await rm(STATE_PATH, { force: true });
+  await rm(statePath(), { force: true });
   await rm(state.kubeconfigPath, { force: true });
   log('stopped');
 }
@@ -548,19 +562,19 @@ async function kubeUp(): Promise<void> {
   }
   if (state) await kubeDown();
   const binaries = await ensureBinaries();
-  const binLinks = join(LOCAL_DIR, 'bin');
+  const binLinks = join(localDir(), 'bin');
   await mkdir(binLinks, { recursive: true });
   for (const name of ['kubectl', 'helm', 'kube-apiserver', 'etcd']) {
     const link = join(binLinks, name);
     await rm(link, { force: true });
     await run('ln', ['-s', join(binaries.dir, name), link]);
   }
-  const runDir = join(LOCAL_DIR, 'run');
+  const runDir = join(localDir(), 'run');
   await rm(runDir, { recursive: true, force: true });
   const kube = await startKube({
     dir: runDir,
     detach: true,
-    kubeconfigPath: join(LOCAL_DIR, 'kubeconfig'),
+    kubeconfigPath: join(localDir(), 'kubeconfig'),
     binaries,
   });
   const newState: KubeState = {
@@ -570,8 +584,8 @@ async function kubeUp(): Promise<void> {
     pids: kube.pids,
     binDir: binaries.dir,
   };
-  await writeFile(STATE_PATH, `${JSON.stringify(newState, null, 2)}\n`);
-  const rel = (p: string) => p.replace(`${REPO_ROOT}/`, '');
+  await writeFile(statePath(), `${JSON.stringify(newState, null, 2)}\n`);
+  const rel = (p: string) => p.replace(`${repoRoot()}/`, '');
   process.stdout.write(
     [
       `kube-apiserver ${kube.server} is running in the background (logs in ${rel(runDir)}/).`,

@@ -120,3 +120,20 @@ export async function eventually<T>(probe: () => Promise<T>, timeoutMs = 30_000,
     }
   }
 }
+
+/**
+ * Retries a call the API server answers with 503 or 429 and Retry-After, as client-go does. A CRD
+ * update (another test applying crds/) closes the old handler of its resources, and requests in
+ * flight then get 503 "apiserver is shutting down" with Retry-After: 1; real clients retry.
+ */
+export async function withRetryAfter<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ApiException) || ![429, 503].includes(error.code) || attempt >= attempts) throw error;
+      const seconds = Number(error.headers?.['retry-after'] ?? 1);
+      await new Promise((r) => setTimeout(r, Math.min(Number.isFinite(seconds) ? seconds : 1, 5) * 1000));
+    }
+  }
+}
