@@ -1,0 +1,406 @@
+/**
+ * The accounting side of the request path (implements pipeline/hooks.ts): quota admission and settlement,
+ * cost, usage estimation, spans, metrics and the access log. Tables (prices, policies) are rebuilt when a
+ * config loads; per request there is one observer object and a few map lookups. Tracing work happens
+ * only when an OTLP endpoint is configured.
+ */
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import type { Logger } from '../log.js';
+import type {
+  AttemptInfo,
+  AttemptResult,
+  FinishInfo,
+  GatewayHooks,
+  RejectedInfo,
+  RequestInfo,
+  RequestObserver,
+} from '../pipeline/hooks.js';
+import type { Usage } from '../providers/types.js';
+import { type AccessLogWriter, stdoutAccessLog } from '../telemetry/access-log.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../telemetry/metrics.js';
+import { type Otel, otelSettingsFromEnv, startOtel } from '../telemetry/otel.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/registry.js';
+import { formatTraceparent, parseTraceparent } from '../telemetry/trace-context.js';
+import { buildPriceIndex, type CostResult, computeCost, lookupPrice, type PriceIndex } from './cost.js';
+import { estimateUsage, requestedMaxTokens, requestText, roughInputTokens } from './estimate.js';
+import { RedisStore } from './quota/redis-store.js';
+import { type QuotaRequest, QuotaService, type QuotaTicket } from './quota/service.js';
+
+export { PROMETHEUS_CONTENT_TYPE };
+
+/** OTel GenAI `gen_ai.provider.name` values for our provider types. */
+const GENAI_PROVIDER: Record<ProviderConfig['type'], string> = {
+  openai: 'openai',
+  'azure-openai': 'azure.ai.openai',
+  anthropic: 'anthropic',
+  'openai-compatible': 'openai',
+  gemini: 'gcp.gemini',
+  'vertex-ai': 'gcp.vertex_ai',
+  bedrock: 'aws.bedrock',
+};
+
+export interface AccountingOptions {
+  /** Quota service (its store decides in-process vs Redis); default: in-process. */
+  quota?: QuotaService;
+  /** Tracer and OTLP metric mirrors; default: from OTEL_* env (nothing when unset). */
+  otel?: Otel;
+  /** Where access-log lines go; default stdout. `false`: no access log. */
+  accessLog?: AccessLogWriter | false;
+  logger?: Logger;
+  /** Output tokens reserved for token/cost quotas when the request sets no max_tokens. Default 4096. */
+  defaultMaxTokens?: number;
+}
+
+interface Tables {
+  prices: PriceIndex;
+  providers: ReadonlyMap<string, ProviderConfig>;
+}
+
+export class AccountingHooks implements GatewayHooks {
+  readonly metrics: GatewayMetrics;
+  readonly quota: QuotaService;
+  readonly otel: Otel | undefined;
+  readonly tracer: Tracer | undefined;
+  private tables: Tables = { prices: new Map(), providers: new Map() };
+  readonly accessLog: AccessLogWriter | undefined;
+  readonly logger: Logger | undefined;
+  private readonly defaultMaxTokens: number;
+
+  constructor(options: AccountingOptions = {}) {
+    this.otel = options.otel;
+    this.tracer = options.otel?.tracer;
+    this.metrics = createGatewayMetrics(options.otel?.mirrors);
+    this.logger = options.logger;
+    this.quota =
+      options.quota ??
+      new QuotaService({ logger: options.logger, metrics: { quotaRejected: (p) => this.quotaRejected(p) } });
+    this.accessLog = options.accessLog === false ? undefined : (options.accessLog ?? stdoutAccessLog);
+    this.defaultMaxTokens = options.defaultMaxTokens ?? 4096;
+  }
+
+  quotaRejected(policyId: string): void {
+    this.metrics.quotaRejections.labels(policyId).inc();
+  }
+
+  applyConfig(config: GatewayConfig): void {
+    const providers = new Map<string, ProviderConfig>();
+    for (const p of config.providers) providers.set(p.id, p);
+    this.tables = { prices: buildPriceIndex(config), providers };
+    this.quota.applyPolicies(config.quotaPolicies);
+  }
+
+  metricsText(): string {
+    return this.metrics.registry.render();
+  }
+
+  admit(req: RequestInfo): RequestObserver | Promise<RequestObserver> {
+    const tables = this.tables;
+    const policies = this.quota.policiesFor(req.key?.id, req.model);
+    if (policies.length === 0) return new Observer(this, tables, req, undefined);
+    let needsTokens = false;
+    let needsCost = false;
+    for (const p of policies)
+      for (const l of p.limits) {
+        if (l.kind === 'tokens') needsTokens = true;
+        else if (l.kind === 'costUSD') needsCost = true;
+      }
+    const q: QuotaRequest = { keyId: req.key?.id, model: req.model, reserveTokens: 0, reserveCostNano: 0 };
+    if (needsTokens || needsCost) {
+      const input = roughInputTokens(requestText(req.operation, req.body).text.length);
+      const output = req.operation === 'embeddings' ? 0 : (requestedMaxTokens(req.body) ?? this.defaultMaxTokens);
+      q.reserveTokens = input + output;
+      if (needsCost) q.reserveCostNano = maxCostNano(tables, req.route, req.model, input, output);
+    }
+    const admitted = this.quota.admit(q);
+    if (admitted === undefined) return new Observer(this, tables, req, undefined);
+    return admitted.then((ticket) => new Observer(this, tables, req, ticket));
+  }
+
+  rejected(info: RejectedInfo): void {
+    const route = info.route?.id ?? '';
+    this.metrics.requests.labels(route, '', String(info.status)).inc();
+    if (this.accessLog) {
+      this.accessLog({
+        time: new Date().toISOString(),
+        type: 'access',
+        route: route || undefined,
+        model: info.model,
+        status: info.status,
+        error: info.errorCode,
+        attempts: 0,
+        latency_ms: round1(performance.now() - info.startedAt),
+        key: info.key?.id,
+        team: info.key?.labels.team,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.quota.close();
+    await this.otel?.shutdown();
+  }
+}
+
+/** Upper bound of a request's cost over the route's candidate backends (nano-USD); 0 when none is priced. */
+function maxCostNano(tables: Tables, route: RouteConfig, model: string, input: number, output: number): number {
+  let max = 0;
+  for (const b of route.backends) {
+    const price = lookupPrice(tables.prices, b.provider, b.model ?? model);
+    if (!price) continue;
+    const pico = input * Math.max(price.input, price.cacheWrite) + output * price.output;
+    if (pico > max) max = pico;
+  }
+  return Math.ceil(max / 1000);
+}
+
+function round1(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+const ZERO_USAGE: Usage = Object.freeze({
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  cacheCreationTokens: 0,
+  reasoningTokens: 0,
+  estimated: false,
+});
+
+class Observer implements RequestObserver {
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  private span: Span | undefined;
+  private attemptSpan: Span | undefined;
+  private firstByteAt: number | undefined;
+  private done = false;
+
+  constructor(
+    private readonly acc: AccountingHooks,
+    private readonly tables: Tables,
+    private readonly req: RequestInfo,
+    private readonly ticket: QuotaTicket | undefined,
+  ) {
+    this.headers = ticket?.headers;
+    const tracer = acc.tracer;
+    if (tracer) {
+      const parent = parseTraceparent(req.traceparent);
+      const ctx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+      const op = req.operation;
+      this.span = tracer.startSpan(
+        `${op} ${req.model}`,
+        {
+          kind: SpanKind.SERVER,
+          startTime: req.startedAt,
+          attributes: {
+            'gen_ai.operation.name': op,
+            'gen_ai.request.model': req.model,
+            'tollgate.route': req.route.id,
+            'tollgate.client_format': req.clientFormat,
+            'tollgate.stream': req.stream,
+            ...(req.key ? { 'tollgate.key': req.key.id } : {}),
+            ...(req.key?.labels.team ? { 'tollgate.key_team': req.key.labels.team } : {}),
+          },
+        },
+        ctx,
+      );
+    }
+  }
+
+  attemptStart(a: AttemptInfo): void {
+    const tracer = this.acc.tracer;
+    if (!tracer || !this.span) return;
+    this.attemptSpan = tracer.startSpan(
+      `${this.req.operation} ${a.upstreamModel}`,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: a.startedAt,
+        attributes: {
+          'gen_ai.operation.name': this.req.operation,
+          'gen_ai.provider.name': GENAI_PROVIDER[a.provider.type],
+          'gen_ai.request.model': a.upstreamModel,
+          'tollgate.backend': a.backend,
+          'tollgate.attempt': a.attempt,
+        },
+      },
+      trace.setSpan(context.active(), this.span),
+    );
+  }
+
+  /** The trace continues upstream: the attempt's span when tracing, else the client's traceparent as is. */
+  upstreamHeaders(): Readonly<Record<string, string>> | undefined {
+    const s = this.attemptSpan;
+    if (s) return { traceparent: formatTraceparent(s.spanContext()) };
+    return this.req.traceparent ? { traceparent: this.req.traceparent } : undefined;
+  }
+
+  attemptEnd(a: AttemptInfo, r: AttemptResult): void {
+    this.acc.metrics.attempts.labels(a.backend, r.outcome).inc();
+    const s = this.attemptSpan;
+    if (s) {
+      this.attemptSpan = undefined;
+      s.setAttribute('tollgate.outcome', r.outcome);
+      if (r.status !== undefined) s.setAttribute('http.response.status_code', r.status);
+      if (r.outcome !== 'ok') {
+        s.setAttribute('error.type', r.outcome);
+        s.setStatus({ code: SpanStatusCode.ERROR, message: r.outcome });
+      }
+      s.end(r.endedAt);
+    }
+  }
+
+  firstByte(at: number): void {
+    if (this.firstByteAt === undefined) this.firstByteAt = at;
+  }
+
+  finish(info: FinishInfo): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.attemptSpan) {
+      this.attemptSpan.end(info.endedAt);
+      this.attemptSpan = undefined;
+    }
+    if (info.usage) {
+      this.complete(info, info.usage);
+      return;
+    }
+    // Something was served but the provider reported no usage (a stream cut short, an upstream that
+    // omits it): estimate with the tokenizer, off the client's path.
+    if (info.provider !== undefined && info.status < 400) {
+      estimateUsage({ operation: this.req.operation, body: this.req.body, model: info.upstreamModel ?? this.req.model })
+        .then(
+          (u) => this.complete(info, u),
+          (err: unknown) => {
+            this.acc.logger?.warn('usage estimation failed', { err });
+            this.complete(info, undefined);
+          },
+        )
+        .catch((err: unknown) => this.acc.logger?.warn('accounting finish failed', { err }));
+      return;
+    }
+    this.complete(info, undefined);
+  }
+
+  private complete(info: FinishInfo, usage: Usage | undefined): void {
+    const acc = this.acc;
+    const m = acc.metrics;
+    const req = this.req;
+    const route = info.route.id;
+    const backend = info.backend ?? '';
+    let cost: CostResult | undefined;
+    if (usage && info.provider && info.upstreamModel !== undefined) {
+      cost = computeCost(this.tables.prices, info.provider.id, info.upstreamModel, usage);
+    }
+    const u = usage ?? ZERO_USAGE;
+    if (this.ticket) {
+      void this.ticket.settle({
+        tokens: u.inputTokens + u.outputTokens,
+        costNano: cost?.priced ? cost.nano : 0,
+      });
+    }
+    const providerName = info.provider ? GENAI_PROVIDER[info.provider.type] : '';
+    const status = String(info.status);
+    m.requests.labels(route, backend, status).inc();
+    const seconds = (info.endedAt - req.startedAt) / 1000;
+    m.operationDuration.labels(req.operation, providerName, route, backend, info.errorCode ?? '').observe(seconds);
+    const firstByteAt = info.firstByteAt ?? this.firstByteAt;
+    if (firstByteAt !== undefined && info.provider)
+      m.ttft.labels(route, backend).observe((firstByteAt - req.startedAt) / 1000);
+    if (usage && info.provider) {
+      m.tokenUsage.labels('input', req.operation, providerName, route, backend).observe(usage.inputTokens);
+      if (req.operation !== 'embeddings')
+        m.tokenUsage.labels('output', req.operation, providerName, route, backend).observe(usage.outputTokens);
+      if (usage.estimated) m.estimated.labels(backend).inc();
+    }
+    const team = info.key?.labels.team ?? '';
+    if (cost?.priced) m.cost.labels(route, backend, team).inc(cost.nano);
+    else if (cost && !cost.priced) m.unpriced.labels(backend).inc();
+
+    const span = this.span;
+    if (span) {
+      span.setAttribute('http.response.status_code', info.status);
+      span.setAttribute('tollgate.attempts', info.attempts);
+      if (info.backend) span.setAttribute('tollgate.backend', info.backend);
+      if (info.provider) span.setAttribute('gen_ai.provider.name', providerName);
+      if (info.responseModel) span.setAttribute('gen_ai.response.model', info.responseModel);
+      if (usage) {
+        span.setAttribute('gen_ai.usage.input_tokens', usage.inputTokens);
+        span.setAttribute('gen_ai.usage.output_tokens', usage.outputTokens);
+        if (usage.estimated) span.setAttribute('tollgate.usage_estimated', true);
+      }
+      if (cost?.priced) span.setAttribute('tollgate.cost_usd', cost.usd);
+      else if (cost) span.setAttribute('tollgate.unpriced', true);
+      if (info.errorCode) {
+        span.setAttribute('error.type', info.errorCode);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: info.errorCode });
+      }
+      span.end(info.endedAt);
+    }
+
+    if (acc.accessLog) {
+      acc.accessLog({
+        time: new Date().toISOString(),
+        type: 'access',
+        route,
+        backend: info.backend,
+        model: req.model,
+        response_model: info.responseModel,
+        stream: req.stream,
+        status: info.status,
+        error: info.errorCode,
+        attempts: info.attempts,
+        input_tokens: usage?.inputTokens,
+        output_tokens: usage?.outputTokens,
+        cached_input_tokens: usage?.cachedInputTokens || undefined,
+        cache_creation_tokens: usage?.cacheCreationTokens || undefined,
+        reasoning_tokens: usage?.reasoningTokens || undefined,
+        usage_estimated: usage?.estimated || undefined,
+        cost_usd: cost?.priced ? cost.usd : undefined,
+        unpriced: cost && !cost.priced ? true : undefined,
+        latency_ms: round1(info.endedAt - req.startedAt),
+        ttft_ms: firstByteAt === undefined ? undefined : round1(firstByteAt - req.startedAt),
+        client_aborted: info.clientAborted || undefined,
+        key: info.key?.id,
+        team: info.key?.labels.team,
+        trace_id: span?.spanContext().traceId,
+        quota_store: this.ticket?.store,
+      });
+    }
+  }
+}
+
+export interface CreateAccountingOptions {
+  /** `redis://` URL of the shared quota store; absent: limits are enforced in-process. */
+  redisUrl?: string;
+  /** Per-command Redis timeout (ms); default 250. */
+  redisTimeoutMs?: number;
+  logger?: Logger;
+  accessLog?: AccessLogWriter | false;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Accounting wired from flags and env: Redis when a URL is given, OTLP when OTEL_* asks for it. */
+export async function createAccounting(options: CreateAccountingOptions = {}): Promise<AccountingHooks> {
+  const env = options.env ?? process.env;
+  const settings = otelSettingsFromEnv(env);
+  const otel = settings.traces || settings.metrics ? startOtel(settings) : undefined;
+  let hooks: AccountingHooks | undefined;
+  const metrics = { quotaRejected: (p: string) => hooks?.quotaRejected(p) };
+  let quota: QuotaService;
+  if (options.redisUrl) {
+    const store = new RedisStore({ url: options.redisUrl, timeoutMs: options.redisTimeoutMs });
+    const ok = await store.ready(3000);
+    if (!ok) options.logger?.warn('quota store (redis) not reachable yet; failureMode applies until it is');
+    quota = new QuotaService({ store, logger: options.logger, metrics });
+  } else {
+    quota = new QuotaService({ logger: options.logger, metrics });
+  }
+  const maxTok = Number(env.TOLLGATE_QUOTA_DEFAULT_MAX_TOKENS);
+  hooks = new AccountingHooks({
+    quota,
+    otel,
+    logger: options.logger,
+    accessLog: options.accessLog ?? (env.TOLLGATE_ACCESS_LOG === 'off' ? false : undefined),
+    defaultMaxTokens: Number.isFinite(maxTok) && maxTok > 0 ? maxTok : undefined,
+  });
+  return hooks;
+}
