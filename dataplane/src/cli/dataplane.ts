@@ -65,7 +65,10 @@ export function readBootSnapshot(path: string): GatewayConfig | undefined {
 }
 
 export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHandle> {
-  const gateway = createGateway({ logger: o.logger });
+  const { createAccounting } = await import('../accounting/hooks.js');
+  const accounting = await createAccounting({ redisUrl: o.redis, logger: o.logger });
+  const gateway = createGateway({ logger: o.logger, hooks: accounting });
+  gateway.server.once('close', () => void accounting.close().catch(() => {}));
   if (o.bootSnapshot) {
     try {
       const boot = readBootSnapshot(o.bootSnapshot);

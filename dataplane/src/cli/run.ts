@@ -159,8 +159,11 @@ export async function main(args: string[]): Promise<number> {
 async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   // Loaded here, not at the top: the flag parser above stays importable on its own.
   const { createGateway } = await import('../server/gateway.js');
-  // flags.redisUrl is carried for the accounting hooks (shared quota counters); see docs/configuration.md.
-  const gateway = createGateway({ maxBodyBytes: flags.maxBodyBytes, logger });
+  // Accounting (quotas, cost, metrics, traces, access log): Redis counters when --redis is given.
+  const { createAccounting } = await import('../accounting/hooks.js');
+  const accounting = await createAccounting({ redisUrl: flags.redisUrl, logger });
+  const gateway = createGateway({ maxBodyBytes: flags.maxBodyBytes, logger, hooks: accounting });
+  gateway.server.once('close', () => void accounting.close().catch(() => {}));
   let keyed: boolean | undefined;
   const onConfig = (applied: AppliedConfig) => {
     gateway.applyConfig(applied.config);
