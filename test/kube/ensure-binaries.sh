@@ -4,6 +4,7 @@
 # non-zero with the reason when they cannot be built: the kube tests never skip for lack of them.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then PATH="/usr/local/go/bin:$PATH"; fi
 if ! command -v go >/dev/null 2>&1; then
   echo "ensure-binaries: ERROR: 'go' is not on PATH. The kube tests need Go >= 1.24 and the Go module proxy to build kube-apiserver, etcd, kubectl and helm (see docs/kube-test-env.md)." >&2
   exit 1
