@@ -121,12 +121,21 @@ async function main(): Promise<void> {
   const samples: number[] = [];
   for (let i = 1; i <= changes; i++) {
     const model = `m-${i}`;
-    const obj = (await custom.getNamespacedCustomObject({ ...group, plural: 'llmroutes', name: 'r' })) as {
-      spec: { models: string[] };
-    };
-    obj.spec.models = [model];
-    const t0 = performance.now();
-    await custom.replaceNamespacedCustomObject({ ...group, plural: 'llmroutes', name: 'r', body: obj });
+    let t0 = 0;
+    for (;;) {
+      // The operator writes status concurrently: re-read and retry on 409, as any client would.
+      const obj = (await custom.getNamespacedCustomObject({ ...group, plural: 'llmroutes', name: 'r' })) as {
+        spec: { models: string[] };
+      };
+      obj.spec.models = [model];
+      t0 = performance.now();
+      try {
+        await custom.replaceNamespacedCustomObject({ ...group, plural: 'llmroutes', name: 'r', body: obj });
+        break;
+      } catch (error) {
+        if ((error as { code?: number }).code !== 409) throw error;
+      }
+    }
     await waitAll(model);
     samples.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, 50)); // let status writes settle, as between real edits
