@@ -1,6 +1,6 @@
 /**
  * The config channel's PKI: a CA and a serving certificate signed by it, made with the `openssl` CLI
- * (node:crypto cannot sign X.509; see docs/adr/0010-operator-pki-openssl.md). Keys exist on disk only
+ * (node:crypto cannot sign X.509; see docs/adr/0022-operator-pki-openssl.md). Keys exist on disk only
  * inside a private temporary directory that is removed at once.
  */
 import { execFile } from 'node:child_process';
