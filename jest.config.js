@@ -12,13 +12,10 @@ const base = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.tollgate/'],
 };
 
-import { existsSync } from 'node:fs';
-
-// The kube project joins once its harness exists (issue 3); until then it is not part of the run.
-const hasKube = existsSync(new URL('./test/kube/jest-global-setup.ts', import.meta.url));
-
 export default {
   maxWorkers: 2,
+  // Jest reads testTimeout only at the top level; tests on a loaded 2-core machine get generous limits.
+  testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   projects: [
     // Pure logic next to its code.
@@ -29,20 +26,14 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: [...base.testPathIgnorePatterns, '<rootDir>/test/kube/', '<rootDir>/test/operator/'],
-      testTimeout: 30000,
     },
-    ...(hasKube
-      ? [
-          // Tests against a real kube-apiserver + etcd started once for the project.
-          {
-            ...base,
-            displayName: 'kube',
-            testMatch: ['<rootDir>/test/kube/**/*.test.ts', '<rootDir>/test/operator/**/*.test.ts'],
-            globalSetup: '<rootDir>/test/kube/jest-global-setup.ts',
-            globalTeardown: '<rootDir>/test/kube/jest-global-teardown.ts',
-            testTimeout: 120000,
-          },
-        ]
-      : []),
+    // Tests against a real kube-apiserver + etcd started once for the run (test/kube/harness.ts).
+    {
+      ...base,
+      displayName: 'kube',
+      testMatch: ['<rootDir>/test/kube/**/*.test.ts', '<rootDir>/test/operator/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/kube/jest-global-setup.ts',
+      globalTeardown: '<rootDir>/test/kube/jest-global-teardown.ts',
+    },
   ],
 };

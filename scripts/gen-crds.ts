@@ -305,7 +305,7 @@ const HEADER =
 export function generateCrds(): Array<{ file: string; yaml: string }> {
   return KINDS.map((info) => ({
     file: `${info.plural}.${API_GROUP}.yaml`,
-    yaml: HEADER + stringify(crdFor(info), { lineWidth: 0, aliasDuplicateObjects: false }),
+    yaml: HEADER + stringify(crdFor(info), { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }),
   }));
 }
 
