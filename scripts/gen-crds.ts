@@ -310,10 +310,13 @@ export function generateCrds(): Array<{ file: string; yaml: string }> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // Run from the repository root (npm run gen:crds).
+  // Run from the repository root (npm run gen:crds). The chart ships the same files (helm installs
+  // charts/tollgate/crds/ first); both are written here so they cannot drift.
   for (const { file, yaml } of generateCrds()) {
-    const path = join(process.cwd(), 'crds', file);
-    writeFileSync(path, yaml);
-    console.log(`wrote ${path}`);
+    for (const dir of ['crds', join('charts', 'tollgate', 'crds')]) {
+      const path = join(process.cwd(), dir, file);
+      writeFileSync(path, yaml);
+      console.log(`wrote ${path}`);
+    }
   }
 }
