@@ -148,7 +148,8 @@ export async function ttftRun(
   ep: Endpoint,
   model: string,
   count: number,
-): Promise<{ samples: number[]; errors: number }> {
+): Promise<{ samples: number[]; errors: number; firstError?: string }> {
+  let firstError: string | undefined;
   const pool = new Pool(ep.origin, { connections: 1 });
   const body = chatBody(model, true);
   const samples: number[] = [];
@@ -164,7 +165,8 @@ export async function ttftRun(
       });
       if (r.statusCode !== 200) {
         errors++;
-        await r.body.dump();
+        const text = await r.body.text();
+        firstError ??= `HTTP ${r.statusCode}: ${text.slice(0, 160)}`;
         continue;
       }
       let text = '';
@@ -178,14 +180,18 @@ export async function ttftRun(
           }
         }
       }
-      if (!got) errors++;
-    } catch {
+      if (!got) {
+        errors++;
+        firstError ??= `HTTP 200 but no content token: ${text.slice(0, 160)}`;
+      }
+    } catch (err) {
       errors++;
+      firstError ??= (err as Error).message;
     }
   }
   await pool.destroy();
   samples.sort((a, b) => a - b);
-  return { samples, errors };
+  return firstError === undefined ? { samples, errors } : { samples, errors, firstError };
 }
 
 export interface HoldResult {

@@ -125,9 +125,10 @@ async function measure(started: Started, s: Settings, wrk: string | undefined, i
   row.p99us = l.p99us;
   try {
     const tt = await ttftRun(started.endpoint(MODELS.stream), MODELS.stream, s.ttftStreams);
-    if (tt.samples.length === 0) throw new Error(`no stream delivered a token (${tt.errors} failed)`);
+    if (tt.samples.length === 0)
+      throw new Error(`no stream delivered a token (${tt.errors} failed; first: ${tt.firstError ?? 'no detail'})`);
     row.ttftP50ms = pct(tt.samples, 50);
-    if (tt.errors > 0) row.notes.push(`${tt.errors} of ${s.ttftStreams} streams failed`);
+    if (tt.errors > 0) row.notes.push(`${tt.errors} of ${s.ttftStreams} streams failed (first: ${tt.firstError})`);
   } catch (err) {
     row.notes.push(`streaming: ${(err as Error).message}`);
   }
