@@ -20,6 +20,15 @@ export interface OtelSettings {
   metrics: boolean;
   serviceName: string;
   metricIntervalMs: number;
+  /** Full OTLP/HTTP URLs (signal-specific variable, else the base endpoint + /v1/<signal>). */
+  tracesUrl: string | undefined;
+  metricsUrl: string | undefined;
+}
+
+function signalUrl(env: NodeJS.ProcessEnv, specific: string | undefined, signal: string): string | undefined {
+  if (specific) return specific;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base ? `${base.replace(/\/+$/, '')}/v1/${signal}` : undefined;
 }
 
 export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelSettings {
@@ -31,6 +40,8 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
     metrics: !off && (base || Boolean(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)) && env.OTEL_METRICS_EXPORTER !== 'none',
     serviceName: env.OTEL_SERVICE_NAME || 'tollgate',
     metricIntervalMs: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
+    tracesUrl: signalUrl(env, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'traces'),
+    metricsUrl: signalUrl(env, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'metrics'),
   };
 }
 
@@ -60,7 +71,9 @@ export function startOtel(settings: OtelSettings): Otel {
   if (settings.traces) {
     tracerProvider = new BasicTracerProvider({
       resource,
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 1000 })],
+      spanProcessors: [
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }), { scheduledDelayMillis: 1000 }),
+      ],
     });
     tracer = tracerProvider.getTracer('tollgate');
   }
@@ -71,7 +84,7 @@ export function startOtel(settings: OtelSettings): Otel {
       resource,
       readers: [
         new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter(),
+          exporter: new OTLPMetricExporter({ url: settings.metricsUrl }),
           exportIntervalMillis: settings.metricIntervalMs,
           exportTimeoutMillis: Math.min(30_000, settings.metricIntervalMs),
         }),
