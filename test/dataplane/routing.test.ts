@@ -153,6 +153,36 @@ describe('retries and fallback', () => {
     expect((await chat(client)).data.choices[0]!.message.content).toBe('hello from fallback');
   });
 
+  it("fails over when the provider rejects the gateway's credential (401/403), and answers 502, never 401", async () => {
+    const [p, f] = await upstreams('primary', 'fallback');
+    const { client } = await gateway(
+      [p!, f!],
+      [twoTiers(['5xx']), route({ name: 'solo', models: ['solo'], backends: [{ provider: 'primary' }], attempts: 1 })],
+    );
+    const denied = (status: number, message: string) => ({
+      kind: 'json' as const,
+      status,
+      body: { error: { message, type: 'invalid_request_error', code: 'invalid_api_key' } },
+    });
+    p!.enqueue(denied(401, 'Incorrect API key provided'));
+    const r = await chat(client);
+    expect(r.data.choices[0]!.message.content).toBe('hello from fallback');
+    expect(r.response.headers.get('x-tollgate-attempts')).toBe('2');
+    p!.enqueue(denied(403, 'project has no access'));
+    expect((await chat(client)).data.choices[0]!.message.content).toBe('hello from fallback');
+    // With nowhere to fail over to, the client learns the gateway's credential is at fault, not its own key.
+    p!.enqueue(denied(401, 'Incorrect API key provided'));
+    const e = (await chat(client, 'solo').catch((err: unknown) => err)) as InstanceType<typeof OpenAI.APIError>;
+    expect(e.status).toBe(502);
+    expect(e.code).toBe('upstream_error');
+    expect(e.message).toContain(`provider "ai/primary" rejected the gateway's credential (401): Incorrect API key`);
+    // Another 4xx is the request's fault: passed through, not retried.
+    p!.enqueue(denied(400, 'bad temperature'));
+    const bad = (await chat(client).catch((err: unknown) => err)) as InstanceType<typeof OpenAI.APIError>;
+    expect(bad.status).toBe(400);
+    expect(bad.headers?.get('x-tollgate-attempts')).toBe('1');
+  });
+
   it('falls back when the primary refuses connections or times out', async () => {
     const [f, hang] = await upstreams('fallback', 'hang');
     const port = await closedPort();

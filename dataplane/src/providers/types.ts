@@ -54,6 +54,12 @@ export interface ProviderAdapter {
   buildRequest(input: BuildRequestInput): UpstreamRequest;
 }
 
+/** Facts about the exchange that error mapping names; passed in because translators hold no per-request state. */
+export interface UpstreamErrorContext {
+  /** `namespace/name` of the LLMProvider that answered (named when the provider, not the request, is at fault). */
+  provider?: string;
+}
+
 /** Translation of one response (or one stream) from the provider's wire format to the client's format. */
 export interface ResponseTranslator {
   /** Non-streaming success body (parsed JSON) → client body, usage, the model the provider reported. */
@@ -61,7 +67,12 @@ export interface ResponseTranslator {
   /** A fresh stateful translator for one stream. */
   stream(options: { clientWantsUsage: boolean; clientModel: string }): StreamTranslator;
   /** A non-2xx upstream answer → the coded error the client sees (keeps the upstream's message). */
-  error(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>): GatewayError;
+  error(
+    status: number,
+    bodyText: string,
+    headers: Record<string, string | string[] | undefined>,
+    context?: UpstreamErrorContext,
+  ): GatewayError;
 }
 
 export interface StreamTranslator {

@@ -226,11 +226,14 @@ export class ProxyCall {
       this.clearTimer();
       let error: GatewayError;
       try {
-        error = translator.error(status, text, resp.headers);
+        error = translator.error(status, text, resp.headers, { provider: provider.id });
       } catch (err) {
         error = new GatewayError('upstream_error', `provider ${provider.name} answered ${status}`, { cause: err });
       }
-      const condition: RetryCondition | undefined = status === 429 ? '429' : status >= 500 ? '5xx' : undefined;
+      // Retry by what the answer means, not its raw status: a 401/403 (the provider refused the gateway's
+      // credential) is mapped to a 502 and fails over like a 5xx; other 4xx are the request's fault.
+      const condition: RetryCondition | undefined =
+        status === 429 ? '429' : status >= 500 || error.status >= 500 ? '5xx' : undefined;
       const outcome: AttemptOutcome = status === 429 ? 'http_429' : status >= 500 ? 'http_5xx' : 'http_4xx';
       const retryAfterMs =
         status === 429 || status === 503 ? parseRetryAfter(resp.headers['retry-after'], Date.now()) : undefined;
@@ -492,7 +495,10 @@ export class ProxyCall {
     retryAfterMs: number | undefined,
   ): Failure {
     this.clearTimer();
-    if (outcome !== 'aborted' && outcome !== 'http_4xx' && outcome !== 'http_429') this.backend!.health.failure();
+    // Passive health counts backend trouble: not the client going away, not 429, not a 4xx caused by the
+    // request; a rejected credential (a 4xx retried as 5xx) is backend trouble.
+    if (outcome !== 'aborted' && outcome !== 'http_429' && (outcome !== 'http_4xx' || condition === '5xx'))
+      this.backend!.health.failure();
     this.hookAttemptEnd(a, outcome, status);
     return { error, condition, retryAfterMs };
   }

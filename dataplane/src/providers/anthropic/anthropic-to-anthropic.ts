@@ -69,5 +69,5 @@ export const anthropicToAnthropic: ResponseTranslator = {
     return { body, usage: usageFromAnthropic(body.usage), responseModel: str(body.model) };
   },
   stream: () => new AnthropicPassthroughStream(),
-  error: (status, bodyText, headers) => upstreamHttpError('anthropic', status, bodyText, headers),
+  error: (status, bodyText, headers, context) => upstreamHttpError('anthropic', status, bodyText, headers, context),
 };

@@ -201,5 +201,5 @@ class AnthropicToOpenAiStream implements StreamTranslator {
 export const anthropicToOpenAi: ResponseTranslator = {
   response: anthropicToOpenAiResponse,
   stream: ({ clientWantsUsage, clientModel }) => new AnthropicToOpenAiStream(clientWantsUsage, clientModel),
-  error: (status, bodyText, headers) => upstreamHttpError('anthropic', status, bodyText, headers),
+  error: (status, bodyText, headers, context) => upstreamHttpError('anthropic', status, bodyText, headers, context),
 };

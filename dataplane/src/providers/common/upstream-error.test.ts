@@ -12,12 +12,12 @@ describe('upstream error mapping (non-2xx)', () => {
       400,
       "Invalid value for 'temperature': expected a number between 0 and 2.",
     ],
-    ['openai/error-401', 'upstream_client_error', 401, 'Incorrect API key provided'],
+    ['openai/error-401', 'upstream_error', 502, "rejected the gateway's credential (401): Incorrect API key provided"],
     ['openai/error-429', 'upstream_rate_limited', 429, 'Rate limit reached for gpt-4o-mini'],
     ['openai/error-500', 'upstream_error', 502, 'The server had an error'],
     ['openai/error-502-html', 'upstream_error', 502, 'upstream answered HTTP 502 with a non-JSON body: "<html>'],
     ['anthropic/error-400', 'upstream_client_error', 400, 'max_tokens: Field required'],
-    ['anthropic/error-401', 'upstream_client_error', 401, 'invalid x-api-key'],
+    ['anthropic/error-401', 'upstream_error', 502, "rejected the gateway's credential (401): invalid x-api-key"],
     ['anthropic/error-429', 'upstream_rate_limited', 429, 'would exceed the rate limit'],
     ['anthropic/error-500', 'upstream_error', 502, 'Internal server error'],
     ['anthropic/error-529', 'upstream_unavailable', 503, 'Overloaded'],
@@ -45,21 +45,32 @@ describe('upstream error mapping (non-2xx)', () => {
     expect(upstreamHttpError('openai', 400, bodyText(bad), {}).param).toBe('temperature');
   });
 
-  it('renders an upstream 401 in both client formats with the upstream status', () => {
+  it('an upstream 401/403 (the gateway credential refused) is a 502 naming the provider, never a 401/403', () => {
     const c = cassette('anthropic/error-401');
-    const e = upstreamHttpError('anthropic', 401, bodyText(c), {});
-    expect(errorBody(e, 'anthropic')).toEqual({
-      type: 'error',
-      error: { type: 'authentication_error', message: 'invalid x-api-key' },
-    });
+    const e = upstreamHttpError('anthropic', 401, bodyText(c), {}, { provider: 'ai/claude' });
+    expect([e.code, e.status]).toEqual(['upstream_error', 502]);
+    expect(e.message).toBe(`provider "ai/claude" rejected the gateway's credential (401): invalid x-api-key`);
+    expect(errorBody(e, 'anthropic')).toEqual({ type: 'error', error: { type: 'api_error', message: e.message } });
     expect(errorBody(e, 'openai')).toEqual({
-      error: {
-        message: 'invalid x-api-key',
-        type: 'invalid_request_error',
-        param: null,
-        code: 'upstream_client_error',
-      },
+      error: { message: e.message, type: 'api_error', param: null, code: 'upstream_error' },
     });
+    const forbidden = upstreamHttpError(
+      'openai',
+      403,
+      '{"error":{"message":"no access to model"}}',
+      {},
+      {
+        provider: 'ai/openai',
+      },
+    );
+    expect([forbidden.code, forbidden.status, forbidden.message]).toEqual([
+      'upstream_error',
+      502,
+      `provider "ai/openai" rejected the gateway's credential (403): no access to model`,
+    ]);
+    // The translators pass the context through.
+    const o = cassette('openai/error-401');
+    expect(openAiToAnthropic.error(401, bodyText(o), {}, { provider: 'ai/o' }).message).toMatch(/^provider "ai\/o"/);
   });
 
   it.each([
@@ -96,14 +107,19 @@ describe('upstream error mapping (mid-stream)', () => {
     ['rate_limit_error', 'upstream_rate_limited', 429],
     ['api_error', 'upstream_error', 502],
     ['invalid_request_error', 'upstream_client_error', 400],
-    ['authentication_error', 'upstream_client_error', 401],
-    ['permission_error', 'upstream_client_error', 403],
+    ['authentication_error', 'upstream_error', 502],
+    ['permission_error', 'upstream_error', 502],
     ['not_found_error', 'upstream_client_error', 404],
     ['request_too_large', 'upstream_client_error', 413],
     ['server_error', 'upstream_error', 502],
   ])('%s → %s', (type, code, status) => {
     const e = upstreamStreamError({ type, message: 'm' });
-    expect([e.code, e.status, e.message]).toEqual([code, status, 'm']);
+    expect([e.code, e.status]).toEqual([code, status]);
+    expect(e.message).toBe(
+      type.endsWith('authentication_error') || type === 'permission_error'
+        ? `provider rejected the gateway's credential (${type}): m`
+        : 'm',
+    );
   });
 
   it('copes with an error that is not an object', () => {

@@ -4,6 +4,7 @@
  */
 import type { WireFormat } from '../../config/gateway-config.js';
 import { GatewayError } from '../../errors.js';
+import type { UpstreamErrorContext } from '../types.js';
 import { excerpt, isRecord, str } from './json.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -53,9 +54,30 @@ function parseErrorBody(status: number, bodyText: string): Parsed {
   };
 }
 
-/** Maps an upstream non-2xx answer. `wire` is kept for symmetry (both wires share the body heuristics). */
-export function upstreamHttpError(_wire: WireFormat, status: number, bodyText: string, headers: Headers): GatewayError {
+/**
+ * The provider refused the GATEWAY's credential (401/403, or an auth error event mid-stream). The client's own
+ * key was fine (it passed the gateway's auth), so this is upstream trouble: 502 `upstream_error`, retried under
+ * the `5xx` condition on another backend, which may hold a valid credential. Never a 401/403 to the client, which
+ * would tell it that ITS key is bad.
+ */
+function credentialRejected(provider: string | undefined, what: string, message: string): GatewayError {
+  const who = provider === undefined ? 'provider' : `provider "${provider}"`;
+  return new GatewayError('upstream_error', `${who} rejected the gateway's credential (${what}): ${message}`);
+}
+
+/**
+ * Maps an upstream non-2xx answer. `wire` is kept for symmetry (both wires share the body heuristics);
+ * `provider` (`namespace/name`) is named in messages that are about the provider rather than the request.
+ */
+export function upstreamHttpError(
+  _wire: WireFormat,
+  status: number,
+  bodyText: string,
+  headers: Headers,
+  context: UpstreamErrorContext = {},
+): GatewayError {
   const p = parseErrorBody(status, bodyText);
+  if (status === 401 || status === 403) return credentialRejected(context.provider, String(status), p.message);
   const opts = p.param === undefined ? {} : { param: p.param };
   if (status === 429) {
     const ra = header(headers, 'retry-after');
@@ -76,10 +98,11 @@ export function upstreamHttpError(_wire: WireFormat, status: number, bodyText: s
 }
 
 /** Maps an error event received inside a 200 stream (Anthropic `event: error`, OpenAI `data: {"error":...}`). */
-export function upstreamStreamError(error: unknown): GatewayError {
+export function upstreamStreamError(error: unknown, context: UpstreamErrorContext = {}): GatewayError {
   const e = isRecord(error) ? error : {};
   const message = str(e.message) ?? 'upstream reported an error mid-stream';
-  switch (str(e.type)) {
+  const type = str(e.type);
+  switch (type) {
     case 'overloaded_error':
       return new GatewayError('upstream_unavailable', message);
     case 'rate_limit_error':
@@ -87,9 +110,8 @@ export function upstreamStreamError(error: unknown): GatewayError {
     case 'invalid_request_error':
       return new GatewayError('upstream_client_error', message);
     case 'authentication_error':
-      return new GatewayError('upstream_client_error', message, { status: 401 });
     case 'permission_error':
-      return new GatewayError('upstream_client_error', message, { status: 403 });
+      return credentialRejected(context.provider, type, message);
     case 'not_found_error':
       return new GatewayError('upstream_client_error', message, { status: 404 });
     case 'request_too_large':

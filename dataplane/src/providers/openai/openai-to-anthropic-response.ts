@@ -237,5 +237,5 @@ class OpenAiToAnthropicStream implements StreamTranslator {
 export const openAiToAnthropic: ResponseTranslator = {
   response: openAiToAnthropicResponse,
   stream: ({ clientModel }) => new OpenAiToAnthropicStream(clientModel),
-  error: (status, bodyText, headers) => upstreamHttpError('openai', status, bodyText, headers),
+  error: (status, bodyText, headers, context) => upstreamHttpError('openai', status, bodyText, headers, context),
 };

@@ -67,7 +67,7 @@ export const openAiToOpenAi: ResponseTranslator = {
     return { body, usage: usageFromOpenAi(body.usage), responseModel: str(body.model) };
   },
   stream: ({ clientWantsUsage }) => new OpenAiPassthroughStream(clientWantsUsage),
-  error: (status, bodyText, headers) => upstreamHttpError('openai', status, bodyText, headers),
+  error: (status, bodyText, headers, context) => upstreamHttpError('openai', status, bodyText, headers, context),
 };
 
 /** Embeddings: OpenAI client → OpenAI wire, passthrough. */
@@ -80,5 +80,5 @@ export const openAiEmbeddings: ResponseTranslator = {
   stream() {
     throw badResponse('embeddings do not stream');
   },
-  error: (status, bodyText, headers) => upstreamHttpError('openai', status, bodyText, headers),
+  error: (status, bodyText, headers, context) => upstreamHttpError('openai', status, bodyText, headers, context),
 };
