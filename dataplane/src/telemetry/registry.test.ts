@@ -1,0 +1,79 @@
+import { createGatewayMetrics } from './metrics.js';
+import { Registry } from './registry.js';
+import { formatTraceparent, parseTraceparent } from './trace-context.js';
+
+describe('metrics registry', () => {
+  test('counters and histograms render as Prometheus text, label values escaped', () => {
+    const r = new Registry();
+    const c = r.counter('x_total', 'help text', ['a', 'b']);
+    c.labels('1', 'q"uote\\').inc();
+    c.labels('1', 'q"uote\\').inc(2);
+    const h = r.histogram('h_seconds', 'h', ['a'], [0.1, 1]);
+    h.labels('z').observe(0.05);
+    h.labels('z').observe(0.5);
+    h.labels('z').observe(5);
+    expect(r.render()).toBe(
+      [
+        '# HELP x_total help text',
+        '# TYPE x_total counter',
+        'x_total{a="1",b="q\\"uote\\\\"} 3',
+        '# HELP h_seconds h',
+        '# TYPE h_seconds histogram',
+        'h_seconds_bucket{a="z",le="0.1"} 1',
+        'h_seconds_bucket{a="z",le="1"} 2',
+        'h_seconds_bucket{a="z",le="+Inf"} 3',
+        'h_seconds_sum{a="z"} 5.55',
+        'h_seconds_count{a="z"} 3',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('bound children are reused (no per-request allocation)', () => {
+    const r = new Registry();
+    const c = r.counter('y_total', 'h', ['a']);
+    expect(c.labels('v')).toBe(c.labels('v'));
+  });
+
+  test('cost counter sums integer nano-USD and shows USD without drift', () => {
+    const m = createGatewayMetrics();
+    const child = m.cost.labels('ai/r', 'p/m', 'team');
+    for (let i = 0; i < 1000; i++) child.inc(4650); // $0.00000465 each
+    expect(m.registry.render()).toContain(
+      'tollgate_cost_usd_total{route="ai/r",backend="p/m",key_team="team"} 0.00465\n',
+    );
+  });
+
+  test('every contract metric is declared', () => {
+    const text = createGatewayMetrics().registry.render();
+    for (const name of [
+      'gen_ai_client_token_usage',
+      'gen_ai_client_operation_duration_seconds',
+      'tollgate_requests_total',
+      'tollgate_upstream_attempts_total',
+      'tollgate_cost_usd_total',
+      'tollgate_quota_rejections_total',
+      'tollgate_time_to_first_token_seconds',
+      'tollgate_unpriced_requests_total',
+    ])
+      expect(text).toContain(`# TYPE ${name} `);
+  });
+});
+
+describe('traceparent', () => {
+  test('parses valid and rejects malformed values', () => {
+    const ctx = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    expect(ctx).toEqual({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    expect(formatTraceparent(ctx!)).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    expect(parseTraceparent(undefined)).toBeUndefined();
+    expect(parseTraceparent('garbage')).toBeUndefined();
+    expect(parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).toBeUndefined();
+    expect(parseTraceparent('ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBeUndefined();
+    expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra')).toBeUndefined();
+  });
+});
