@@ -132,6 +132,34 @@ describe('Anthropic client format', () => {
   });
 });
 
+describe('client headers', () => {
+  it('forwards anthropic-beta to an Anthropic upstream; never the client key or openai-organization/-project', async () => {
+    const beta = 'prompt-caching-2024-07-31';
+    await anthropic.messages.create(
+      { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { 'anthropic-beta': beta } },
+    );
+    const seen = an.requests.at(-1)!.headers;
+    expect(seen['anthropic-beta']).toBe(beta);
+    expect(seen['x-api-key']).toBe('sk-upstream-test');
+    const org = new OpenAI({
+      baseURL: gw.openaiBaseURL,
+      apiKey: 'client-key',
+      organization: 'org-client',
+      project: 'proj-client',
+      maxRetries: 0,
+    });
+    await org.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    const o = oa.requests.at(-1)!.headers;
+    expect(o['openai-organization']).toBeUndefined();
+    expect(o['openai-project']).toBeUndefined();
+    expect(o.authorization).toBe('Bearer sk-upstream-test');
+    await org.chat.completions.create({ model: 'claude-x', messages: [{ role: 'user', content: 'hi' }] });
+    expect(an.requests.at(-1)!.headers['openai-organization']).toBeUndefined();
+    expect(an.requests.at(-1)!.headers['anthropic-beta']).toBeUndefined();
+  });
+});
+
 describe('health endpoints', () => {
   it('healthz is always 200 and readyz is 503 until a config is applied', async () => {
     const bare = await startGateway(undefined);

@@ -1,5 +1,11 @@
 import type { ProviderConfig } from '../config/gateway-config.js';
-import { adapterFor, clientWantsUsage, isImplementedProviderType, translatorFor } from './index.js';
+import {
+  adapterFor,
+  clientWantsUsage,
+  forwardedClientHeaders,
+  isImplementedProviderType,
+  translatorFor,
+} from './index.js';
 
 const provider = (over: Partial<ProviderConfig>): ProviderConfig => ({
   id: 'ai/p',
@@ -140,6 +146,42 @@ describe('adapters', () => {
     });
     expect(JSON.parse(pass.body)).toEqual({ ...msg, model: 'claude-x' });
     expect(pass.headers['x-api-key']).toBeUndefined();
+  });
+
+  it("forwards the client's anthropic-beta to Anthropic only, never credential-scoped OpenAI headers", () => {
+    const client = forwardedClientHeaders({
+      'anthropic-beta': 'prompt-caching-2024-07-31,output-128k-2025-02-19',
+      'openai-organization': 'org-client',
+      'openai-project': 'proj-client',
+      authorization: 'Bearer client-key',
+      'x-api-key': 'client-key',
+    });
+    expect(client).toEqual({ 'anthropic-beta': 'prompt-caching-2024-07-31,output-128k-2025-02-19' });
+    expect(forwardedClientHeaders({ 'openai-organization': 'org', 'anthropic-beta': '' })).toBeUndefined();
+    expect(forwardedClientHeaders({ 'anthropic-beta': ['a', 'b'] })).toEqual({ 'anthropic-beta': 'a,b' });
+    const input = {
+      operation: 'chat' as const,
+      body: msg,
+      upstreamModel: 'claude-sonnet-4-5',
+      stream: false,
+      clientHeaders: { ...client!, 'openai-organization': 'org-client' },
+    };
+    const a = adapterFor('anthropic').buildRequest({
+      ...input,
+      provider: provider({ type: 'anthropic', baseUrl: 'https://api.anthropic.com' }),
+      clientFormat: 'anthropic',
+    });
+    expect(a.headers['anthropic-beta']).toBe('prompt-caching-2024-07-31,output-128k-2025-02-19');
+    expect(a.headers['openai-organization']).toBeUndefined();
+    const none = adapterFor('anthropic').buildRequest({
+      ...input,
+      clientHeaders: undefined,
+      provider: provider({ type: 'anthropic', baseUrl: 'https://api.anthropic.com' }),
+      clientFormat: 'anthropic',
+    });
+    expect(none.headers['anthropic-beta']).toBeUndefined();
+    const o = adapterFor('openai').buildRequest({ ...input, provider: provider({}), clientFormat: 'anthropic' });
+    expect(Object.keys(o.headers).sort()).toEqual(['authorization', 'content-type']);
   });
 
   it('rejects embeddings on the Anthropic wire and from Anthropic clients', () => {

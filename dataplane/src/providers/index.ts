@@ -56,6 +56,30 @@ export const translatorFor: TranslatorFactory = (
 };
 
 /**
+ * Client request headers that may reach an upstream (everything else the client sends stays at the gateway).
+ * `anthropic-beta` opts a request into Anthropic beta features (the Anthropic adapter forwards it). Headers
+ * scoped to the gateway's own credential (`openai-organization`, `openai-project`) are never forwarded.
+ */
+export const FORWARDED_CLIENT_HEADERS: readonly string[] = ['anthropic-beta'];
+
+/** Picks the forwarded headers out of a client request; undefined (no allocation) when it has none. */
+export function forwardedClientHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (let i = 0; i < FORWARDED_CLIENT_HEADERS.length; i++) {
+    const name = FORWARDED_CLIENT_HEADERS[i]!;
+    const v = headers[name];
+    if (v === undefined) continue;
+    const value = Array.isArray(v) ? v.join(',') : v;
+    if (value === '') continue;
+    if (out === undefined) out = {};
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
  * Whether the client asked for usage in its stream: OpenAI clients via stream_options.include_usage;
  * Anthropic streams always carry usage.
  */

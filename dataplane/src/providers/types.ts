@@ -45,6 +45,11 @@ export interface BuildRequestInput {
   /** Model name to send upstream. */
   upstreamModel: string;
   stream: boolean;
+  /**
+   * Client request headers an adapter may forward, only those named in FORWARDED_CLIENT_HEADERS
+   * (providers/index.ts), names lower-cased; absent when the client sent none of them.
+   */
+  clientHeaders?: Readonly<Record<string, string>>;
 }
 
 /** Per-provider-type request building: URL, auth headers, body translation. Pure. */

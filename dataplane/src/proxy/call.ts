@@ -43,6 +43,8 @@ export interface RoutedRequest {
   readonly key: ApiKeyConfig | undefined;
   readonly observer: RequestObserver;
   readonly startedAt: number;
+  /** Allow-listed client headers for the adapter (providers' forwardedClientHeaders); absent: none. */
+  readonly clientHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A try that failed before anything reached the client. */
@@ -165,6 +167,7 @@ export class ProxyCall {
         body: r.body,
         upstreamModel: model,
         stream: r.stream,
+        clientHeaders: r.clientHeaders,
       });
       translator = providers.translatorFor(r.format, adapter.wire, r.operation);
     } catch (err) {

@@ -12,7 +12,7 @@ import type { ApiKeyConfig, GatewayConfig } from '../config/gateway-config.js';
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type GatewayHooks, noopHooks, type RequestObserver } from '../pipeline/hooks.js';
-import { adapterFor, translatorFor } from '../providers/index.js';
+import { adapterFor, forwardedClientHeaders, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
 import { type CallShared, type ProviderRegistry, ProxyCall } from '../proxy/call.js';
 import { UpstreamPools } from '../proxy/upstream.js';
@@ -298,6 +298,7 @@ class GatewayImpl implements Gateway {
           key,
           observer,
           startedAt,
+          clientHeaders: forwardedClientHeaders(headers),
         });
         call.run().catch((err: unknown) => {
           this.logger.error('proxy call failed', { err });

@@ -1,4 +1,7 @@
-/** Anthropic Messages API: `{baseUrl}/v1/messages`, `x-api-key`, `anthropic-version: 2023-06-01`. Pure. */
+/**
+ * Anthropic Messages API: `{baseUrl}/v1/messages`, `x-api-key`, `anthropic-version: 2023-06-01`, and the
+ * client's `anthropic-beta` when it sent one. Pure.
+ */
 import { unsupported } from '../common/json.js';
 import type { BuildRequestInput, ProviderAdapter, UpstreamRequest } from '../types.js';
 import { anthropicPassthroughRequest } from './anthropic-to-anthropic.js';
@@ -21,6 +24,9 @@ export const anthropicAdapter: ProviderAdapter = {
       'anthropic-version': ANTHROPIC_VERSION,
     };
     if (provider.credential !== undefined) headers['x-api-key'] = provider.credential;
+    // The client's opt-in to Anthropic beta features (comma-separated list, as Anthropic takes it).
+    const beta = input.clientHeaders?.['anthropic-beta'];
+    if (beta !== undefined) headers['anthropic-beta'] = beta;
     return { url: `${provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(out) };
   },
 };
