@@ -89,4 +89,12 @@ export function clientWantsUsage(clientFormat: ClientFormat, body: Record<string
   return typeof so === 'object' && so !== null && (so as Record<string, unknown>).include_usage === true;
 }
 
-export type { Operation, ProviderAdapter, ResponseTranslator, StreamTranslator, Usage } from './types.js';
+export type {
+  Operation,
+  ProviderAdapter,
+  ResponseTranslator,
+  StreamOptions,
+  StreamTranslator,
+  TranslateOptions,
+  Usage,
+} from './types.js';

@@ -65,12 +65,29 @@ export interface UpstreamErrorContext {
   provider?: string;
 }
 
+/** Per-request inputs that would otherwise make translation read the clock. */
+export interface TranslateOptions {
+  /**
+   * Epoch seconds for the `created` field of OpenAI objects synthesized from another wire; the proxy passes
+   * one value per request. Absent: read from the clock (tests and callers outside the proxy).
+   */
+  now?: number;
+}
+
+export interface StreamOptions extends TranslateOptions {
+  clientWantsUsage: boolean;
+  clientModel: string;
+}
+
 /** Translation of one response (or one stream) from the provider's wire format to the client's format. */
 export interface ResponseTranslator {
   /** Non-streaming success body (parsed JSON) → client body, usage, the model the provider reported. */
-  response(body: unknown): { body: unknown; usage: Usage | undefined; responseModel: string | undefined };
+  response(
+    body: unknown,
+    options?: TranslateOptions,
+  ): { body: unknown; usage: Usage | undefined; responseModel: string | undefined };
   /** A fresh stateful translator for one stream. */
-  stream(options: { clientWantsUsage: boolean; clientModel: string }): StreamTranslator;
+  stream(options: StreamOptions): StreamTranslator;
   /** A non-2xx upstream answer → the coded error the client sees (keeps the upstream's message). */
   error(
     status: number,

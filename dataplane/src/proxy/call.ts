@@ -97,6 +97,8 @@ export class ProxyCall {
   private parser: SseParser | undefined;
   private attemptInfo: AttemptInfo | undefined;
   private settle: ((f: Failure | undefined) => void) | undefined;
+  /** Epoch seconds read once per request, for `created` of synthesized OpenAI objects (translation stays pure). */
+  private readonly now = Math.floor(Date.now() / 1000);
 
   constructor(
     private readonly shared: CallShared,
@@ -243,7 +245,7 @@ export class ProxyCall {
       return this.tryFailed(a, outcome, status, error, condition, retryAfterMs);
     }
     if (r.stream) {
-      const st = translator.stream({ clientWantsUsage: r.clientWantsUsage, clientModel: r.model });
+      const st = translator.stream({ clientWantsUsage: r.clientWantsUsage, clientModel: r.model, now: this.now });
       return this.pump(resp.body, st, a);
     }
     let text: string;
@@ -255,7 +257,7 @@ export class ProxyCall {
     this.clearTimer();
     let out: ReturnType<typeof translator.response>;
     try {
-      out = translator.response(JSON.parse(text));
+      out = translator.response(JSON.parse(text), { now: this.now });
     } catch (err) {
       const error =
         err instanceof GatewayError

@@ -1,3 +1,4 @@
+import { afterEach, jest } from '@jest/globals';
 import { GatewayError } from '../../errors.js';
 import { CHUNK_SIZES, cassette, parsedData, replay } from '../testing.js';
 import { anthropicToOpenAi, finishReasonFromAnthropic } from './anthropic-to-openai.js';
@@ -288,5 +289,31 @@ describe('Anthropic wire → OpenAI client: streams', () => {
     ).toThrow(expect.objectContaining({ code: 'upstream_bad_response' }));
     // unknown event types are ignored
     expect(t.event({ event: 'future_event', data: '{"type":"future_event"}' })).toEqual([]);
+  });
+});
+
+describe('Anthropic wire → OpenAI client: created comes from the caller (pure translation)', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('uses the given now for created in responses and every stream chunk, without reading the clock', () => {
+    const clock = jest.spyOn(Date, 'now');
+    const now = 1_700_000_000;
+    const r = anthropicToOpenAi.response(cassette('anthropic/messages-text').body, { now });
+    expect((r.body as { created: number }).created).toBe(now);
+    const t = anthropicToOpenAi.stream({ clientWantsUsage: true, clientModel: 'm', now });
+    const chunks = parsedData(replay(cassette('anthropic/messages-stream-text').sse!, t, 7)).filter(
+      (c): c is Chunk => c !== '[DONE]',
+    );
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const c of chunks) expect(c.created).toBe(now);
+    expect(clock).not.toHaveBeenCalled();
+  });
+
+  it('falls back to the clock when no now is given', () => {
+    jest.spyOn(Date, 'now').mockReturnValue(1_234_567_890_999);
+    const r = anthropicToOpenAi.response(cassette('anthropic/messages-text').body);
+    expect((r.body as { created: number }).created).toBe(1_234_567_890);
   });
 });

@@ -7,7 +7,7 @@ import type { SseEvent } from '../../sse/sse.js';
 import { badResponse, isRecord, type JsonObject, parseUpstreamJson, str, unixNow } from '../common/json.js';
 import { upstreamHttpError, upstreamStreamError } from '../common/upstream-error.js';
 import { mergeAnthropicDeltaUsage, usageFromAnthropic, usageToOpenAi } from '../common/usage.js';
-import type { ResponseTranslator, StreamTranslator, Usage } from '../types.js';
+import type { ResponseTranslator, StreamTranslator, TranslateOptions, Usage } from '../types.js';
 
 /** Anthropic stop_reason → OpenAI finish_reason. */
 export function finishReasonFromAnthropic(stop: unknown): string {
@@ -25,7 +25,10 @@ export function finishReasonFromAnthropic(stop: unknown): string {
   }
 }
 
-export function anthropicToOpenAiResponse(body: unknown): {
+export function anthropicToOpenAiResponse(
+  body: unknown,
+  options: TranslateOptions = {},
+): {
   body: unknown;
   usage: Usage | undefined;
   responseModel: string | undefined;
@@ -59,7 +62,7 @@ export function anthropicToOpenAiResponse(body: unknown): {
   const out: JsonObject = {
     id: str(body.id) ?? 'msg_unknown',
     object: 'chat.completion',
-    created: unixNow(),
+    created: options.now ?? unixNow(),
     model: model ?? '',
     choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonFromAnthropic(body.stop_reason) }],
   };
@@ -83,6 +86,7 @@ class AnthropicToOpenAiStream implements StreamTranslator {
   constructor(
     private readonly wantsUsage: boolean,
     private readonly clientModel: string,
+    private readonly now: number | undefined,
   ) {}
 
   usage(): Usage | undefined {
@@ -116,7 +120,7 @@ class AnthropicToOpenAiStream implements StreamTranslator {
         if (!isRecord(m)) throw badResponse('upstream message_start has no message');
         this.id = str(m.id) ?? 'msg_unknown';
         this.model = str(m.model);
-        this.created = unixNow();
+        this.created = this.now ?? unixNow();
         this.u = usageFromAnthropic(m.usage);
         this.started = true;
         return [this.chunk({ role: 'assistant', content: '' })];
@@ -200,6 +204,6 @@ class AnthropicToOpenAiStream implements StreamTranslator {
 
 export const anthropicToOpenAi: ResponseTranslator = {
   response: anthropicToOpenAiResponse,
-  stream: ({ clientWantsUsage, clientModel }) => new AnthropicToOpenAiStream(clientWantsUsage, clientModel),
+  stream: ({ clientWantsUsage, clientModel, now }) => new AnthropicToOpenAiStream(clientWantsUsage, clientModel, now),
   error: (status, bodyText, headers, context) => upstreamHttpError('anthropic', status, bodyText, headers, context),
 };
