@@ -60,7 +60,7 @@ function parseErrorBody(status: number, bodyText: string): Parsed {
  * the `5xx` condition on another backend, which may hold a valid credential. Never a 401/403 to the client, which
  * would tell it that ITS key is bad.
  */
-function credentialRejected(provider: string | undefined, what: string, message: string): GatewayError {
+export function credentialRejected(provider: string | undefined, what: string, message: string): GatewayError {
   const who = provider === undefined ? 'provider' : `provider "${provider}"`;
   return new GatewayError('upstream_error', `${who} rejected the gateway's credential (${what}): ${message}`);
 }
