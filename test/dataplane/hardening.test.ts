@@ -2,6 +2,7 @@
  * Request-path hardening: per-request inputs the proxy hands the (pure) translators, the default body limit,
  * and edge cases of client input and client behaviour. Real HTTP on loopback, official SDKs where they apply.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
 import { adapterFor, translatorFor } from '../../dataplane/src/providers/index.js';
@@ -79,4 +80,45 @@ describe('per-request translation inputs', () => {
     expect(r.created).toBe(seen[0]);
     expect(new Set(created)).toEqual(new Set([seen[1]]));
   });
+});
+
+describe('the default body limit (32 MiB)', () => {
+  const MiB = 1024 * 1024;
+  /** A valid chat body of exactly `bytes` bytes. */
+  const chatOfSize = (bytes: number, model: string) => {
+    const shell = JSON.stringify({ model, max_tokens: 5, messages: [{ role: 'user', content: '' }] });
+    return { model, max_tokens: 5, messages: [{ role: 'user' as const, content: 'x'.repeat(bytes - shell.length) }] };
+  };
+
+  it('answers 413 to a 33 MiB body in the client format, and serves one just under 32 MiB', async () => {
+    const { gw, oa, an } = await setup();
+    const openai = new OpenAI({ baseURL: gw.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
+    const big = chatOfSize(33 * MiB, 'gpt-4o');
+    const e = (await openai.chat.completions.create(big).catch((err: unknown) => err)) as InstanceType<
+      typeof OpenAI.APIError
+    >;
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+    expect(e.status).toBe(413);
+    expect(e.code).toBe('body_too_large');
+    expect(e.type).toBe('invalid_request_error');
+    expect(e.message).toContain(`${32 * MiB} bytes`);
+    const a = (await anthropic.messages
+      .create(chatOfSize(33 * MiB, 'claude-x'))
+      .catch((err: unknown) => err)) as InstanceType<typeof Anthropic.APIError>;
+    expect(a).toBeInstanceOf(Anthropic.APIError);
+    expect(a.status).toBe(413);
+    expect(a.error).toEqual({ type: 'error', error: { type: 'request_too_large', message: expect.any(String) } });
+    expect(oa.requests).toHaveLength(0);
+    expect(an.requests).toHaveLength(0);
+
+    // Just under the limit: read, parsed, validated and proxied.
+    const under = chatOfSize(32 * MiB - 1024, 'gpt-4o');
+    expect(Buffer.byteLength(JSON.stringify(under))).toBe(32 * MiB - 1024);
+    const ok = await openai.chat.completions.create(under);
+    expect(ok.choices[0]!.message.content).toBe('hello from oa');
+    expect(oa.requests).toHaveLength(1);
+    const m = await anthropic.messages.create(chatOfSize(32 * MiB - 1024, 'claude-x'));
+    expect(m.content[0]).toMatchObject({ type: 'text', text: 'hello from an' });
+  }, 60_000);
 });
