@@ -186,6 +186,49 @@ const STATUS_SCHEMA: JsonSchema = {
   },
 };
 
+/** QuotaPolicy status: the shared status plus usage per limit, refreshed by the operator (docs/operator.md). */
+const QUOTA_STATUS_SCHEMA: JsonSchema = {
+  ...STATUS_SCHEMA,
+  properties: {
+    ...(STATUS_SCHEMA.properties as JsonSchema),
+    usage: {
+      description:
+        'Consumption per limit in the current window, read from the shared Redis counters every --quota-status-interval (absent when the operator has no --redis). perKey policies list the keys that used the most.',
+      type: 'array',
+      maxItems: 256,
+      items: {
+        description: 'One limit (and, for perKey, one key).',
+        type: 'object',
+        required: ['limit', 'kind', 'amount', 'per', 'used', 'remaining', 'scope'],
+        properties: {
+          limit: { description: 'The limit in words, for example "requests per 1m".', type: 'string' },
+          kind: {
+            description: 'requests, tokens or costUSD.',
+            type: 'string',
+            enum: ['requests', 'tokens', 'costUSD'],
+          },
+          amount: { description: 'The limit as the spec gives it (USD for costUSD).', type: 'number' },
+          per: { description: 'The window as the spec gives it: a duration or month.', type: 'string' },
+          used: { description: 'Consumed in the current window (USD for costUSD).', type: 'number' },
+          remaining: { description: 'amount minus used, never below 0.', type: 'number' },
+          scope: { description: 'perKey or shared.', type: 'string', enum: ['perKey', 'shared'] },
+          key: { description: 'perKey: name of the key Secret this row counts.', type: 'string' },
+          windowResetsAt: {
+            description: 'Calendar-month windows: when the counter starts from zero (UTC).',
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+    },
+    lastUpdated: {
+      description: 'When usage was read from the counters.',
+      type: 'string',
+      format: 'date-time',
+    },
+  },
+};
+
 interface KindInfo {
   kind: ResourceKind;
   plural: string;
@@ -193,6 +236,8 @@ interface KindInfo {
   description: string;
   spec: z.ZodType;
   columns: JsonSchema[];
+  /** Default: STATUS_SCHEMA. */
+  status?: JsonSchema;
 }
 
 const READY = (condition: string): JsonSchema => ({
@@ -241,8 +286,11 @@ const KINDS: KindInfo[] = [
     shortName: 'qp',
     description: 'Who may spend how much: request, token and cost limits on the API keys a label selector picks.',
     spec: QuotaPolicySpec,
+    status: QUOTA_STATUS_SCHEMA,
     columns: [
       { name: 'Scope', type: 'string', description: 'perKey or shared.', jsonPath: '.spec.scope' },
+      { name: 'Limits', type: 'string', description: 'Limits, in words.', jsonPath: '.status.usage[*].limit' },
+      { name: 'Used', type: 'string', description: 'Consumed per limit.', jsonPath: '.status.usage[*].used' },
       READY('Accepted'),
       AGE,
     ],
@@ -288,7 +336,7 @@ export function crdFor(info: KindInfo): JsonSchema {
                 kind: { description: `Kind of this object (${info.kind}).`, type: 'string' },
                 metadata: { type: 'object' },
                 spec,
-                status: STATUS_SCHEMA,
+                status: info.status ?? STATUS_SCHEMA,
               },
             },
           },

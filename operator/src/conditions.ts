@@ -22,6 +22,10 @@ export interface Condition extends ConditionInput {
 export interface ResourceStatus {
   observedGeneration?: number;
   conditions: Condition[];
+  /** QuotaPolicy only: consumption per limit, read from the shared counters (operator/src/quota-usage.ts). */
+  usage?: unknown[];
+  /** QuotaPolicy only: when `usage` was read. */
+  lastUpdated?: string;
 }
 
 /** Order in which conditions are written (stable output for diffs and kubectl). */
@@ -73,6 +77,8 @@ function truncate(message: string): string {
 export function statusEqual(a: ResourceStatus | undefined, b: ResourceStatus): boolean {
   if (!a) return false;
   if ((a.observedGeneration ?? undefined) !== (b.observedGeneration ?? undefined)) return false;
+  if ((a.lastUpdated ?? undefined) !== (b.lastUpdated ?? undefined)) return false;
+  if (JSON.stringify(a.usage ?? null) !== JSON.stringify(b.usage ?? null)) return false;
   const ac = a.conditions ?? [];
   if (ac.length !== b.conditions.length) return false;
   return b.conditions.every((c, i) => {

@@ -26,6 +26,7 @@ import { type ConditionInput, mergeStatus, newlyFalse, statusEqual } from './con
 import { ConfigServer } from './config-server.js';
 import { PLURALS, persistSnapshot, recordEvent, statusCode, writeStatus } from './kube-io.js';
 import { advanceIndex, type ProgrammedIndex, programmedCondition, resourceKey } from './programmed.js';
+import type { QuotaUsageStatus } from './quota-usage.js';
 import { type ListResult, Reflector } from './reflector.js';
 import { type KubeObject, SnapshotStore, type WatchedKind } from './store.js';
 import { TokenAuthenticator } from './token-auth.js';
@@ -60,6 +61,16 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Component name on Events. */
   component?: string;
+  /** QuotaPolicy status.usage from the shared counters; undefined: no usage in status (no Redis). */
+  quotaUsage?: {
+    reader: {
+      read(policies: GatewayConfig['quotaPolicies'], topKeys?: number): Promise<Map<string, QuotaUsageStatus>>;
+      close(): Promise<void>;
+    };
+    intervalMs: number;
+    /** perKey policies: how many of the heaviest keys each limit lists; default 5. */
+    topKeys?: number;
+  };
 }
 
 export interface ControllerMetrics {
@@ -68,6 +79,8 @@ export interface ControllerMetrics {
   statusWrites: number;
   statusWriteErrors: number;
   configsPublished: number;
+  usageReads: number;
+  usageReadErrors: number;
 }
 
 export class Controller {
@@ -79,6 +92,8 @@ export class Controller {
     statusWrites: 0,
     statusWriteErrors: 0,
     configsPublished: 0,
+    usageReads: 0,
+    usageReadErrors: 0,
   };
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
@@ -94,6 +109,13 @@ export class Controller {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private persistChain: Promise<void> = Promise.resolve();
+  /** Last quota usage read, by policy id (`namespace/name`); written with the next status write. */
+  private usage = new Map<string, QuotaUsageStatus>();
+  private usageTimer: NodeJS.Timeout | undefined;
+  private usageRun: Promise<void> | undefined;
+  private lastUsageWarn = 0;
+  /** Secret (`namespace/name`) → `reason|message` of the Warning Event last recorded for it. */
+  private secretEvents = new Map<string, string>();
   private readonly log: Logger;
 
   constructor(private readonly o: ControllerOptions) {
@@ -191,6 +213,9 @@ export class Controller {
     // Programmed bookkeeping read better with a monotonic version).
     this.version = Math.max(this.version, Date.now());
     this.schedule();
+    // The first usage read comes soon after the first config; then every interval.
+    const q = this.o.quotaUsage;
+    if (q) this.scheduleUsage(Math.min(q.intervalMs, 1000));
   }
 
   async stopLeading(): Promise<void> {
@@ -198,6 +223,46 @@ export class Controller {
     this.configServer.disconnectAll();
     this.served = undefined;
     this.index = new Map();
+    if (this.usageTimer) clearTimeout(this.usageTimer);
+    this.usageTimer = undefined;
+    this.usage = new Map();
+    this.secretEvents = new Map();
+  }
+
+  private scheduleUsage(ms: number): void {
+    if (this.stopped || !this.leader || this.usageTimer) return;
+    this.usageTimer = setTimeout(() => {
+      this.usageTimer = undefined;
+      this.usageRun = this.refreshUsage().finally(() => {
+        this.usageRun = undefined;
+        if (this.o.quotaUsage) this.scheduleUsage(this.o.quotaUsage.intervalMs);
+      });
+    }, ms);
+  }
+
+  /**
+   * Reads every served policy's counters (the "load" half for status.usage) and schedules a reconcile,
+   * which writes them with the conditions in one status write. On a Redis error the previous usage stays
+   * (its lastUpdated says how old it is) and the next interval tries again.
+   */
+  private async refreshUsage(): Promise<void> {
+    const q = this.o.quotaUsage;
+    const served = this.served;
+    if (!q || !served || !this.leader || this.stopped) return;
+    try {
+      this.metrics.usageReads++;
+      this.usage = await q.reader.read(served.quotaPolicies, q.topKeys ?? 5);
+      this.schedule();
+    } catch (error) {
+      this.metrics.usageReadErrors++;
+      const now = Date.now();
+      if (now - this.lastUsageWarn > 60_000) {
+        this.lastUsageWarn = now;
+        this.log.warn('could not read quota usage from redis; status keeps the last reading', {
+          err: error instanceof Error ? error : new Error(String(error)),
+        });
+      }
+    }
   }
 
   /** Coalesces bursts: one reconcile runs at a time, and at most one more is queued behind it. */
@@ -300,6 +365,12 @@ export class Controller {
           desired.push(programmedCondition(this.index.get(key), pods, accepted));
         }
         const next = mergeStatus(r.status, desired, r.meta.generation, now);
+        if (kind === 'QuotaPolicy') {
+          // Always set (possibly to undefined), so a policy that stops being served loses stale usage.
+          const u = this.usage.get(`${r.meta.namespace}/${r.meta.name}`);
+          next.usage = u?.usage;
+          next.lastUpdated = u?.lastUpdated;
+        }
         if (statusEqual(r.status, next)) continue;
         const previous = r.status;
         try {
@@ -341,6 +412,44 @@ export class Controller {
         }
       }
     }
+    this.secretWarnings(statuses);
+  }
+
+  /**
+   * API key Secrets have no status of their own: a rejected one (MissingKey, DuplicateKey) gets a Warning
+   * Event, once per distinct reason and message (again after a leader change, which forgets them).
+   */
+  private secretWarnings(statuses: readonly TranslatedStatus[]): void {
+    const seen = new Set<string>();
+    for (const s of statuses) {
+      if (s.kind !== 'Secret') continue;
+      const key = `${s.namespace}/${s.name}`;
+      seen.add(key);
+      const bad = s.conditions.find((c) => c.status === 'False');
+      if (!bad) {
+        this.secretEvents.delete(key);
+        continue;
+      }
+      const signature = `${bad.reason}|${bad.message}`;
+      if (this.secretEvents.get(key) === signature) continue;
+      this.secretEvents.set(key, signature);
+      const uid = this.store.secretUid(s.namespace, s.name);
+      recordEvent(
+        this.core,
+        { kind: 'Secret', namespace: s.namespace, name: s.name, ...(uid ? { uid } : {}) },
+        'Warning',
+        bad.reason,
+        bad.message,
+        this.o.component ?? 'tollgate-operator',
+      ).catch((error: unknown) => {
+        this.secretEvents.delete(key); // try again at the next reconcile
+        this.log.warn('could not record event', {
+          resource: `Secret/${key}`,
+          err: error instanceof Error ? error : new Error(String(error)),
+        });
+      });
+    }
+    for (const key of [...this.secretEvents.keys()]) if (!seen.has(key)) this.secretEvents.delete(key);
   }
 
   get servedConfig(): GatewayConfig | undefined {
@@ -352,7 +461,11 @@ export class Controller {
     if (this.timer) clearTimeout(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.timer = undefined;
+    if (this.usageTimer) clearTimeout(this.usageTimer);
+    this.usageTimer = undefined;
+    await this.usageRun;
     await this.running;
+    await this.o.quotaUsage?.reader.close().catch(() => {});
     await Promise.all(this.reflectors.map((r) => r.stop()));
     await this.persistChain;
     await this.configServer.close();

@@ -38,6 +38,20 @@ describe('parseOperatorFlags', () => {
     expect(parseOperatorFlags(['--help'], env)).toEqual({ help: true });
   });
 
+  it('takes --redis and --quota-status-interval, with a 30s default and no usage without Redis', () => {
+    const d = parseOperatorFlags([], env);
+    if (d.help) throw new Error('unexpected help');
+    expect(d.flags.redis).toBeUndefined();
+    expect(d.flags.quotaStatusIntervalMs).toBe(30_000);
+    const r = parseOperatorFlags(['--redis', 'redis://redis:6379', '--quota-status-interval', '1m'], env);
+    if (r.help) throw new Error('unexpected help');
+    expect(r.flags.redis).toBe('redis://redis:6379');
+    expect(r.flags.quotaStatusIntervalMs).toBe(60_000);
+    expect(() => parseOperatorFlags(['--redis', 'http://x'], env)).toThrow(/--redis/);
+    expect(() => parseOperatorFlags(['--quota-status-interval', '100ms'], env)).toThrow(/--quota-status-interval/);
+    expect(() => parseOperatorFlags(['--quota-status-interval', 'soon'], env)).toThrow(/--quota-status-interval/);
+  });
+
   it('parseListen', () => {
     expect(parseListen(':9443', 'x')).toEqual({ port: 9443 });
     expect(parseListen('[::1]:80', 'x')).toEqual({ host: '::1', port: 80 });

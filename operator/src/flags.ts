@@ -29,6 +29,9 @@ Flags:
   --dataplane-service-accounts <ns/name,...>
                                 ServiceAccounts allowed on the config channel (default <ns>/tollgate-dataplane)
   --require-keys <bool>         every request needs an API key, even when none exist (default true)
+  --redis <url>                 the Redis the data plane keeps quota counters in (redis:// or rediss://);
+                                QuotaPolicy status then shows usage per limit. Without it: no usage in status
+  --quota-status-interval <dur> how often QuotaPolicy usage is read and written to status (default 30s, min 1s)
   --help                        show this help
 `;
 
@@ -49,6 +52,8 @@ export interface OperatorFlags {
   snapshotSecret?: string;
   dataPlaneServiceAccounts: string[];
   requireKeys: boolean;
+  redis?: string;
+  quotaStatusIntervalMs: number;
 }
 
 export type ParsedFlags = { help: true } | { help: false; flags: Readonly<OperatorFlags> };
@@ -105,6 +110,8 @@ export function parseOperatorFlags(args: string[], e: FlagEnv): ParsedFlags {
       'snapshot-secret': { type: 'string', default: 'tollgate-config-snapshot' },
       'dataplane-service-accounts': { type: 'string' },
       'require-keys': { type: 'string', default: 'true' },
+      redis: { type: 'string' },
+      'quota-status-interval': { type: 'string', default: '30s' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -124,6 +131,11 @@ export function parseOperatorFlags(args: string[], e: FlagEnv): ParsedFlags {
     if (!/^[a-z0-9.-]+\/[a-z0-9.-]+$/.test(sa))
       throw new Error(`--dataplane-service-accounts: "${sa}" is not namespace/name`);
   }
+  const quotaStatusIntervalMs = duration(values['quota-status-interval'], '--quota-status-interval');
+  if (quotaStatusIntervalMs < 1000) throw new Error('--quota-status-interval: at least 1s');
+  if (values.redis !== undefined && !/^rediss?:\/\/.+/.test(values.redis)) {
+    throw new Error('--redis: expected a redis:// or rediss:// URL');
+  }
   const flags: OperatorFlags = {
     configListen: parseListen(values['config-listen'], '--config-listen'),
     healthListen: parseListen(values['health-listen'], '--health-listen'),
@@ -140,7 +152,9 @@ export function parseOperatorFlags(args: string[], e: FlagEnv): ParsedFlags {
       : ['tollgate-operator', `tollgate-operator.${ns}`, `tollgate-operator.${ns}.svc`, 'localhost', '127.0.0.1'],
     dataPlaneServiceAccounts: sas,
     requireKeys: bool(values['require-keys'], '--require-keys'),
+    quotaStatusIntervalMs,
   };
+  if (values.redis) flags.redis = values.redis;
   if (values.kubeconfig) flags.kubeconfig = values.kubeconfig;
   if (namespaces?.length) flags.namespaces = namespaces;
   if (values['snapshot-secret']) flags.snapshotSecret = values['snapshot-secret'];

@@ -81,7 +81,7 @@ export async function writeStatus(
 /** A Warning (or Normal) Event on a Tollgate resource, in core/v1. Message must not carry secrets. */
 export async function recordEvent(
   core: CoreV1Api,
-  involved: { kind: ResourceKind; namespace: string; name: string; uid?: string; generation?: number },
+  involved: { kind: ResourceKind | 'Secret'; namespace: string; name: string; uid?: string; generation?: number },
   type: 'Warning' | 'Normal',
   reason: string,
   message: string,
@@ -93,7 +93,7 @@ export async function recordEvent(
     body: {
       metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
       involvedObject: {
-        apiVersion: `${API_GROUP}/${API_VERSION}`,
+        apiVersion: involved.kind === 'Secret' ? 'v1' : `${API_GROUP}/${API_VERSION}`,
         kind: involved.kind,
         name: involved.name,
         namespace: involved.namespace,

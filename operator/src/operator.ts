@@ -14,6 +14,7 @@ import type { OperatorFlags } from './flags.js';
 import { createHealthServer, listen, promText } from './health.js';
 import { createPkiSecret, readPkiSecret, writePkiSecret } from './kube-io.js';
 import { LeaderElector } from './leader.js';
+import { QuotaUsageReader } from './quota-usage.js';
 
 export interface OperatorHandle {
   controller: Controller;
@@ -58,7 +59,11 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
     dataPlaneServiceAccounts: flags.dataPlaneServiceAccounts,
     tls: { cert: pki.cert, key: pki.key },
     ...(flags.snapshotSecret ? { snapshotSecret: { namespace: ns, name: flags.snapshotSecret } } : {}),
+    ...(flags.redis
+      ? { quotaUsage: { reader: await QuotaUsageReader.connect(flags.redis), intervalMs: flags.quotaStatusIntervalMs } }
+      : {}),
   });
+  if (!flags.redis) logger.info('no --redis: QuotaPolicy status carries no usage (counters are per data-plane pod)');
 
   let synced = false;
   let listening = false;
@@ -78,6 +83,13 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
           'Version of the config served.',
           'gauge',
           controller.servedConfig?.version ?? 0,
+        ],
+        ['tollgate_operator_quota_usage_reads_total', 'Reads of quota counters for status.', 'counter', m.usageReads],
+        [
+          'tollgate_operator_quota_usage_read_errors_total',
+          'Reads of quota counters that failed.',
+          'counter',
+          m.usageReadErrors,
         ],
         [
           'tollgate_operator_connected_dataplanes',

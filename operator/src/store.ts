@@ -141,6 +141,11 @@ export class SnapshotStore {
     if (resourceVersion) r.meta.resourceVersion = resourceVersion;
   }
 
+  /** uid of a watched Secret (for Events about it). */
+  secretUid(namespace: string, name: string): string | undefined {
+    return this.secrets.get(keyOf(namespace, name))?.metadata.uid;
+  }
+
   all(kind: ResourceKind): StoredResource[] {
     return [...this.resources[kind].values()];
   }
