@@ -84,11 +84,13 @@ export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = [
   'azure-openai',
   'anthropic',
   'openai-compatible',
+  'gemini',
 ];
 
 const DEFAULT_ENDPOINTS: Partial<Record<ProviderType, string>> = {
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com/v1beta',
 };
 
 export const DEFAULTS = {

@@ -210,7 +210,7 @@ describe('adapters', () => {
     );
   });
 
-  it.each(['gemini', 'vertex-ai', 'bedrock'] as const)('%s is not implemented (501)', (type) => {
+  it.each(['vertex-ai', 'bedrock'] as const)('%s is not implemented (501)', (type) => {
     expect(isImplementedProviderType(type)).toBe(false);
     expect(() => adapterFor(type)).toThrow(expect.objectContaining({ code: 'internal', status: 501 }));
   });

@@ -8,6 +8,9 @@ import { anthropicAdapter } from './anthropic/adapter.js';
 import { anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';
 import { anthropicToOpenAi } from './anthropic/anthropic-to-openai.js';
 import { azureOpenAiAdapter } from './azure-openai/adapter.js';
+import { geminiAdapter } from './gemini/adapter.js';
+import { geminiToAnthropic } from './gemini/gemini-to-anthropic.js';
+import { geminiToOpenAi } from './gemini/gemini-to-openai.js';
 import { openAiAdapter } from './openai/adapter.js';
 import { openAiToAnthropic } from './openai/openai-to-anthropic-response.js';
 import { openAiEmbeddings, openAiToOpenAi } from './openai/openai-to-openai.js';
@@ -19,9 +22,10 @@ const ADAPTERS: Partial<Record<ProviderConfig['type'], ProviderAdapter>> = {
   'openai-compatible': openAiCompatibleAdapter,
   'azure-openai': azureOpenAiAdapter,
   anthropic: anthropicAdapter,
+  gemini: geminiAdapter,
 };
 
-/** The adapter for a provider type; GatewayError('internal', status 501) for types not implemented yet (gemini, vertex-ai, bedrock). */
+/** The adapter for a provider type; GatewayError('internal', status 501) for types not implemented yet (vertex-ai, bedrock). */
 export function adapterFor(type: ProviderConfig['type']): ProviderAdapter {
   const a = ADAPTERS[type];
   if (a === undefined)
@@ -35,8 +39,8 @@ export function isImplementedProviderType(type: ProviderConfig['type']): boolean
 }
 
 const CHAT: Record<ClientFormat, Record<WireFormat, ResponseTranslator>> = {
-  openai: { openai: openAiToOpenAi, anthropic: anthropicToOpenAi },
-  anthropic: { openai: openAiToAnthropic, anthropic: anthropicToAnthropic },
+  openai: { openai: openAiToOpenAi, anthropic: anthropicToOpenAi, gemini: geminiToOpenAi },
+  anthropic: { openai: openAiToAnthropic, anthropic: anthropicToAnthropic, gemini: geminiToAnthropic },
 };
 
 export const translatorFor: TranslatorFactory = (
@@ -50,7 +54,9 @@ export const translatorFor: TranslatorFactory = (
     'unsupported_parameter',
     wire === 'anthropic'
       ? 'model: Anthropic has no embeddings API; route this model to an OpenAI-wire provider'
-      : 'embeddings are only served in the OpenAI format',
+      : wire === 'gemini'
+        ? 'model: embeddings from a gemini provider are not implemented yet; route them elsewhere'
+        : 'embeddings are only served in the OpenAI format',
     { param: 'model' },
   );
 };
