@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { LIMITS } from '../dataplane/src/config/resources.js';
 import { generateCrds, type JsonSchema, toStructural } from './gen-crds.js';
 
 const crdDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'crds');
@@ -70,6 +71,44 @@ describe('CRDs', () => {
     expect(route).toContain('jsonPath: .spec.backends[*].provider');
     expect(route).toMatch(/shortNames:\n\s+- llmr/);
     expect(route).toMatch(/- "?5xx"?\n/);
+  });
+
+  it('takes its size caps from the zod schemas (LIMITS), so tollgate run rejects what the API server rejects', () => {
+    const specOf = (file: string): JsonSchema => {
+      const crd = parse(generated.find((g) => g.file === file)!.yaml) as JsonSchema;
+      const root = (crd.spec as { versions: Array<{ schema: { openAPIV3Schema: JsonSchema } }> }).versions[0]!.schema
+        .openAPIV3Schema;
+      return (root.properties as Record<string, JsonSchema>).spec!;
+    };
+    const at = (node: JsonSchema, path: string): JsonSchema =>
+      path.split('.').reduce<JsonSchema>((n, k) => {
+        if (k === '[]') return n.items as JsonSchema;
+        return (n.properties as Record<string, JsonSchema>)[k]!;
+      }, node);
+    const provider = specOf('llmproviders.tollgate.dev.yaml');
+    const route = specOf('llmroutes.tollgate.dev.yaml');
+    const quota = specOf('quotapolicies.tollgate.dev.yaml');
+    expect(at(provider, 'models').maxItems).toBe(LIMITS.providerModels);
+    expect(at(route, 'models').maxItems).toBe(LIMITS.routeModels);
+    expect(at(route, 'models.[]').maxLength).toBe(LIMITS.modelNameLength);
+    expect(at(route, 'backends').maxItems).toBe(LIMITS.routeBackends);
+    expect(at(route, 'match.headers').maxItems).toBe(LIMITS.routeHeaders);
+    expect(at(quota, 'models').maxItems).toBe(LIMITS.quotaModels);
+    expect(at(quota, 'models.[]').maxLength).toBe(LIMITS.modelNameLength);
+    expect(at(quota, 'models.[]').pattern).toBe('^[^*]*\\*?$');
+    expect(at(quota, 'limits').maxItems).toBe(LIMITS.quotaLimits);
+    // Every list that carries a CEL rule is bounded (else the API server refuses the CRD for its CEL cost).
+    const unbounded: string[] = [];
+    for (const [name, spec] of [
+      ['LLMProvider', provider],
+      ['LLMRoute', route],
+      ['QuotaPolicy', quota],
+    ] as const)
+      walk(spec, name, (n, p) => {
+        if (n.type === 'array' && n['x-kubernetes-validations'] !== undefined && typeof n.maxItems !== 'number')
+          unbounded.push(p);
+      });
+    expect(unbounded).toEqual([]);
   });
 
   it('refuses a schema it cannot express or a field without a description', () => {

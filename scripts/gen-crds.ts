@@ -41,9 +41,11 @@ const FALLBACK_DESCRIPTIONS: Record<string, string> = {
   'QuotaPolicy.limits[]': 'One limit: exactly one of requests, tokens or costUSD, per a window.',
 };
 
-const TRAILING_STAR = '^[^*]*\\*?$';
-
-/** Bounds and rules the CRD adds (they keep CEL cost estimates small, and say what zod's refine() says). */
+/**
+ * Rules the CRD adds: CEL for what zod's refine() says. Size bounds (maxItems, maxLength), which keep CEL
+ * cost estimates small, are not set here: they come from the zod schemas (LIMITS in resources.ts), so
+ * `tollgate run` rejects exactly what the API server rejects.
+ */
 const OVERRIDES: Record<string, JsonSchema> = {
   LLMProvider: {
     'x-kubernetes-validations': [
@@ -57,9 +59,7 @@ const OVERRIDES: Record<string, JsonSchema> = {
       },
     ],
   },
-  'LLMProvider.models': { maxItems: 256 },
   'LLMRoute.models': {
-    maxItems: 64,
     'x-kubernetes-validations': [
       {
         rule: "self.all(m, m.matches('^[^*]*\\\\*?$'))",
@@ -67,11 +67,7 @@ const OVERRIDES: Record<string, JsonSchema> = {
       },
     ],
   },
-  'LLMRoute.models[]': { maxLength: 256 },
-  'LLMRoute.backends': { maxItems: 64 },
-  'LLMRoute.match.headers': { maxItems: 16 },
   'QuotaPolicy.models': {
-    maxItems: 64,
     'x-kubernetes-validations': [
       {
         rule: "self.all(m, m.matches('^[^*]*\\\\*?$'))",
@@ -79,8 +75,6 @@ const OVERRIDES: Record<string, JsonSchema> = {
       },
     ],
   },
-  'QuotaPolicy.models[]': { maxLength: 256, pattern: TRAILING_STAR },
-  'QuotaPolicy.limits': { maxItems: 16 },
   'QuotaPolicy.limits[]': {
     'x-kubernetes-validations': [
       {

@@ -23,6 +23,37 @@ const dnsName = z
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'must be a lowercase DNS name' });
 
+/**
+ * Size caps on lists and strings. The CRDs carry them too (gen-crds derives maxItems/maxLength from these
+ * schemas): the API server needs bounds to keep CEL rule cost within its budget, and `tollgate run` must
+ * reject what the cluster would reject.
+ */
+export const LIMITS = {
+  /** LLMProvider spec.models */
+  providerModels: 256,
+  /** LLMRoute spec.models */
+  routeModels: 64,
+  /** LLMRoute spec.backends */
+  routeBackends: 64,
+  /** LLMRoute spec.match.headers */
+  routeHeaders: 16,
+  /** QuotaPolicy spec.models */
+  quotaModels: 64,
+  /** QuotaPolicy spec.limits */
+  quotaLimits: 16,
+  /** One model name or prefix in LLMRoute / QuotaPolicy spec.models */
+  modelNameLength: 256,
+} as const;
+
+const atMost = (n: number, what: string) => ({ message: `at most ${n} ${what} allowed` });
+
+/** A model name, or a prefix ending in * (routes and quota policies). */
+const modelPattern = z
+  .string()
+  .min(1)
+  .max(LIMITS.modelNameLength, { message: `at most ${LIMITS.modelNameLength} characters` })
+  .regex(/^[^*]*\*?$/, { message: 'a * may only stand at the end (prefix match)' });
+
 export const PROVIDER_TYPES = [
   'openai',
   'azure-openai',
@@ -105,7 +136,11 @@ export const LLMProviderSpec = z
       .strict()
       .optional()
       .describe('Vertex AI settings.'),
-    models: z.array(ProviderModel).optional().describe('Catalogue of the models it serves and their prices.'),
+    models: z
+      .array(ProviderModel)
+      .max(LIMITS.providerModels, atMost(LIMITS.providerModels, 'models'))
+      .optional()
+      .describe('Catalogue of the models it serves and their prices.'),
     timeouts: z
       .object({
         connect: duration('Time to establish a connection.').default('5s'),
@@ -136,13 +171,9 @@ export const RouteBackend = z
 export const LLMRouteSpec = z
   .object({
     models: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .regex(/^[^*]*\*?$/, { message: 'a * may only stand at the end (prefix match)' }),
-      )
+      .array(modelPattern)
       .min(1)
+      .max(LIMITS.routeModels, atMost(LIMITS.routeModels, 'models'))
       .describe('Model names clients send; a trailing * matches a prefix.'),
     match: z
       .object({
@@ -155,13 +186,18 @@ export const LLMRouteSpec = z
               })
               .strict(),
           )
+          .max(LIMITS.routeHeaders, atMost(LIMITS.routeHeaders, 'header conditions'))
           .optional()
           .describe('Headers that must all be present with these values.'),
       })
       .strict()
       .optional()
       .describe('Extra conditions; all must hold.'),
-    backends: z.array(RouteBackend).min(1).describe('Where matching requests go.'),
+    backends: z
+      .array(RouteBackend)
+      .min(1)
+      .max(LIMITS.routeBackends, atMost(LIMITS.routeBackends, 'backends'))
+      .describe('Where matching requests go.'),
     retry: z
       .object({
         attempts: z.number().int().min(1).max(10).default(3).describe('Total tries per request, across backends.'),
@@ -226,11 +262,16 @@ export const QuotaPolicySpec = z
   .object({
     selector: LabelSelector.describe('The API keys it governs: a label selector on key Secrets.'),
     models: z
-      .array(z.string().min(1))
+      .array(modelPattern)
+      .max(LIMITS.quotaModels, atMost(LIMITS.quotaModels, 'models'))
       .optional()
       .describe('Only requests for these models count (trailing * = prefix).'),
     scope: z.enum(['perKey', 'shared']).default('perKey').describe('perKey: a counter per key; shared: one for all.'),
-    limits: z.array(QuotaLimit).min(1).describe('Limits that all apply.'),
+    limits: z
+      .array(QuotaLimit)
+      .min(1)
+      .max(LIMITS.quotaLimits, atMost(LIMITS.quotaLimits, 'limits'))
+      .describe('Limits that all apply.'),
     failureMode: z.enum(['open', 'closed']).default('open').describe('When the counter store is unreachable.'),
   })
   .strict();

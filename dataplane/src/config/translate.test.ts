@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GatewayConfigSchema } from './gateway-config.js';
 import { parseDocuments } from './load-files.js';
-import type { ResourceSnapshot } from './resources.js';
+import { LIMITS, type ResourceSnapshot } from './resources.js';
 import { canonicalJson, selectorMatches, translate } from './translate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -153,5 +153,61 @@ describe('shipped examples translate with every resource accepted and resolved',
     expect([config.providers.length, config.routes.length, config.apiKeys.length, config.quotaPolicies.length]).toEqual(
       [providers, routes, keys, quotas],
     );
+  });
+});
+
+describe('size caps (the same as the CRDs)', () => {
+  const meta = (name: string) => ({ name, namespace: 'ai', generation: 1, creationTimestamp: '2025-01-01T00:00:00Z' });
+  const provider = {
+    kind: 'LLMProvider' as const,
+    metadata: meta('p'),
+    spec: { type: 'openai', endpoint: 'https://api.openai.com/v1' },
+  };
+  const routeWith = (name: string, n: number) => ({
+    kind: 'LLMRoute' as const,
+    metadata: meta(name),
+    spec: { models: [name], backends: Array.from({ length: n }, () => ({ provider: 'p' })) },
+  });
+  const accepted = (snapshot: ResourceSnapshot, name: string) =>
+    translate(snapshot, { version: 1, requireKeys: false })
+      .statuses.find((s) => s.name === name)!
+      .conditions.find((c) => c.type === 'Accepted')!;
+
+  it('rejects an oversized list with a message naming the field and the cap; the rest is still served', () => {
+    const snapshot: ResourceSnapshot = {
+      providers: [provider],
+      routes: [routeWith('big', LIMITS.routeBackends + 1), routeWith('ok', LIMITS.routeBackends)],
+      quotaPolicies: [
+        {
+          kind: 'QuotaPolicy',
+          metadata: meta('q'),
+          spec: {
+            selector: {},
+            models: ['gpt-4o', 'x'.repeat(LIMITS.modelNameLength + 1), 'gpt*4o'],
+            limits: Array.from({ length: LIMITS.quotaLimits + 1 }, () => ({ requests: 1, per: '1m' })),
+          },
+        },
+      ],
+      secrets: [],
+    };
+    const big = accepted(snapshot, 'big');
+    expect(big.status).toBe('False');
+    expect(big.message).toContain(`spec.backends: at most ${LIMITS.routeBackends} backends allowed`);
+    expect(accepted(snapshot, 'ok').status).toBe('True');
+    const q = accepted(snapshot, 'q');
+    expect(q.status).toBe('False');
+    expect(q.message).toContain(`spec.models[1]: at most ${LIMITS.modelNameLength} characters`);
+    expect(q.message).toContain('spec.models[2]: a * may only stand at the end');
+    expect(q.message).toContain(`spec.limits: at most ${LIMITS.quotaLimits} limits allowed`);
+    const many = {
+      ...provider,
+      metadata: meta('many'),
+      spec: {
+        ...provider.spec,
+        models: Array.from({ length: LIMITS.providerModels + 1 }, (_, i) => ({ name: `m${i}` })),
+      },
+    };
+    const p = accepted({ providers: [many], routes: [], quotaPolicies: [], secrets: [] }, 'many');
+    expect(p.message).toContain(`spec.models: at most ${LIMITS.providerModels} models allowed`);
   });
 });
