@@ -122,3 +122,113 @@ describe('the default body limit (32 MiB)', () => {
     expect(m.content[0]).toMatchObject({ type: 'text', text: 'hello from an' });
   }, 60_000);
 });
+
+describe('client input edge cases (never reach an upstream)', () => {
+  const post = async (gw: TestGateway, path: string, body: string | Buffer, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${gw.url}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    return { status: r.status, headers: r.headers, body: (await r.json()) as Record<string, unknown> };
+  };
+  const openAiErr = (code: string, param?: string) => ({
+    error: expect.objectContaining({ code, type: 'invalid_request_error', ...(param ? { param } : {}) }),
+  });
+  const anthropicErr = { type: 'error', error: { type: 'invalid_request_error', message: expect.any(String) } };
+  const user = [{ role: 'user', content: 'x' }];
+
+  it('a JSON body that is not an object → 400 in both formats', async () => {
+    const { gw, oa, an } = await setup();
+    for (const text of ['[]', '"x"', 'null', '42', 'true']) {
+      const o = await post(gw, '/v1/chat/completions', text);
+      expect([text, o.status]).toEqual([text, 400]);
+      expect(o.body).toMatchObject(openAiErr('invalid_request'));
+      expect((o.body.error as { message: string }).message).toContain('must be a JSON object');
+      const a = await post(gw, '/v1/messages', text);
+      expect([text, a.status]).toEqual([text, 400]);
+      expect(a.body).toEqual(anthropicErr);
+    }
+    expect(oa.requests.length + an.requests.length).toBe(0);
+  });
+
+  it('stream that is not a boolean, empty messages and a missing model → 400 naming the field, both formats', async () => {
+    const { gw, oa, an } = await setup();
+    const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+      [
+        'stream',
+        { model: 'gpt-4o', stream: 'yes', messages: user },
+        { model: 'claude-x', max_tokens: 5, stream: 'yes', messages: user },
+      ],
+      ['messages', { model: 'gpt-4o', messages: [] }, { model: 'claude-x', max_tokens: 5, messages: [] }],
+      ['model', { messages: user }, { max_tokens: 5, messages: user }],
+    ];
+    for (const [param, openaiBody, anthropicBody] of cases) {
+      const o = await post(gw, '/v1/chat/completions', JSON.stringify(openaiBody));
+      expect([param, o.status]).toEqual([param, 400]);
+      expect(o.body).toMatchObject(openAiErr('invalid_request', param));
+      expect((o.body.error as { message: string }).message).toContain(`${param}:`);
+      const a = await post(gw, '/v1/messages', JSON.stringify(anthropicBody));
+      expect([param, a.status]).toEqual([param, 400]);
+      expect(a.body).toEqual(anthropicErr);
+      expect((a.body.error as { message: string }).message).toContain(`${param}:`);
+    }
+    expect(oa.requests.length + an.requests.length).toBe(0);
+  });
+
+  it('bytes that are not UTF-8 → 400 (not silently replaced by U+FFFD and forwarded)', async () => {
+    const { gw, oa, an } = await setup();
+    const bad = (model: string, extra: string) =>
+      Buffer.concat([
+        Buffer.from(`{"model":"${model}",${extra}"messages":[{"role":"user","content":"caf`),
+        Buffer.from([0xe9, 0xff]), // Latin-1 é and a byte that never occurs in UTF-8
+        Buffer.from('"}]}'),
+      ]);
+    const o = await post(gw, '/v1/chat/completions', bad('gpt-4o', ''));
+    expect(o.status).toBe(400);
+    expect(o.body).toMatchObject(openAiErr('invalid_json'));
+    expect((o.body.error as { message: string }).message).toContain('not valid UTF-8');
+    const a = await post(gw, '/v1/messages', bad('claude-x', '"max_tokens":5,'));
+    expect(a.status).toBe(400);
+    expect(a.body).toEqual(anthropicErr);
+    expect(oa.requests.length + an.requests.length).toBe(0);
+    // Real UTF-8 (multi-byte) is fine.
+    const ok = await post(
+      gw,
+      '/v1/chat/completions',
+      JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'café ☕ 𝄞' }] }),
+    );
+    expect(ok.status).toBe(200);
+    expect((oa.requests[0]!.body as { messages: Array<{ content: string }> }).messages[0]!.content).toBe('café ☕ 𝄞');
+  });
+
+  it('a compressed body → 415 saying to send it uncompressed', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { gw, oa } = await setup();
+    const body = gzipSync(JSON.stringify({ model: 'gpt-4o', messages: user }));
+    const o = await post(gw, '/v1/chat/completions', body, { 'content-encoding': 'gzip' });
+    expect(o.status).toBe(415);
+    expect(o.body).toMatchObject(openAiErr('unsupported_media_type'));
+    expect((o.body.error as { message: string }).message).toContain('content-encoding gzip is not supported');
+    const a = await post(gw, '/v1/messages', body, { 'content-encoding': 'gzip' });
+    expect(a.status).toBe(415);
+    expect(a.body).toEqual(anthropicErr);
+    expect(oa.requests).toHaveLength(0);
+    const plain = await post(gw, '/v1/chat/completions', JSON.stringify({ model: 'gpt-4o', messages: user }), {
+      'content-encoding': 'identity',
+    });
+    expect(plain.status).toBe(200);
+  });
+
+  it('JSON nested too deeply to forward → 400, never a 500 or a crash', async () => {
+    const { gw } = await setup();
+    const depth = 200_000;
+    const text = `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const o = await post(gw, '/v1/chat/completions', text);
+    expect(o.status).toBe(400);
+    expect(o.body).toMatchObject(openAiErr('invalid_request'));
+    expect((o.body.error as { message: string }).message).toBe('request body is nested too deeply');
+    const health = await fetch(`${gw.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});

@@ -59,7 +59,7 @@ const anthropicMessage = z.looseObject({
 export const AnthropicMessagesSchema = z.looseObject({
   model: z.string().min(1),
   max_tokens: posInt,
-  messages: z.array(anthropicMessage),
+  messages: z.array(anthropicMessage).min(1),
   system: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
   stream: z.boolean().optional(),
   temperature: z.number().min(0).max(1).optional(),

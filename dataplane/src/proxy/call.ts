@@ -625,5 +625,17 @@ function pathOf(url: string): string {
 }
 
 function asGatewayError(err: unknown): GatewayError {
-  return err instanceof GatewayError ? err : new GatewayError('internal', 'internal error', { cause: err });
+  if (err instanceof GatewayError) return err;
+  if (isStackOverflow(err)) return tooDeep(err);
+  return new GatewayError('internal', 'internal error', { cause: err });
+}
+
+/** JSON.parse copes with any depth, but serializing or translating a very deeply nested body overflows the stack. */
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && err.message.includes('call stack');
+}
+
+/** The client's body was nested too deeply to forward: its fault, a 400. */
+export function tooDeep(cause: unknown): GatewayError {
+  return new GatewayError('invalid_request', 'request body is nested too deeply', { cause });
 }

@@ -5,6 +5,7 @@
  * Per request: path/method dispatch → auth (sha256 of the key, Map lookup) → body read with a size limit →
  * JSON parse → validation → route match (tables compiled at config load) → admission hook → ProxyCall.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,7 +15,7 @@ import { type Logger, silentLogger } from '../log.js';
 import { type GatewayHooks, noopHooks, type RequestObserver } from '../pipeline/hooks.js';
 import { adapterFor, forwardedClientHeaders, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
-import { type CallShared, type ProviderRegistry, ProxyCall } from '../proxy/call.js';
+import { type CallShared, isStackOverflow, type ProviderRegistry, ProxyCall, tooDeep } from '../proxy/call.js';
 import { UpstreamPools } from '../proxy/upstream.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
 import { compileTables, EMPTY_TABLE, matchRoute, type NamespaceTable } from '../routing/table.js';
@@ -213,6 +214,20 @@ class GatewayImpl implements Gateway {
     table: NamespaceTable,
   ): void {
     const max = this.maxBody;
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      req.resume();
+      this.reject(
+        req,
+        res,
+        format,
+        new GatewayError(
+          'unsupported_media_type',
+          `content-encoding ${encoding} is not supported: send the request body uncompressed`,
+        ),
+      );
+      return;
+    }
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > max) {
       this.tooLarge(req, res, format, max);
@@ -259,6 +274,8 @@ class GatewayImpl implements Gateway {
     let model: string | undefined;
     let routeForError: import('../routing/table.js').CompiledRoute | undefined;
     try {
+      // JSON is UTF-8 (RFC 8259); decoding other bytes would silently turn them into U+FFFD.
+      if (!isUtf8(buf)) throw new GatewayError('invalid_json', 'request body is not valid UTF-8');
       let body: unknown;
       try {
         body = JSON.parse(buf.toString('utf8'));
@@ -394,6 +411,7 @@ function formatForPath(path: string): ClientFormat {
 
 function toError(err: unknown, logger: Logger): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (isStackOverflow(err)) return tooDeep(err);
   logger.error('unexpected error on the request path', { err });
   return new GatewayError('internal', 'internal error', { cause: err });
 }
