@@ -3,7 +3,8 @@
  * shared upstream-error mapping. Only what is specific to Gemini is decided here:
  * - a 400 `INVALID_ARGUMENT` whose ErrorInfo reason is API_KEY_INVALID (Gemini's answer to a bad key; it
  *   does not send 401) and `UNAUTHENTICATED` are the provider refusing the gateway's credential, like 401/403;
- * - 503 `UNAVAILABLE` (model overloaded) is `upstream_unavailable`, as Anthropic's overloaded_error is.
+ * - 503 `UNAVAILABLE` (model overloaded) is `upstream_unavailable`, as Anthropic's overloaded_error is;
+ * - a 429 without a `retry-after` header (Google sends none) gets one from its RetryInfo `retryDelay` ("17s").
  * Everything else (429 → upstream_rate_limited, 403 → credential, other 4xx, 5xx, non-JSON bodies) is the
  * shared mapping's, which keeps the upstream message.
  */
@@ -20,6 +21,17 @@ function errorInfoReason(e: JsonObject): string | undefined {
   if (!Array.isArray(e.details)) return undefined;
   for (const d of e.details) {
     if (isRecord(d) && typeof d.reason === 'string') return d.reason;
+  }
+  return undefined;
+}
+
+/** RetryInfo.retryDelay ("17s", "0.5s") → whole seconds for retry-after. */
+function retryDelaySeconds(e: JsonObject): string | undefined {
+  if (!Array.isArray(e.details)) return undefined;
+  for (const d of e.details) {
+    if (!isRecord(d) || typeof d.retryDelay !== 'string') continue;
+    const m = /^(\d+(?:\.\d+)?)s$/.exec(d.retryDelay);
+    if (m) return String(Math.ceil(Number(m[1])));
   }
   return undefined;
 }
@@ -47,6 +59,10 @@ export function geminiHttpError(
     const reason = errorInfoReason(e);
     if (e.status === 'UNAUTHENTICATED' || (reason !== undefined && KEY_REASONS.has(reason)))
       return credentialRejected(context.provider, `${status} ${reason ?? str(e.status)}`, message);
+    if (status === 429 && retryAfter(headers) === undefined) {
+      const s = retryDelaySeconds(e);
+      if (s !== undefined) return upstreamHttpError('gemini', status, bodyText, { 'retry-after': s }, context);
+    }
     if (status === 503 || (status >= 500 && e.status === 'UNAVAILABLE')) {
       const h = retryAfter(headers);
       return new GatewayError('upstream_unavailable', message, h === undefined ? {} : { headers: h });
