@@ -4,7 +4,7 @@
  * inside a private temporary directory that is removed at once.
  */
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,12 +124,17 @@ export function reissueServing(ca: { caCert: string; caKey: string }, hosts: rea
   });
 }
 
-/** True when the serving certificate is valid for at least `marginMs` more, covers `hosts` and chains to the CA. */
+/**
+ * True when the serving certificate is valid for at least `marginMs` more, covers `hosts`, chains to the
+ * CA and matches its private key.
+ */
 export function servingUsable(pki: Pki, hosts: readonly string[], marginMs = 30 * 86_400_000): boolean {
   try {
     const cert = new X509Certificate(pki.cert);
     const ca = new X509Certificate(pki.caCert);
     if (!cert.verify(ca.publicKey)) return false;
+    const spki = (k: ReturnType<typeof createPublicKey>) => k.export({ type: 'spki', format: 'der' });
+    if (!spki(createPublicKey(createPrivateKey(pki.key))).equals(spki(cert.publicKey))) return false;
     if (Date.parse(cert.validTo) - Date.now() < marginMs) return false;
     const san = cert.subjectAltName ?? '';
     return hosts.every((h) => san.includes(/^[\d.]+$|:/.test(h) ? `IP Address:${h}` : `DNS:${h}`));

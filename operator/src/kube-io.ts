@@ -163,7 +163,12 @@ export async function putSecret(
 
 export async function readPkiSecret(core: CoreV1Api, namespace: string, name: string): Promise<Pki | undefined> {
   const s = await getSecret(core, namespace, name);
-  const d = s?.data ?? {};
+  return pkiFromData(s?.data);
+}
+
+/** The four PEMs of a PKI Secret's data (base64), or undefined when any is missing. */
+export function pkiFromData(data: Record<string, string> | undefined): Pki | undefined {
+  const d = data ?? {};
   const caCert = unb64(d['ca.crt']);
   const caKey = unb64(d['ca.key']);
   const cert = unb64(d['tls.crt']);

@@ -5,7 +5,7 @@
  */
 
 import type { Server } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { translate } from '../../dataplane/src/config/translate.js';
 import type { Logger } from '../../dataplane/src/log.js';
 import { createPki, reissueServing, servingUsable } from './certs.js';
@@ -14,6 +14,7 @@ import type { OperatorFlags } from './flags.js';
 import { createHealthServer, listen, promText } from './health.js';
 import { createPkiSecret, readPkiSecret, writePkiSecret } from './kube-io.js';
 import { LeaderElector } from './leader.js';
+import { PkiWatcher } from './pki-watch.js';
 import { QuotaUsageReader } from './quota-usage.js';
 
 export interface OperatorHandle {
@@ -21,8 +22,9 @@ export interface OperatorHandle {
   elector?: LeaderElector;
   configPort: number;
   healthPort: number;
-  /** PEM of the config channel's CA (what data-plane pods trust). */
-  caCert: string;
+  /** PEM of the config channel's CA (what data-plane pods trust); follows the PKI Secret. */
+  readonly caCert: string;
+  pkiWatcher: PkiWatcher;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,19 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
       : {}),
   });
   if (!flags.redis) logger.info('no --redis: QuotaPolicy status carries no usage (counters are per data-plane pod)');
+
+  // While running: a rotated, deleted or broken PKI Secret is reloaded, written back or reissued.
+  const pkiWatcher = new PkiWatcher({
+    core,
+    watch: new Watch(kc),
+    namespace: ns,
+    name: flags.tlsSecret,
+    hosts: flags.tlsHosts,
+    initial: pki,
+    isLeader: () => controller.isLeader,
+    apply: (next) => controller.configServer.setCertificate({ cert: next.cert, key: next.key }),
+    logger,
+  });
 
   let synced = false;
   let listening = false;
@@ -119,13 +134,17 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
       renewDeadlineMs: flags.renewDeadlineMs,
       retryPeriodMs: flags.retryPeriodMs,
       logger,
-      onStartedLeading: () => controller.startLeading(),
+      onStartedLeading: async () => {
+        await controller.startLeading();
+        pkiWatcher.recheck();
+      },
       onStoppedLeading: () => controller.stopLeading(),
     });
     elector.start();
   } else {
     await controller.startLeading();
   }
+  pkiWatcher.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -133,9 +152,13 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
     ...(elector ? { elector } : {}),
     configPort,
     healthPort,
-    caCert: pki.caCert,
+    get caCert() {
+      return pkiWatcher.pki.caCert;
+    },
+    pkiWatcher,
     stop: () => {
       stopping ??= (async () => {
+        await pkiWatcher.stop();
         await elector?.stop();
         await controller.stop();
         await new Promise<void>((resolve) => {

@@ -21,6 +21,8 @@ export interface ReflectorOptions {
   list: () => Promise<ListResult>;
   watch: Watch;
   labelSelector?: string;
+  /** For example `metadata.name=x` (one object; RBAC may then name it in resourceNames). */
+  fieldSelector?: string;
   onList: (items: KubeObject[]) => void;
   onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
   logger: Logger;
@@ -132,6 +134,7 @@ export class Reflector {
         timeoutSeconds: Math.max(1, Math.min(300, Math.floor(maxMs / 1000))),
       };
       if (this.o.labelSelector) query.labelSelector = this.o.labelSelector;
+      if (this.o.fieldSelector) query.fieldSelector = this.o.fieldSelector;
       this.o.watch
         .watch(
           this.o.path,
