@@ -1,6 +1,7 @@
 /**
  * A scriptable fake LLM provider for tests: a real HTTP server on 127.0.0.1:0 speaking the OpenAI
- * (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`) and Anthropic (`/v1/messages`) wire formats.
+ * (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`), Anthropic (`/v1/messages`) and Gemini
+ * (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`) wire formats.
  *
  * Each test queues replies (`enqueue`); with an empty queue it answers with a well-formed default for the
  * path (streaming when the request asked for it). Replies can be JSON, raw SSE chunks with per-chunk
@@ -88,6 +89,10 @@ export class FakeUpstream {
   /** Base URL for Anthropic-wire providers (no /v1). */
   get anthropicBaseUrl(): string {
     return this.url;
+  }
+  /** Base URL for Gemini providers (`/v1beta`, as the default endpoint has it). */
+  get geminiBaseUrl(): string {
+    return `${this.url}/v1beta`;
   }
 
   enqueue(...replies: FakeReply[]): this {
@@ -335,6 +340,36 @@ export function anthropicMessage(text: string, model = 'claude-sonnet-4-5') {
   };
 }
 
+/** A Gemini GenerateContentResponse for `text`. */
+export function geminiResponse(text: string, model = 'gemini-2.5-flash') {
+  return {
+    candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+    usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 7, totalTokenCount: 12 },
+    modelVersion: model,
+    responseId: 'gemini-fake',
+  };
+}
+
+/** Gemini streamGenerateContent?alt=sse chunks for `text` (one per word; the last has finishReason and usage). */
+export function geminiStream(text: string, model = 'gemini-2.5-flash') {
+  const words = text.split(/(?<= )/);
+  return words.map((w, i): SseChunk => {
+    const last = i === words.length - 1;
+    return {
+      data: {
+        candidates: [
+          { content: { parts: [{ text: w }], role: 'model' }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) },
+        ],
+        usageMetadata: last
+          ? { promptTokenCount: 5, candidatesTokenCount: 7, totalTokenCount: 12 }
+          : { promptTokenCount: 5, totalTokenCount: 5 },
+        modelVersion: model,
+        responseId: 'gemini-fake',
+      },
+    };
+  });
+}
+
 function defaultReply(rec: RecordedRequest, text: string, model?: string): FakeReply {
   const body = (typeof rec.body === 'object' && rec.body !== null ? rec.body : {}) as Record<string, unknown>;
   const m = model ?? (typeof body.model === 'string' ? body.model : 'unknown');
@@ -358,6 +393,13 @@ function defaultReply(rec: RecordedRequest, text: string, model?: string): FakeR
     };
   }
   if (path.endsWith('/models')) return { kind: 'json', body: { object: 'list', data: [] } };
+  const gemini = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
+  if (gemini) {
+    const gm = model ?? decodeURIComponent(gemini[1]!);
+    return gemini[2] === 'streamGenerateContent'
+      ? { kind: 'sse', chunks: geminiStream(text, gm) }
+      : { kind: 'json', body: geminiResponse(text, gm) };
+  }
   if (path.endsWith('/chat/completions')) {
     return stream ? { kind: 'sse', chunks: openAiStream(text, m) } : { kind: 'json', body: openAiCompletion(text, m) };
   }
