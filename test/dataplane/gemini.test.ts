@@ -63,6 +63,11 @@ beforeEach(() => {
   spare.reset();
 });
 
+/** For calls that must fail: a success fails the test. */
+const succeeded = (): never => {
+  throw new Error('expected the call to fail');
+};
+
 const weatherTool = {
   type: 'function' as const,
   function: {
@@ -213,7 +218,7 @@ describe('OpenAI client → Gemini provider', () => {
     gm.enqueueCassette(cassette('error-429'));
     const err = await openai.chat.completions
       .create({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] })
-      .catch((e: unknown) => e);
+      .then(succeeded, (e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     const e = err as InstanceType<typeof OpenAI.RateLimitError>;
     expect(e.status).toBe(429);
@@ -232,7 +237,7 @@ describe('OpenAI client → Gemini provider', () => {
     gm.enqueueCassette(cassette('error-400-api-key'));
     const err = await openai.chat.completions
       .create({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] })
-      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+      .then(succeeded, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
     expect(err.status).toBe(502);
     expect(err.message).toContain(`provider "ai/gm" rejected the gateway's credential`);
     expect(err.message).not.toContain('AIza');
@@ -241,7 +246,7 @@ describe('OpenAI client → Gemini provider', () => {
   it('rejects a parameter Gemini cannot take with 400 unsupported_parameter, before any upstream call', async () => {
     const err = await openai.chat.completions
       .create({ model: 'smart', messages: [{ role: 'user', content: 'hi' }], n: 3 })
-      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+      .then(succeeded, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
     expect(err.status).toBe(400);
     expect(err.code).toBe('unsupported_parameter');
     expect(err.param).toBe('n');
@@ -251,7 +256,7 @@ describe('OpenAI client → Gemini provider', () => {
   it('rejects embeddings routed to a gemini provider with 400 unsupported_parameter', async () => {
     const err = await openai.embeddings
       .create({ model: 'gemini-embedding-001', input: 'x' })
-      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+      .then(succeeded, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
     expect(err.status).toBe(400);
     expect(err.code).toBe('unsupported_parameter');
     expect(gm.requests).toHaveLength(0);
@@ -266,7 +271,7 @@ describe('Anthropic client → Gemini provider', () => {
       max_tokens: 64,
       system: 'Be nice.',
       messages: [{ role: 'user', content: 'Hello' }],
-      top_k: 20,
+      top_p: 0.5,
     });
     expect(m.content).toEqual([{ type: 'text', text: 'Hello! How can I help you today?' }]);
     expect(m.stop_reason).toBe('end_turn');
@@ -276,7 +281,7 @@ describe('Anthropic client → Gemini provider', () => {
     expect(gm.requests.at(-1)!.body).toEqual({
       systemInstruction: { parts: [{ text: 'Be nice.' }] },
       contents: [{ role: 'user', parts: [{ text: 'Hello' }] }],
-      generationConfig: { maxOutputTokens: 64, topK: 20 },
+      generationConfig: { maxOutputTokens: 64, topP: 0.5 },
     });
   });
 
@@ -330,7 +335,7 @@ describe('Anthropic client → Gemini provider', () => {
     gm.enqueueCassette(cassette('error-404'));
     const err = await anthropic.messages
       .create({ model: 'gemini-9-ultra', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
-      .catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>);
+      .then(succeeded, (e: unknown) => e as InstanceType<typeof Anthropic.APIError>);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
     expect((err.error as { error: { type: string } }).error.type).toBe('not_found_error');
 
@@ -338,7 +343,7 @@ describe('Anthropic client → Gemini provider', () => {
     const streamErr = await anthropic.messages
       .stream({ model: 'smart', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] })
       .finalMessage()
-      .catch((e: unknown) => e as Error);
+      .then(succeeded, (e: unknown) => e as Error);
     expect(streamErr).toBeInstanceOf(Error);
     expect(String(streamErr.message)).toContain('overloaded');
   });
@@ -351,7 +356,7 @@ describe('Anthropic client → Gemini provider', () => {
         messages: [{ role: 'user', content: 'hi' }],
         tools: [{ type: 'web_search_20250305', name: 'web_search' }],
       })
-      .catch((e: unknown) => e as InstanceType<typeof Anthropic.APIError>);
+      .then(succeeded, (e: unknown) => e as InstanceType<typeof Anthropic.APIError>);
     expect(err.status).toBe(400);
     expect(err.message).toContain('tools[0].type');
     expect(gm.requests).toHaveLength(0);
