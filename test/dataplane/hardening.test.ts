@@ -232,3 +232,153 @@ describe('client input edge cases (never reach an upstream)', () => {
     expect(health.status).toBe(200);
   });
 });
+
+describe('answers on the error path', () => {
+  it('a final upstream 429 passes retry-after through, with the x-tollgate headers, in both client formats', async () => {
+    const { gw, oa, an } = await setup();
+    const limited = {
+      kind: 'json' as const,
+      status: 429,
+      headers: { 'retry-after': '3600' },
+      body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
+    };
+    oa.enqueue(limited, limited, limited);
+    const openai = new OpenAI({ baseURL: gw.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+    const e = (await openai.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })
+      .catch((err: unknown) => err)) as InstanceType<typeof OpenAI.APIError>;
+    expect(e.status).toBe(429);
+    expect(e.message).toContain('Rate limit reached');
+    expect(e.headers?.get('retry-after')).toBe('3600');
+    expect(e.headers?.get('x-tollgate-route')).toBe('ai/gpt');
+    expect(e.headers?.get('x-tollgate-backend')).toBe('oa/gpt-4o');
+    expect(e.headers?.get('x-tollgate-attempts')).toBe('1'); // the wait does not fit the budget: no retry
+    an.enqueue({
+      kind: 'json',
+      status: 429,
+      headers: { 'retry-after': '3600' },
+      body: { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } },
+    });
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
+    const a = (await anthropic.messages
+      .create({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })
+      .catch((err: unknown) => err)) as InstanceType<typeof Anthropic.APIError>;
+    expect(a.status).toBe(429);
+    expect(a.error).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } });
+    expect(a.headers?.get('retry-after')).toBe('3600');
+    expect(a.headers?.get('x-tollgate-route')).toBe('ai/claude');
+    expect(a.headers?.get('x-tollgate-backend')).toBe('an/claude-sonnet-4-5');
+  });
+
+  it('errors after routing carry x-tollgate-route and attempts; errors before it carry none', async () => {
+    const { gw } = await setup();
+    // Routed, then refused by translation (a parameter Anthropic cannot take): no try was made.
+    const r = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'claude-x', n: 2, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(r.status).toBe(400);
+    expect(r.headers.get('x-tollgate-route')).toBe('ai/claude');
+    expect(r.headers.get('x-tollgate-attempts')).toBe('0');
+    expect(r.headers.get('x-tollgate-backend')).toBeNull();
+    const unknown = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-tollgate-route')).toBeNull();
+  });
+
+  it('HEAD and OPTIONS: HEAD works where GET does, OPTIONS and HEAD on POST endpoints are 405 with allow', async () => {
+    const { gw } = await setup();
+    const models = await fetch(`${gw.url}/v1/models`, { method: 'HEAD' });
+    expect(models.status).toBe(200);
+    expect(Number(models.headers.get('content-length'))).toBeGreaterThan(0);
+    expect(await models.text()).toBe('');
+    for (const path of ['/healthz', '/readyz'])
+      expect((await fetch(`${gw.url}${path}`, { method: 'HEAD' })).status).toBe(200);
+    const opt = await fetch(`${gw.url}/v1/chat/completions`, { method: 'OPTIONS' });
+    expect(opt.status).toBe(405);
+    expect(opt.headers.get('allow')).toBe('POST');
+    expect(((await opt.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    const head = await fetch(`${gw.url}/v1/messages`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('POST');
+    const del = await fetch(`${gw.url}/v1/models`, { method: 'DELETE' });
+    expect(del.status).toBe(405);
+    expect(del.headers.get('allow')).toBe('GET, HEAD');
+  });
+});
+
+describe('client behaviour while uploading', () => {
+  /** A raw HTTP/1.1 client: what SDKs cannot do (stop half-way, stream without a length). */
+  async function rawSocket(port: number) {
+    const { connect } = await import('node:net');
+    const sock = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
+    let received = '';
+    sock.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+    });
+    sock.on('error', () => {});
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    return { sock, closed, received: () => received };
+  }
+
+  it('a chunked body with no content-length that passes the default limit mid-stream → 413, connection closed', async () => {
+    const { gw, oa } = await setup();
+    const c = await rawSocket(gw.port);
+    c.sock.write(
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n',
+    );
+    const piece = Buffer.alloc(1024 * 1024, 0x61);
+    let sent = 0;
+    let closed = false;
+    void c.closed.then(() => {
+      closed = true;
+    });
+    // Up to 40 MiB, 1 MiB a chunk, until the gateway answers and closes.
+    for (let i = 0; i < 40 && !closed && c.received() === ''; i++) {
+      const ok = c.sock.write(
+        Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]),
+      );
+      sent += piece.length;
+      if (!ok) await Promise.race([new Promise((r) => c.sock.once('drain', r)), c.closed]);
+    }
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 413 /);
+    expect(c.received()).toContain('"code":"body_too_large"');
+    expect(sent).toBeGreaterThan(32 * 1024 * 1024);
+    expect(sent).toBeLessThan(40 * 1024 * 1024);
+    expect(oa.requests).toHaveLength(0);
+  }, 60_000);
+
+  it('a client that disconnects while its body is still uploading: nothing goes upstream, the gateway keeps serving', async () => {
+    const seen: string[] = [];
+    const { gw, oa } = await setup({
+      hooks: {
+        admit: () => {
+          seen.push('admit');
+          throw new Error('must not be reached');
+        },
+        rejected: (info) => {
+          seen.push(`rejected:${info.status}`);
+        },
+      },
+    });
+    const c = await rawSocket(gw.port);
+    c.sock.write(
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{"model":"gpt-4o","messages":[',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    c.sock.destroy();
+    await c.closed;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(oa.requests).toHaveLength(0);
+    expect(seen).toEqual([]);
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  });
+});

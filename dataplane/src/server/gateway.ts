@@ -178,7 +178,7 @@ class GatewayImpl implements Gateway {
       return;
     }
     if (req.method !== spec.method && !(spec.method === 'GET' && req.method === 'HEAD')) {
-      res.setHeader('allow', spec.method);
+      res.setHeader('allow', spec.method === 'GET' ? 'GET, HEAD' : spec.method);
       this.reject(
         req,
         res,
