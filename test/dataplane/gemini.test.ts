@@ -271,7 +271,8 @@ describe('Anthropic client → Gemini provider', () => {
       max_tokens: 64,
       system: 'Be nice.',
       messages: [{ role: 'user', content: 'Hello' }],
-      top_p: 0.5,
+      // Sampling fields this SDK version no longer types; the Messages API still takes them.
+      ...({ temperature: 0.5, top_k: 20 } as object),
     });
     expect(m.content).toEqual([{ type: 'text', text: 'Hello! How can I help you today?' }]);
     expect(m.stop_reason).toBe('end_turn');
@@ -281,7 +282,7 @@ describe('Anthropic client → Gemini provider', () => {
     expect(gm.requests.at(-1)!.body).toEqual({
       systemInstruction: { parts: [{ text: 'Be nice.' }] },
       contents: [{ role: 'user', parts: [{ text: 'Hello' }] }],
-      generationConfig: { maxOutputTokens: 64, topP: 0.5 },
+      generationConfig: { maxOutputTokens: 64, temperature: 0.5, topK: 20 },
     });
   });
 
