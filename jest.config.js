@@ -25,7 +25,13 @@ export default {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: [...base.testPathIgnorePatterns, '<rootDir>/test/kube/', '<rootDir>/test/operator/'],
+      // test/e2e needs a kind cluster: `npm run test:e2e` (test/e2e/jest.config.js), never `npm test`.
+      testPathIgnorePatterns: [
+        ...base.testPathIgnorePatterns,
+        '<rootDir>/test/kube/',
+        '<rootDir>/test/operator/',
+        '<rootDir>/test/e2e/',
+      ],
     },
     // Tests against a real kube-apiserver + etcd started once for the run (test/kube/harness.ts).
     {
