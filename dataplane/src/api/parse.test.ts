@@ -57,6 +57,7 @@ describe('parseClientRequest', () => {
     ['openai', 'embeddings', { model: 'e', input: [] }, 'input', /input/],
     ['openai', 'embeddings', { model: 'e', input: 'x', encoding_format: 'hex' }, 'encoding_format', /must be one of/],
     ['anthropic', 'chat', { model: 'c', messages: okMsg.messages }, 'max_tokens', /max_tokens: is required/],
+    ['anthropic', 'chat', { ...okMsg, messages: [] }, 'messages', /messages: /],
     ['anthropic', 'chat', { ...okMsg, max_tokens: '10' }, 'max_tokens', /max_tokens/],
     ['anthropic', 'chat', { ...okMsg, max_tokens: 2.5 }, 'max_tokens', /max_tokens/],
     ['anthropic', 'chat', { ...okMsg, messages: [{ role: 'system', content: 'x' }] }, 'messages[0].role', /one of/],
