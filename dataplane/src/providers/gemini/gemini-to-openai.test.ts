@@ -1,3 +1,4 @@
+import { afterEach, jest } from '@jest/globals';
 import { GatewayError } from '../../errors.js';
 import { CHUNK_SIZES, cassette, parsedData, replay } from '../testing.js';
 import { geminiToOpenAi } from './gemini-to-openai.js';
@@ -260,5 +261,25 @@ describe('Gemini wire → OpenAI client: streams', () => {
   ])('throws upstream_bad_response on %s', (_n, ev) => {
     const t = geminiToOpenAi.stream({ clientWantsUsage: false, clientModel: 'm' });
     expect(() => t.event(ev)).toThrow(expect.objectContaining({ code: 'upstream_bad_response' }));
+  });
+});
+
+describe('Gemini wire → OpenAI client: created comes from the caller (pure translation)', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('uses the given now for created in responses and every stream chunk, without reading the clock', () => {
+    const clock = jest.spyOn(Date, 'now');
+    const now = 1_700_000_000;
+    const r = geminiToOpenAi.response(cassette('gemini/generate-text').body, { now });
+    expect((r.body as { created: number }).created).toBe(now);
+    const t = geminiToOpenAi.stream({ clientWantsUsage: true, clientModel: 'm', now });
+    const chunks = parsedData(replay(cassette('gemini/stream-text').sse!, t, 7)).filter(
+      (c): c is { created: number } => c !== '[DONE]',
+    );
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const c of chunks) expect(c.created).toBe(now);
+    expect(clock).not.toHaveBeenCalled();
   });
 });

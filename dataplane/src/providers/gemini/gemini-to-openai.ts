@@ -8,11 +8,14 @@ import { errorBody, type GatewayError } from '../../errors.js';
 import type { SseEvent } from '../../sse/sse.js';
 import { badResponse, isRecord, type JsonObject, parseUpstreamJson, unixNow } from '../common/json.js';
 import { usageToOpenAi } from '../common/usage.js';
-import type { ResponseTranslator, StreamTranslator, Usage } from '../types.js';
+import type { ResponseTranslator, StreamTranslator, TranslateOptions, Usage } from '../types.js';
 import { geminiHttpError, geminiStreamError } from './errors.js';
 import { finishFromGemini, readChunk } from './shared.js';
 
-export function geminiToOpenAiResponse(body: unknown): {
+export function geminiToOpenAiResponse(
+  body: unknown,
+  options: TranslateOptions = {},
+): {
   body: unknown;
   usage: Usage | undefined;
   responseModel: string | undefined;
@@ -30,7 +33,7 @@ export function geminiToOpenAiResponse(body: unknown): {
   const out: JsonObject = {
     id: c.responseId ?? 'gemini-unknown',
     object: 'chat.completion',
-    created: unixNow(),
+    created: options.now ?? unixNow(),
     model: c.model ?? '',
     choices: [
       {
@@ -63,6 +66,7 @@ class GeminiToOpenAiStream implements StreamTranslator {
   constructor(
     private readonly wantsUsage: boolean,
     private readonly clientModel: string,
+    private readonly now: number | undefined,
   ) {}
 
   usage(): Usage | undefined {
@@ -100,7 +104,7 @@ class GeminiToOpenAiStream implements StreamTranslator {
       this.started = true;
       this.id = c.responseId ?? 'gemini-unknown';
       this.model = c.model;
-      this.created = unixNow();
+      this.created = this.now ?? unixNow();
       out.push(this.chunk({ role: 'assistant', content: '' }));
     }
     if (c.text !== '') out.push(this.chunk({ content: c.text }));
@@ -148,6 +152,6 @@ class GeminiToOpenAiStream implements StreamTranslator {
 
 export const geminiToOpenAi: ResponseTranslator = {
   response: geminiToOpenAiResponse,
-  stream: ({ clientWantsUsage, clientModel }) => new GeminiToOpenAiStream(clientWantsUsage, clientModel),
+  stream: ({ clientWantsUsage, clientModel, now }) => new GeminiToOpenAiStream(clientWantsUsage, clientModel, now),
   error: (status, bodyText, headers, context) => geminiHttpError(status, bodyText, headers, context),
 };
