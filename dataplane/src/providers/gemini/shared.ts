@@ -12,7 +12,6 @@
  *   response {candidates: [{content: {role, parts}, finishReason, index}], promptFeedback?: {blockReason},
  *            usageMetadata, modelVersion, responseId}; a stream sends one such object per SSE `data:`.
  */
-import type { GatewayError } from '../../errors.js';
 import { badResponse, invalidField, isRecord, type JsonObject, num, str, unsupported } from '../common/json.js';
 import type { Usage } from '../types.js';
 
@@ -50,6 +49,7 @@ export const ZERO_USAGE: Usage = {
 
 // ─── finish reasons ─────────────────────────────────────────────────────────────────────────────────────
 
+/** The neutral finish, spelled as OpenAI's finish_reason (so OpenAI clients get it as it is). */
 export type Finish = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 const FILTERED = new Set([
@@ -72,10 +72,6 @@ export function finishFromGemini(reason: unknown, sawToolCall: boolean): Finish 
   if (typeof reason === 'string' && FILTERED.has(reason)) return 'content_filter';
   if (sawToolCall) return 'tool_calls';
   return 'stop'; // STOP, OTHER, MALFORMED_FUNCTION_CALL, FINISH_REASON_UNSPECIFIED, unknown
-}
-
-export function finishToOpenAi(f: Finish): string {
-  return f;
 }
 
 export function finishToAnthropic(f: Finish): string {
@@ -304,5 +300,3 @@ export function reasoningBudget(effort: unknown): number {
     throw unsupported('reasoning_effort', `value ${JSON.stringify(effort)} is not mapped for Gemini`);
   return b;
 }
-
-export type { GatewayError };
