@@ -61,6 +61,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Component name on Events. */
   component?: string;
+  /** reportingInstance on Events: this replica's pod name. */
+  instance?: string;
   /** QuotaPolicy status.usage from the shared counters; undefined: no usage in status (no Redis). */
   quotaUsage?: {
     reader: {
@@ -403,6 +405,7 @@ export class Controller {
             c.reason,
             c.message,
             this.o.component ?? 'tollgate-operator',
+            this.o.instance,
           ).catch((error: unknown) =>
             this.log.warn('could not record event', {
               resource: key,
@@ -441,6 +444,7 @@ export class Controller {
         bad.reason,
         bad.message,
         this.o.component ?? 'tollgate-operator',
+        this.o.instance,
       ).catch((error: unknown) => {
         this.secretEvents.delete(key); // try again at the next reconcile
         this.log.warn('could not record event', {

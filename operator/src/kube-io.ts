@@ -86,6 +86,8 @@ export async function recordEvent(
   reason: string,
   message: string,
   component: string,
+  /** Which replica reported it (the pod name); default: the component. */
+  instance: string = component,
 ): Promise<void> {
   const now = new Date();
   await core.createNamespacedEvent({
@@ -104,7 +106,7 @@ export async function recordEvent(
       message: message.slice(0, 1024),
       source: { component },
       reportingComponent: component,
-      reportingInstance: component,
+      reportingInstance: instance,
       firstTimestamp: now,
       lastTimestamp: now,
       count: 1,

@@ -58,6 +58,7 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
     logger,
     ...(flags.namespaces ? { namespaces: flags.namespaces } : {}),
     requireKeys: flags.requireKeys,
+    instance: flags.podName,
     dataPlaneServiceAccounts: flags.dataPlaneServiceAccounts,
     tls: { cert: pki.cert, key: pki.key },
     ...(flags.snapshotSecret ? { snapshotSecret: { namespace: ns, name: flags.snapshotSecret } } : {}),

@@ -111,9 +111,17 @@ it.each([['all namespaces', false] as const, ['watchNamespaces', true] as const]
     await apps.waitCondition('LLMRoute', 'r-missing', 'ResolvedRefs', { status: 'False' });
     // The snapshot Secret and the Warning Event were written with the same identity.
     const core = kc.makeApiClient(CoreV1Api);
-    const snap = await core.readNamespacedSecret({ namespace: system, name: `${release}-tollgate-config-snapshot` });
+    // The snapshot is persisted after the push, asynchronously: wait for it.
+    const snap = await eventually(() =>
+      core.readNamespacedSecret({ namespace: system, name: `${release}-tollgate-config-snapshot` }),
+    );
     expect(snap.data?.['config.json']).toBeDefined();
     const events = await core.listNamespacedEvent({ namespace: apps.namespace });
     expect(events.items.some((e) => e.involvedObject.name === 'r-missing' && e.type === 'Warning')).toBe(true);
+    // A cluster-wide operator also sees other test files' namespaces: do not let it linger.
+    dps.splice(dps.indexOf(dp), 1);
+    await dp.stop();
+    ops.splice(ops.indexOf(op), 1);
+    await op.stop();
   },
 );
