@@ -122,13 +122,21 @@ function addDocuments(acc: Accumulator, text: string, file: string): void {
     const err = doc.errors[0];
     if (err) {
       const pos = lineCounter.linePos(err.pos[0]);
-      throw new LoadError(`${file}:${pos.line}:${pos.col}: YAML syntax error: ${firstLine(err.message)}`);
+      throw new LoadError(
+        `${file}:${pos.line}:${pos.col}: YAML syntax error: ${safeYamlMessage(err.message, err.code)}`,
+      );
     }
   }
   for (const doc of list) {
     const line = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
     const where = `${file}:${line}`;
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // e.g. an alias without its anchor; the library's message names the alias.
+      throw new LoadError(`${where}: ${safeYamlMessage(err instanceof Error ? err.message : String(err))}`);
+    }
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new LoadError(`${where}: a document must be a mapping with apiVersion, kind and metadata`);
@@ -194,6 +202,15 @@ function toSecret(obj: Record<string, unknown>, metadata: ObjectMeta, where: str
   return secret;
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0] ?? s;
+/**
+ * The yaml library's message without what it quotes from the file: the line at fault may be a Secret's
+ * stringData, and load errors are logged. Its messages put the quoted source after `: ` (unexpected tokens,
+ * block scalar headers, tags, aliases) or, for escapes and tags, at the end; file:line:col says where.
+ */
+function safeYamlMessage(message: string, code?: string): string {
+  if (code === 'BAD_DQ_ESCAPE') return 'Invalid escape sequence in a double-quoted string';
+  if (code === 'TAG_RESOLVE_FAILED') return 'Could not resolve a tag';
+  const first = message.split('\n')[0] ?? message;
+  const colon = first.indexOf(': ');
+  return colon === -1 ? first : first.slice(0, colon);
 }
