@@ -210,7 +210,11 @@ describe('adapters', () => {
     );
   });
 
-  it.each(['vertex-ai', 'bedrock'] as const)('%s is not implemented (501)', (type) => {
+  it('vertex-ai is implemented', () => {
+    expect(isImplementedProviderType('vertex-ai')).toBe(true);
+  });
+
+  it.each(['bedrock'] as const)('%s is not implemented (501)', (type) => {
     expect(isImplementedProviderType(type)).toBe(false);
     expect(() => adapterFor(type)).toThrow(expect.objectContaining({ code: 'internal', status: 501 }));
   });

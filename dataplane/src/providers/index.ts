@@ -15,6 +15,7 @@ import { openAiAdapter } from './openai/adapter.js';
 import { openAiToAnthropic } from './openai/openai-to-anthropic-response.js';
 import { openAiEmbeddings, openAiToOpenAi } from './openai/openai-to-openai.js';
 import { openAiCompatibleAdapter } from './openai-compatible/adapter.js';
+import { vertexAdapter } from './vertex/adapter.js';
 import type { Operation, ProviderAdapter, ResponseTranslator, TranslatorFactory } from './types.js';
 
 const ADAPTERS: Partial<Record<ProviderConfig['type'], ProviderAdapter>> = {
@@ -23,9 +24,10 @@ const ADAPTERS: Partial<Record<ProviderConfig['type'], ProviderAdapter>> = {
   'azure-openai': azureOpenAiAdapter,
   anthropic: anthropicAdapter,
   gemini: geminiAdapter,
+  'vertex-ai': vertexAdapter,
 };
 
-/** The adapter for a provider type; GatewayError('internal', status 501) for types not implemented yet (vertex-ai, bedrock). */
+/** The adapter for a provider type; GatewayError('internal', status 501) for types not implemented yet (bedrock). */
 export function adapterFor(type: ProviderConfig['type']): ProviderAdapter {
   const a = ADAPTERS[type];
   if (a === undefined)

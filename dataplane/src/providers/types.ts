@@ -50,11 +50,21 @@ export interface BuildRequestInput {
    * (providers/index.ts), names lower-cased; absent when the client sent none of them.
    */
   clientHeaders?: Readonly<Record<string, string>>;
+  /**
+   * The credential to send, as proxy/credentials.ts resolved it (a fresh OAuth access token for `vertex-ai`;
+   * `provider.credential` itself for static keys). Absent: adapters use `provider.credential`.
+   */
+  credential?: string;
 }
 
 /** Per-provider-type request building: URL, auth headers, body translation. Pure. */
 export interface ProviderAdapter {
   readonly wire: WireFormat;
+  /**
+   * The wire for one upstream model, when it depends on the model (vertex-ai: `claude-*` speak `anthropic`,
+   * other models `gemini`). Absent: always `wire`.
+   */
+  wireFor?(upstreamModel: string): WireFormat;
   /** Throws GatewayError('unsupported_parameter', ...) for a parameter the target cannot take. */
   buildRequest(input: BuildRequestInput): UpstreamRequest;
 }
