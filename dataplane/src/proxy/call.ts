@@ -14,6 +14,7 @@ import type { HealthRegistry } from '../routing/health.js';
 import { backoffMs, parseRetryAfter, pickBackend } from '../routing/select.js';
 import type { CompiledBackend, CompiledRoute } from '../routing/table.js';
 import { formatSse, SseParser } from '../sse/sse.js';
+import { resolveCredential } from './credentials.js';
 import type { UpstreamPools } from './upstream.js';
 
 /** Where the proxy gets adapters and translators (the providers folder; tests may pass their own). */
@@ -158,6 +159,22 @@ export class ProxyCall {
     const { providers, pools } = this.shared;
     const provider = b.provider;
     const model = b.model ?? r.model;
+    // Static keys resolve synchronously; a vertex-ai service-account key may need a token exchange first.
+    const resolved = resolveCredential(provider);
+    let credential: string | undefined;
+    if (typeof resolved === 'object') {
+      try {
+        credential = await resolved;
+      } catch (err) {
+        return this.credentialFailed(b, model, err);
+      }
+      if (this.clientGone)
+        return {
+          error: new GatewayError('upstream_error', 'client closed the request'),
+          condition: undefined,
+          retryAfterMs: undefined,
+        };
+    } else credential = resolved;
     let upstream: { url: string; headers: Record<string, string>; body: string };
     let translator: ReturnType<TranslatorFactory>;
     try {
@@ -170,8 +187,9 @@ export class ProxyCall {
         upstreamModel: model,
         stream: r.stream,
         clientHeaders: r.clientHeaders,
+        credential,
       });
-      translator = providers.translatorFor(r.format, adapter.wire, r.operation);
+      translator = providers.translatorFor(r.format, adapter.wireFor?.(model) ?? adapter.wire, r.operation);
     } catch (err) {
       // A parameter the target cannot take (or a provider type not supported): the client's fault, never retried.
       return { error: asGatewayError(err), condition: undefined, retryAfterMs: undefined };
@@ -462,6 +480,25 @@ export class ProxyCall {
   }
 
   // ─── failures ─────────────────────────────────────────────────────────────────────────────────────
+
+  /** The provider's credential could not be had (token endpoint down or refusing): a failed try, failed over like a 5xx. */
+  private credentialFailed(b: CompiledBackend, model: string, err: unknown): Failure {
+    this.attempts++;
+    this.tried |= 1 << b.index;
+    this.backend = b;
+    this.upstreamModel = model;
+    const label = b.label ?? `${b.provider.name}/${model}`;
+    this.backendLabel = label;
+    const a: AttemptInfo = {
+      attempt: this.attempts,
+      provider: b.provider,
+      upstreamModel: model,
+      backend: label,
+      startedAt: performance.now(),
+    };
+    this.hookAttemptStart(a);
+    return this.tryFailed(a, 'http_5xx', undefined, asGatewayError(err), '5xx', undefined);
+  }
 
   private transportFailed(a: AttemptInfo, err: unknown, afterHeaders: boolean): Failure | undefined {
     const [outcome, error, condition] = this.classify(err, afterHeaders);

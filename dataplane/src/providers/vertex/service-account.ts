@@ -119,7 +119,10 @@ export function parseTokenResponse(status: number, text: string, provider: strin
     const what = `token endpoint answered ${status}${code === undefined ? '' : ` ${code}`}`;
     if (status >= 400 && status < 500) return throwError(credentialRejected(provider, what, description));
     return throwError(
-      new GatewayError('upstream_error', `provider "${provider}" could not get an access token: ${what}: ${description}`),
+      new GatewayError(
+        'upstream_error',
+        `provider "${provider}" could not get an access token: ${what}: ${description}`,
+      ),
     );
   }
   const token = body === undefined ? undefined : str(body.access_token);
