@@ -74,6 +74,33 @@ describe('upstream error mapping (non-2xx)', () => {
   });
 
   it.each([
+    [
+      'OpenAI (masked)',
+      401,
+      'Incorrect API key provided: sk-proj-****abcd. You can find your API key at https://x.test/keys.',
+      'sk-proj-',
+    ],
+    ['self-hosted (whole key)', 401, 'Invalid API key: gw-7Hq2LmX9pR4tZ8wK', '7Hq2LmX9'],
+    ['a prefixed key without digits', 403, "key 'sk-abcdefghijklmnop' is not allowed to use this model", 'abcdefgh'],
+  ])('a credential refusal that quotes the key (%s) reaches the client without it', (_n, status, message, secret) => {
+    const body = JSON.stringify({ error: { message, type: 'invalid_request_error' } });
+    const e = upstreamHttpError('openai', status, body, {}, { provider: 'ai/o' });
+    expect(e.code).toBe('upstream_error');
+    expect(e.message).toContain("rejected the gateway's credential");
+    expect(e.message).toContain('[redacted]');
+    expect(e.message).not.toContain(secret);
+    const mid = upstreamStreamError({ type: 'authentication_error', message });
+    expect(mid.message).not.toContain(secret);
+  });
+
+  it('keeps the words of a credential refusal that are not key-like', () => {
+    const e = upstreamHttpError('openai', 401, bodyText(cassette('openai/error-401')), {});
+    expect(e.message).toBe(
+      "provider rejected the gateway's credential (401): Incorrect API key provided: [redacted]. You can find your API key at https://platform.openai.com/account/api-keys.",
+    );
+  });
+
+  it.each([
     [503, '{"type":"error","error":{"type":"overloaded_error","message":"busy"}}', 'upstream_unavailable', 'busy'],
     [404, '{"error":"model not found"}', 'upstream_client_error', 'model not found'],
     [

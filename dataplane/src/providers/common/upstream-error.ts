@@ -62,7 +62,24 @@ function parseErrorBody(status: number, bodyText: string): Parsed {
  */
 export function credentialRejected(provider: string | undefined, what: string, message: string): GatewayError {
   const who = provider === undefined ? 'provider' : `provider "${provider}"`;
-  return new GatewayError('upstream_error', `${who} rejected the gateway's credential (${what}): ${message}`);
+  return new GatewayError(
+    'upstream_error',
+    `${who} rejected the gateway's credential (${what}): ${redactKeyLike(message)}`,
+  );
+}
+
+/**
+ * A provider's answer to a bad credential often quotes it: OpenAI masks it (`sk-proj-****abcd`), self-hosted
+ * OpenAI-compatible servers may echo it whole. The message reaches clients and logs, so every key-like word
+ * goes: one with a `*` or a digit among 8+ key characters, or a known key prefix.
+ */
+function redactKeyLike(message: string): string {
+  return message.replace(/[^\s"'`,;:()<>[\]{}]+/g, (word) => {
+    const w = word.replace(/[.!?]+$/, '');
+    const keyChars = /^[A-Za-z0-9_\-.+/=*~]+$/.test(w);
+    const keyLike = keyChars && ((w.length >= 8 && /[0-9*]/.test(w)) || /^(?:sk|pk|rk|gsk|xai|key)[-_]|^AIza/i.test(w));
+    return keyLike ? `[redacted]${word.slice(w.length)}` : word;
+  });
 }
 
 /**
