@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { isServiceAccountJson, parseServiceAccount } from '../providers/vertex/service-account.js';
 import { parseDuration } from './duration.js';
 import {
   type ApiKeyConfig,
@@ -85,6 +86,7 @@ export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = [
   'anthropic',
   'openai-compatible',
   'gemini',
+  'vertex-ai',
 ];
 
 const DEFAULT_ENDPOINTS: Partial<Record<ProviderType, string>> = {
@@ -281,6 +283,11 @@ function translateProviders(
       );
       continue;
     }
+    const vertexProblem = spec.type === 'vertex-ai' ? checkVertex(spec.vertex) : undefined;
+    if (vertexProblem !== undefined) {
+      reject(REASONS.invalid, vertexProblem);
+      continue;
+    }
     let baseUrl: string;
     if (spec.serviceRef) {
       const ref = spec.serviceRef;
@@ -300,7 +307,7 @@ function translateProviders(
       }
       baseUrl = spec.endpoint;
     } else {
-      const fallback = DEFAULT_ENDPOINTS[spec.type];
+      const fallback = spec.type === 'vertex-ai' ? vertexHost(spec.vertex!.location) : DEFAULT_ENDPOINTS[spec.type];
       if (fallback === undefined) {
         reject(
           REASONS.invalid,
@@ -311,6 +318,9 @@ function translateProviders(
       baseUrl = fallback;
     }
     baseUrl = baseUrl.replace(/\/+$/, '');
+    // Vertex: endpoint is the API host; the project and location are part of every path.
+    if (spec.type === 'vertex-ai')
+      baseUrl = `${baseUrl}/v1/projects/${spec.vertex!.project}/locations/${spec.vertex!.location}`;
     accept(status, true, REASONS.accepted, 'spec is valid');
 
     let credential: string | undefined;
@@ -337,6 +347,18 @@ function translateProviders(
         continue;
       }
       credential = v.value;
+      const keyProblem =
+        spec.type === 'vertex-ai' && isServiceAccountJson(credential) ? parseServiceAccount(credential) : undefined;
+      if (keyProblem !== undefined && !keyProblem.ok) {
+        resolve(
+          status,
+          false,
+          REASONS.invalidSecretData,
+          `spec.auth.secretRef: Secret ${secretId} key "${ref.key}" holds JSON that is not a usable Google service-account key: it ${keyProblem.problem}; the provider is not served until then`,
+        );
+        providerProblems.set(id, { reason: REASONS.invalidSecretData, state: 'unresolved' });
+        continue;
+      }
     }
     resolve(status, true, REASONS.resolved, spec.auth ? 'credential Secret resolved' : 'no references to resolve');
 
@@ -360,6 +382,25 @@ function translateProviders(
     providers.set(id, config);
   }
   return { providers, providerProblems };
+}
+
+const VERTEX_PROJECT = /^[a-z0-9][a-z0-9.:-]*$/;
+const VERTEX_LOCATION = /^[a-z0-9][a-z0-9-]*$/;
+
+/** spec.vertex is required for vertex-ai; project and location become path segments, so their characters are checked. */
+function checkVertex(vertex: { project: string; location: string } | undefined): string | undefined {
+  if (vertex === undefined)
+    return 'spec.vertex: a provider of type vertex-ai needs spec.vertex.project and spec.vertex.location';
+  if (!VERTEX_PROJECT.test(vertex.project))
+    return 'spec.vertex.project: must be a Google Cloud project id (lower-case letters, digits, -, and . or : for domain-scoped projects)';
+  if (!VERTEX_LOCATION.test(vertex.location))
+    return 'spec.vertex.location: must be a Google Cloud location such as us-central1, europe-west4 or global';
+  return undefined;
+}
+
+/** `https://{location}-aiplatform.googleapis.com`; the global location has no prefix. */
+function vertexHost(location: string): string {
+  return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
