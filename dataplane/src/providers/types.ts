@@ -55,6 +55,23 @@ export interface BuildRequestInput {
    * `provider.credential` itself for static keys). Absent: adapters use `provider.credential`.
    */
   credential?: string;
+  /**
+   * Epoch seconds of this attempt, for adapters that sign requests with the time (bedrock SigV4 `x-amz-date`).
+   * Absent: such adapters read the clock.
+   */
+  now?: number;
+}
+
+/**
+ * Turns an upstream stream's bytes into events (any chunking in, whole events out): SseParser for SSE wires,
+ * the AWS event-stream decoder for bedrock. Throws GatewayError('upstream_bad_response') on garbage.
+ */
+export interface StreamDecoder {
+  push(chunk: Uint8Array): SseEvent[];
+  /** The input ended: any last event the framing allows without a terminator. */
+  end(): SseEvent[];
+  /** True when bytes of an unfinished event are pending (a stream cut mid-event). */
+  readonly pending: boolean;
 }
 
 /** Per-provider-type request building: URL, auth headers, body translation. Pure. */
@@ -67,6 +84,8 @@ export interface ProviderAdapter {
   wireFor?(upstreamModel: string): WireFormat;
   /** Throws GatewayError('unsupported_parameter', ...) for a parameter the target cannot take. */
   buildRequest(input: BuildRequestInput): UpstreamRequest;
+  /** A fresh decoder for one streamed answer, when the wire is not SSE (bedrock). Absent: SseParser. */
+  streamDecoder?(): StreamDecoder;
 }
 
 /** Facts about the exchange that error mapping names; passed in because translators hold no per-request state. */
@@ -82,6 +101,11 @@ export interface TranslateOptions {
    * one value per request. Absent: read from the clock (tests and callers outside the proxy).
    */
   now?: number;
+  /**
+   * The model to report when the provider's answer names none (Bedrock's Converse answer has no model field):
+   * the model the client asked for. Absent: ''.
+   */
+  model?: string;
 }
 
 export interface StreamOptions extends TranslateOptions {

@@ -9,7 +9,14 @@ import type { ApiKeyConfig, ProviderConfig, RetryCondition } from '../config/gat
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AttemptInfo, AttemptOutcome, RequestObserver } from '../pipeline/hooks.js';
-import type { Operation, ProviderAdapter, StreamTranslator, TranslatorFactory, Usage } from '../providers/types.js';
+import type {
+  Operation,
+  ProviderAdapter,
+  StreamDecoder,
+  StreamTranslator,
+  TranslatorFactory,
+  Usage,
+} from '../providers/types.js';
 import type { HealthRegistry } from '../routing/health.js';
 import { backoffMs, parseRetryAfter, pickBackend } from '../routing/select.js';
 import type { CompiledBackend, CompiledRoute } from '../routing/table.js';
@@ -95,7 +102,7 @@ export class ProxyCall {
   // Stream state (one stream per call at a time).
   private body: Dispatcher.ResponseData['body'] | undefined;
   private st: StreamTranslator | undefined;
-  private parser: SseParser | undefined;
+  private parser: StreamDecoder | undefined;
   private attemptInfo: AttemptInfo | undefined;
   private settle: ((f: Failure | undefined) => void) | undefined;
   /** Epoch seconds read once per request, for `created` of synthesized OpenAI objects (translation stays pure). */
@@ -177,8 +184,9 @@ export class ProxyCall {
     } else credential = resolved;
     let upstream: { url: string; headers: Record<string, string>; body: string };
     let translator: ReturnType<TranslatorFactory>;
+    let adapter: ProviderAdapter;
     try {
-      const adapter = providers.adapterFor(provider.type);
+      adapter = providers.adapterFor(provider.type);
       upstream = adapter.buildRequest({
         provider,
         operation: r.operation,
@@ -188,6 +196,7 @@ export class ProxyCall {
         stream: r.stream,
         clientHeaders: r.clientHeaders,
         credential,
+        now: Math.floor(Date.now() / 1000),
       });
       translator = providers.translatorFor(r.format, adapter.wireFor?.(model) ?? adapter.wire, r.operation);
     } catch (err) {
@@ -264,7 +273,7 @@ export class ProxyCall {
     }
     if (r.stream) {
       const st = translator.stream({ clientWantsUsage: r.clientWantsUsage, clientModel: r.model, now: this.now });
-      return this.pump(resp.body, st, a);
+      return this.pump(resp.body, st, a, adapter.streamDecoder?.() ?? new SseParser());
     }
     let text: string;
     try {
@@ -275,7 +284,7 @@ export class ProxyCall {
     this.clearTimer();
     let out: ReturnType<typeof translator.response>;
     try {
-      out = translator.response(JSON.parse(text), { now: this.now });
+      out = translator.response(JSON.parse(text), { now: this.now, model: r.model });
     } catch (err) {
       const error =
         err instanceof GatewayError
@@ -313,10 +322,11 @@ export class ProxyCall {
     body: Dispatcher.ResponseData['body'],
     st: StreamTranslator,
     a: AttemptInfo,
+    decoder: StreamDecoder,
   ): Promise<Failure | undefined> {
     this.body = body;
     this.st = st;
-    this.parser = new SseParser();
+    this.parser = decoder;
     this.attemptInfo = a;
     return new Promise((resolve) => {
       this.settle = resolve;
