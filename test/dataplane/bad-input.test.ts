@@ -65,6 +65,15 @@ describe('client mistakes (never reach the upstream)', () => {
     expect(up.requests.length).toBe(before);
   });
 
+  it('a malformed body is not quoted back in the error (it is the prompt)', async () => {
+    const prompt = 'summarise the merger memo for ACME';
+    const o = await post('/v1/chat/completions', prompt);
+    expect(o.status).toBe(400);
+    expect(o.body).toMatchObject(openAiError('invalid_json'));
+    expect(JSON.stringify(o.body)).toMatch(/not valid JSON/);
+    expect(JSON.stringify(o.body)).not.toContain('summari');
+  });
+
   it('missing and mistyped fields → 400 naming the field', async () => {
     await expect(
       openai.chat.completions.create({ model: 'gpt-4o' } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming),

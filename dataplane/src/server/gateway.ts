@@ -280,7 +280,9 @@ class GatewayImpl implements Gateway {
       try {
         body = JSON.parse(buf.toString('utf8'));
       } catch (err) {
-        throw new GatewayError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
+        // V8 quotes the start of the text ("Unexpected token 's', "summarise "... is not valid JSON"): the prompt.
+        const reason = (err as Error).message.replace(/, ".*$/s, '');
+        throw new GatewayError('invalid_json', `request body is not valid JSON: ${reason}`);
       }
       const info = validateClientRequest(format, operation, body);
       const obj = info.body;
