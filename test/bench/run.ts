@@ -3,6 +3,8 @@
  * upstreams, every gateway measured the same way in turn. Writes .bench/results.{json,md}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +12,11 @@ import { parseArgs } from 'node:util';
 import { chatBody, type Endpoint, holdStreams, type LoadResult, nodeRun, pct, ttftRun, wrkRun } from './measure.js';
 import { freePort, type Proc, runToEnd, startProc, stopAll, waitFor, which } from './proc.js';
 import { ALL_TARGETS, type Context, cacheRoot, MODELS, type ModelName, type Started } from './targets.js';
+
+const DIRECT = 'direct';
+const FLOOR = 'bare';
+/** The rows the Tollgate targets are checked on. */
+const TOLLGATE_ROWS = ['tollgate', 'tollgate-acc', 'tollgate-redis'];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -100,6 +107,52 @@ async function startSimulators(): Promise<{ upstreams: Record<ModelName, string>
     await waitFor(`simulator ${model}`, p, 10_000, async () => (await fetch(`${upstreams[model]}/healthz`)).ok);
   }
   return { upstreams, procs };
+}
+
+/** A tiny OTLP/HTTP receiver: accepts every export, counts it, discards it. */
+async function startOtlpSink(): Promise<{ url: string; server: Server; exports: { traces: number; metrics: number } }> {
+  const exports = { traces: 0, metrics: 0 };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url?.endsWith('/v1/traces')) exports.traces++;
+      else if (req.url?.endsWith('/v1/metrics')) exports.metrics++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return { url: `http://127.0.0.1:${port}`, server, exports };
+}
+
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    s.setTimeout(1000, () => s.destroy(new Error('timeout')));
+    s.once('error', reject);
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (b) => {
+      s.end();
+      resolve(b.toString().startsWith('+PONG'));
+    });
+  });
+}
+
+/** redis-server on loopback, no persistence; undefined (with the reason) when it cannot be had. */
+async function startRedis(): Promise<{ url?: string; proc?: Proc; problem?: string }> {
+  const bin = which('redis-server');
+  if (bin === undefined) return { problem: 'redis-server not installed (apt-get install redis-server)' };
+  const port = await freePort();
+  const proc = startProc(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  try {
+    await waitFor('redis-server', proc, 10_000, () => redisPing(port));
+  } catch (err) {
+    await proc.stop();
+    return { problem: (err as Error).message };
+  }
+  return { url: `redis://127.0.0.1:${port}`, proc };
 }
 
 async function load(
@@ -207,11 +260,11 @@ function table(rows: Row[], floor: number | undefined): { text: string; md: stri
 
 function targetsVerdict(t: Row | undefined, floor: number | undefined): string[] {
   if (t === undefined) return [];
-  if (!t.available) return [`Tollgate targets: not measured (${t.reason})`];
+  if (!t.available) return [`${t.target}: targets not measured (${t.reason})`];
   const mark = (ok: boolean | undefined) => (ok === undefined ? '?' : ok ? 'met' : 'MISSED');
   const share = floor && t.rps !== undefined ? t.rps / floor : undefined;
   return [
-    'Tollgate targets:',
+    `${t.target}, targets:`,
     `  throughput >= 50% of the bare floor: ${share === undefined ? '—' : `${(share * 100).toFixed(0)}%`} ${mark(share === undefined ? undefined : share >= 0.5)}`,
     `  added p50 <= 150 µs: ${signed0(t.addedP50us)} µs ${mark(t.addedP50us === undefined ? undefined : t.addedP50us <= 150)}`,
     `  added TTFT <= 1 ms: ${signed2(t.addedTtftMs)} ms ${mark(t.addedTtftMs === undefined ? undefined : t.addedTtftMs <= 1)}`,
@@ -225,7 +278,7 @@ export async function main(argv: string[]): Promise<number> {
     options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
-    console.log('npm run bench [-- --quick] [-- --only direct,bare,tollgate,portkey,litellm]');
+    console.log(`npm run bench [-- --quick] [-- --only ${ALL_TARGETS.map((t) => t.key).join(',')}]`);
     return 0;
   }
   const s = values.quick ? QUICK : FULL;
@@ -235,13 +288,26 @@ export async function main(argv: string[]): Promise<number> {
     `load generator: ${wrk ? `wrk (${wrk}), 1 thread` : 'Node.js/undici fallback'}; ${values.quick ? 'quick' : 'full'} run`,
   );
   const sims = await startSimulators();
-  const ctx: Context = { root, node: process.execPath, upstreams: sims.upstreams, cacheDir: cacheRoot(), log };
+  const wanted = ALL_TARGETS.filter((t) => only === undefined || only.includes(t.key));
+  const sink = await startOtlpSink();
+  const redis = wanted.some((t) => t.key === 'tollgate-redis') ? await startRedis() : {};
+  const ctx: Context = {
+    root,
+    node: process.execPath,
+    upstreams: sims.upstreams,
+    cacheDir: cacheRoot(),
+    otlp: sink.url,
+    redis: redis.url,
+    redisProblem: redis.problem,
+    log,
+  };
   const rows: Row[] = [];
-  const keys = ['direct', 'bare', 'tollgate', 'portkey', 'litellm'];
-  for (const [i, target] of ALL_TARGETS.entries()) {
-    if (only && !only.includes(keys[i]!)) continue;
+  const rowKey = new Map<Row, string>();
+  for (const target of wanted) {
     const row: Row = { target: target.name, available: false, notes: [] };
     rows.push(row);
+    rowKey.set(row, target.key);
+    const exportsBefore = sink.exports.traces;
     log(`${target.name}: starting`);
     let started: Started | undefined;
     try {
@@ -253,18 +319,25 @@ export async function main(argv: string[]): Promise<number> {
     }
     row.available = true;
     try {
-      await measure(started, s, wrk, i === 0, row);
+      await measure(started, s, wrk, target.key === DIRECT, row);
     } catch (err) {
       row.notes.push(`measurement failed: ${(err as Error).message.slice(0, 300)}`);
     } finally {
       await started.stop();
     }
+    if (target.key.startsWith('tollgate-')) {
+      const n = sink.exports.traces - exportsBefore;
+      if (n === 0) row.notes.push('the OTLP sink received no trace export: tracing was not on');
+      else row.notes.push(`tracing on: the OTLP sink received ${n} trace exports`);
+    }
     log(`${target.name}: ${JSON.stringify(row)}`);
   }
   for (const p of sims.procs) await p.stop();
+  await redis.proc?.stop();
+  sink.server.close();
 
-  const directRow = rows.find((r) => r.target === ALL_TARGETS[0]!.name && r.available);
-  const floorRow = rows.find((r) => r.target === ALL_TARGETS[1]!.name && r.available);
+  const directRow = rows.find((r) => rowKey.get(r) === DIRECT && r.available);
+  const floorRow = rows.find((r) => rowKey.get(r) === FLOOR && r.available);
   for (const r of rows) {
     if (!r.available || r === directRow) continue;
     if (directRow?.p50us !== undefined && r.p50us !== undefined) r.addedP50us = r.p50us - directRow.p50us;
@@ -273,10 +346,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const floor = floorRow?.rps;
   const { text, md } = table(rows, floor);
-  const verdict = targetsVerdict(
-    rows.find((r) => r.target === 'Tollgate'),
-    floor,
-  );
+  const verdict = rows
+    .filter((r) => TOLLGATE_ROWS.includes(rowKey.get(r) ?? ''))
+    .flatMap((r) => targetsVerdict(r, floor));
   const notes = rows.flatMap((r) => r.notes.map((n) => `${r.target}: ${n}`));
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, load generator ${wrk ? 'wrk -t1' : 'Node.js fallback'}, all on 127.0.0.1`;
   const settings = `${values.quick ? 'quick' : 'full'}: throughput ${s.throughputSeconds}s at ${s.connections} connections after ${s.warmSeconds}s warm-up; latency ${s.latencySeconds}s at 1 connection; TTFT median of ${s.ttftStreams} sequential streams; RSS with ${s.slowStreams} concurrent slow streams`;

@@ -22,6 +22,11 @@ export interface Context {
   /** Origin (http://127.0.0.1:port) of the simulator behind each model. */
   upstreams: Record<ModelName, string>;
   cacheDir: string;
+  /** OTLP/HTTP endpoint of the bench's sink (accepts and discards spans and metrics). */
+  otlp: string;
+  /** `redis://` URL of the redis-server the bench started; undefined when there is none. */
+  redis: string | undefined;
+  redisProblem?: string;
   log(msg: string): void;
 }
 
@@ -33,6 +38,8 @@ export interface Started {
 }
 
 export interface Target {
+  /** Short name for --only. */
+  key: string;
   name: string;
   start(ctx: Context): Promise<Started>;
 }
@@ -59,6 +66,7 @@ const sameOrigin =
   (): Endpoint => ({ origin, prefix, headers });
 
 export const direct: Target = {
+  key: 'direct',
   name: 'upstream (direct)',
   async start(ctx) {
     return {
@@ -70,6 +78,7 @@ export const direct: Target = {
 };
 
 export const bare: Target = {
+  key: 'bare',
   name: 'bare Node.js proxy (floor)',
   async start(ctx) {
     const port = await freePort();
@@ -84,18 +93,46 @@ export const bare: Target = {
   },
 };
 
-export const tollgate: Target = {
-  name: 'Tollgate',
-  async start(ctx) {
-    const runJs = join(ctx.root, 'dist/dataplane/src/cli/run.js');
-    if (!existsSync(runJs)) throw new Error('`tollgate run` is not built yet (no dist/dataplane/src/cli/run.js)');
-    const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-config-'));
-    const docs: string[] = [];
-    for (const [key, model] of Object.entries(MODELS)) {
-      docs.push(`apiVersion: tollgate.dev/v1alpha1
+/** What the Tollgate rows turn on beyond routing. */
+export interface TollgateVariant {
+  /** A key Secret (requests carry it as a Bearer token) and a QuotaPolicy governing it. */
+  accounting?: {
+    /** Quota counters in the bench's redis-server (ctx.redis) instead of in-process. */
+    redis: boolean;
+  };
+}
+
+/** A QuotaPolicy that never rejects during a run, with every kind of limit (reserve + settle on each request). */
+const GENEROUS_QUOTA = `apiVersion: tollgate.dev/v1alpha1
+kind: QuotaPolicy
+metadata: { name: bench-generous }
+spec:
+  selector: { matchLabels: { team: bench } }
+  scope: perKey
+  limits:
+    - { requests: 1000000000, per: 1m }
+    - { tokens: 1000000000000, per: 1h }
+    - { costUSD: 1000000000, per: month }
+  failureMode: closed`;
+
+export function tollgateTarget(key: string, name: string, variant: TollgateVariant = {}): Target {
+  return {
+    key,
+    name,
+    async start(ctx) {
+      const runJs = join(ctx.root, 'dist/dataplane/src/cli/run.js');
+      if (!existsSync(runJs)) throw new Error('`tollgate run` is not built yet (no dist/dataplane/src/cli/run.js)');
+      const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-config-'));
+      const acc = variant.accounting;
+      if (acc?.redis && ctx.redis === undefined) throw new Error(ctx.redisProblem ?? 'no redis-server');
+      const docs: string[] = [];
+      for (const [k, model] of Object.entries(MODELS)) {
+        // Priced models when accounting is on, so cost is computed and the cost limit reserves and settles.
+        const models = acc ? `, models: [{ name: ${model}, pricing: { input: 1, output: 2 } }]` : '';
+        docs.push(`apiVersion: tollgate.dev/v1alpha1
 kind: LLMProvider
-metadata: { name: sim-${key} }
-spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1" }
+metadata: { name: sim-${k} }
+spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1"${models} }
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: LLMRoute
@@ -103,21 +140,45 @@ metadata: { name: ${model} }
 spec:
   models: ["${model}"]
   backends:
-    - { provider: sim-${key} }`);
-    }
-    writeFileSync(join(dir, 'bench.yaml'), `${docs.join('\n---\n')}\n`);
-    const port = await freePort();
-    const proc = startProc(join(ctx.root, 'bin/tollgate'), ['run', '-f', dir, '--port', String(port)]);
-    const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1');
-    try {
-      await waitFor('tollgate run', proc, 20_000, () => answersChat(endpoint(), MODELS.fast));
-    } catch (err) {
-      await proc.stop();
-      throw err;
-    }
-    return { endpoint, proc, stop: () => proc.stop() };
-  },
-};
+    - { provider: sim-${k} }`);
+      }
+      const clientKey = `tg-bench-${randomBytes(12).toString('hex')}`;
+      if (acc) {
+        docs.push(`apiVersion: v1
+kind: Secret
+metadata: { name: bench-key, labels: { tollgate.dev/api-key: "true", team: bench } }
+stringData: { key: ${clientKey} }`);
+        docs.push(GENEROUS_QUOTA);
+      }
+      writeFileSync(join(dir, 'bench.yaml'), `${docs.join('\n---\n')}\n`);
+      const port = await freePort();
+      const args = ['run', '-f', dir, '--port', String(port), '--host', '127.0.0.1'];
+      if (acc?.redis) args.push('--redis', ctx.redis!);
+      const env: NodeJS.ProcessEnv = acc
+        ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlp, OTEL_SERVICE_NAME: 'tollgate-bench' }
+        : // The plain row: no tracing even when the shell running the bench has OTEL_* set.
+          { OTEL_SDK_DISABLED: 'true' };
+      const proc = startProc(join(ctx.root, 'bin/tollgate'), args, env);
+      const headers: Record<string, string> = acc ? { authorization: `Bearer ${clientKey}` } : {};
+      const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1', headers);
+      try {
+        await waitFor(name, proc, 20_000, () => answersChat(endpoint(), MODELS.fast));
+      } catch (err) {
+        await proc.stop();
+        throw err;
+      }
+      return { endpoint, proc, stop: () => proc.stop() };
+    },
+  };
+}
+
+export const tollgate = tollgateTarget('tollgate', 'Tollgate');
+export const tollgateAccounted = tollgateTarget('tollgate-acc', 'Tollgate (key, quota, tracing)', {
+  accounting: { redis: false },
+});
+export const tollgateRedis = tollgateTarget('tollgate-redis', 'Tollgate (key, quota in Redis, tracing)', {
+  accounting: { redis: true },
+});
 
 async function ensurePortkey(ctx: Context): Promise<string> {
   const dir = join(ctx.cacheDir, 'portkey');
@@ -139,6 +200,7 @@ async function ensurePortkey(ctx: Context): Promise<string> {
 }
 
 export const portkey: Target = {
+  key: 'portkey',
   name: 'Portkey gateway (OSS)',
   async start(ctx) {
     const entry = await ensurePortkey(ctx);
@@ -182,6 +244,7 @@ async function ensureLitellm(ctx: Context): Promise<string> {
 }
 
 export const litellm: Target = {
+  key: 'litellm',
   name: 'LiteLLM proxy',
   async start(ctx) {
     const bin = await ensureLitellm(ctx);
@@ -222,4 +285,4 @@ export const litellm: Target = {
   },
 };
 
-export const ALL_TARGETS: Target[] = [direct, bare, tollgate, portkey, litellm];
+export const ALL_TARGETS: Target[] = [direct, bare, tollgate, tollgateAccounted, tollgateRedis, portkey, litellm];
