@@ -117,27 +117,19 @@ export function parseTokenResponse(status: number, text: string, provider: strin
       (body === undefined ? undefined : str(body.error_description)) ??
       (body === undefined ? `non-JSON body ${excerpt(text)}` : (code ?? `body ${excerpt(text)}`));
     const what = `token endpoint answered ${status}${code === undefined ? '' : ` ${code}`}`;
-    if (status >= 400 && status < 500) return throwError(credentialRejected(provider, what, description));
-    return throwError(
-      new GatewayError(
-        'upstream_error',
-        `provider "${provider}" could not get an access token: ${what}: ${description}`,
-      ),
+    if (status >= 400 && status < 500) throw credentialRejected(provider, what, description);
+    throw new GatewayError(
+      'upstream_error',
+      `provider "${provider}" could not get an access token: ${what}: ${description}`,
     );
   }
   const token = body === undefined ? undefined : str(body.access_token);
   if (token === undefined || token === '')
-    return throwError(
-      new GatewayError(
-        'upstream_error',
-        `provider "${provider}" could not get an access token: the token endpoint's answer has no access_token`,
-      ),
+    throw new GatewayError(
+      'upstream_error',
+      `provider "${provider}" could not get an access token: the token endpoint's answer has no access_token`,
     );
   const expires = body!.expires_in;
   const expiresInS = typeof expires === 'number' && Number.isFinite(expires) && expires > 0 ? expires : 3600;
   return { accessToken: token, expiresInS };
-}
-
-function throwError(e: GatewayError): never {
-  throw e;
 }
