@@ -59,7 +59,14 @@ export function readBootSnapshot(path: string): GatewayConfig | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = GatewayConfigSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text, and the snapshot holds provider credentials: say nothing of it.
+    throw new Error(`boot snapshot ${path} is not valid JSON`);
+  }
+  const parsed = GatewayConfigSchema.safeParse(json);
   if (!parsed.success) throw new Error(`boot snapshot ${path} is not a valid GatewayConfig`);
   return parsed.data;
 }
