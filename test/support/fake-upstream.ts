@@ -1,7 +1,8 @@
 /**
  * A scriptable fake LLM provider for tests: a real HTTP server on 127.0.0.1:0 speaking the OpenAI
  * (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`), Anthropic (`/v1/messages`) and Gemini
- * (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`) wire formats.
+ * (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`) wire formats, Vertex AI's Claude
+ * paths (`…/models/{model}:rawPredict`, `:streamRawPredict`) and an OAuth token endpoint (`POST /token`).
  *
  * Each test queues replies (`enqueue`); with an empty queue it answers with a well-formed default for the
  * path (streaming when the request asked for it). Replies can be JSON, raw SSE chunks with per-chunk
@@ -400,6 +401,20 @@ function defaultReply(rec: RecordedRequest, text: string, model?: string): FakeR
       ? { kind: 'sse', chunks: geminiStream(text, gm) }
       : { kind: 'json', body: geminiResponse(text, gm) };
   }
+  // Vertex AI: Claude models at publishers/anthropic/models/{model}:rawPredict / :streamRawPredict (Anthropic
+  // answers; the model is in the path), and an OAuth token endpoint for service-account JWT exchanges.
+  const rawPredict = /\/models\/([^/:]+):(rawPredict|streamRawPredict)$/.exec(path);
+  if (rawPredict) {
+    const cm = model ?? decodeURIComponent(rawPredict[1]!);
+    return rawPredict[2] === 'streamRawPredict'
+      ? { kind: 'sse', chunks: anthropicStream(text, cm) }
+      : { kind: 'json', body: anthropicMessage(text, cm) };
+  }
+  if (path === '/token')
+    return {
+      kind: 'json',
+      body: { access_token: `ya29.${text.replace(/\W+/g, '-')}`, expires_in: 3599, token_type: 'Bearer' },
+    };
   if (path.endsWith('/chat/completions')) {
     return stream ? { kind: 'sse', chunks: openAiStream(text, m) } : { kind: 'json', body: openAiCompletion(text, m) };
   }
