@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   model_not_found: { status: 404, openai: 'invalid_request_error', anthropic: 'not_found_error' },
   not_found: { status: 404, openai: 'invalid_request_error', anthropic: 'not_found_error' },
   method_not_allowed: { status: 405, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  /** The client did not finish sending its request body in time (the server's body-read timeout). */
+  request_timeout: { status: 408, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   body_too_large: { status: 413, openai: 'invalid_request_error', anthropic: 'request_too_large' },
   unsupported_media_type: { status: 415, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   quota_exceeded: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
