@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 
-export const WIRE_FORMATS = ['openai', 'anthropic', 'gemini'] as const;
-/** The HTTP dialect a provider speaks upstream (Azure and OpenAI-compatible servers speak `openai`; `gemini` is Google's generateContent). */
+export const WIRE_FORMATS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const;
+/** The HTTP dialect a provider speaks upstream (Azure and OpenAI-compatible servers speak `openai`; `gemini` is Google's generateContent, `bedrock` Amazon's Converse). */
 export type WireFormat = (typeof WIRE_FORMATS)[number];
 
 const id = z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, { message: 'must be namespace/name' });

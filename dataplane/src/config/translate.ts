@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { isAwsKeysJson, parseBedrockCredential } from '../providers/bedrock/adapter.js';
 import { isServiceAccountJson, parseServiceAccount } from '../providers/vertex/service-account.js';
 import { parseDuration } from './duration.js';
 import {
@@ -87,6 +88,7 @@ export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = [
   'openai-compatible',
   'gemini',
   'vertex-ai',
+  'bedrock',
 ];
 
 const DEFAULT_ENDPOINTS: Partial<Record<ProviderType, string>> = {
@@ -288,6 +290,11 @@ function translateProviders(
       reject(REASONS.invalid, vertexProblem);
       continue;
     }
+    const bedrockProblem = spec.type === 'bedrock' ? checkBedrock(spec.bedrock) : undefined;
+    if (bedrockProblem !== undefined) {
+      reject(REASONS.invalid, bedrockProblem);
+      continue;
+    }
     let baseUrl: string;
     if (spec.serviceRef) {
       const ref = spec.serviceRef;
@@ -307,7 +314,12 @@ function translateProviders(
       }
       baseUrl = spec.endpoint;
     } else {
-      const fallback = spec.type === 'vertex-ai' ? vertexHost(spec.vertex!.location) : DEFAULT_ENDPOINTS[spec.type];
+      const fallback =
+        spec.type === 'vertex-ai'
+          ? vertexHost(spec.vertex!.location)
+          : spec.type === 'bedrock'
+            ? `https://bedrock-runtime.${spec.bedrock!.region}.amazonaws.com`
+            : DEFAULT_ENDPOINTS[spec.type];
       if (fallback === undefined) {
         reject(
           REASONS.invalid,
@@ -359,6 +371,18 @@ function translateProviders(
         providerProblems.set(id, { reason: REASONS.invalidSecretData, state: 'unresolved' });
         continue;
       }
+      const awsProblem =
+        spec.type === 'bedrock' && isAwsKeysJson(credential) ? parseBedrockCredential(credential) : undefined;
+      if (awsProblem !== undefined && !awsProblem.ok) {
+        resolve(
+          status,
+          false,
+          REASONS.invalidSecretData,
+          `spec.auth.secretRef: Secret ${secretId} key "${ref.key}" holds JSON that is not usable AWS keys ({"accessKeyId", "secretAccessKey", "sessionToken"?}): it ${awsProblem.problem}; the provider is not served until then`,
+        );
+        providerProblems.set(id, { reason: REASONS.invalidSecretData, state: 'unresolved' });
+        continue;
+      }
     }
     resolve(status, true, REASONS.resolved, spec.auth ? 'credential Secret resolved' : 'no references to resolve');
 
@@ -377,6 +401,7 @@ function translateProviders(
       requestTimeoutMs: parseDuration(spec.timeouts?.request ?? DEFAULTS.requestTimeout),
     };
     if (credential !== undefined) config.credential = credential;
+    if (spec.type === 'bedrock') config.region = spec.bedrock!.region;
     if (spec.type === 'azure-openai') config.apiVersion = spec.azure?.apiVersion ?? DEFAULTS.azureApiVersion;
     if (r.metadata.generation !== undefined) config.generation = r.metadata.generation;
     providers.set(id, config);
@@ -395,6 +420,17 @@ function checkVertex(vertex: { project: string; location: string } | undefined):
     return 'spec.vertex.project: must be a Google Cloud project id (lower-case letters, digits, -, and . or : for domain-scoped projects)';
   if (!VERTEX_LOCATION.test(vertex.location))
     return 'spec.vertex.location: must be a Google Cloud location such as us-central1, europe-west4 or global';
+  return undefined;
+}
+
+const AWS_REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
+
+/** spec.bedrock.region is required for bedrock: it names the endpoint host and the SigV4 scope. */
+function checkBedrock(bedrock: { region: string } | undefined): string | undefined {
+  if (bedrock === undefined)
+    return 'spec.bedrock.region: a provider of type bedrock needs spec.bedrock.region (us-east-1, ...)';
+  if (!AWS_REGION.test(bedrock.region))
+    return `spec.bedrock.region: must be an AWS region such as us-east-1 or eu-central-1, got "${bedrock.region}"`;
   return undefined;
 }
 

@@ -214,7 +214,14 @@ describe('adapters', () => {
     expect(isImplementedProviderType('vertex-ai')).toBe(true);
   });
 
-  it.each(['bedrock'] as const)('%s is not implemented (501)', (type) => {
+  it('bedrock is implemented (event-stream decoder for streams)', () => {
+    expect(isImplementedProviderType('bedrock')).toBe(true);
+    expect(adapterFor('bedrock').wire).toBe('bedrock');
+    expect(adapterFor('bedrock').streamDecoder).toBeDefined();
+  });
+
+  it('a type without an adapter is a 501', () => {
+    const type = 'not-a-type' as Parameters<typeof adapterFor>[0];
     expect(isImplementedProviderType(type)).toBe(false);
     expect(() => adapterFor(type)).toThrow(expect.objectContaining({ code: 'internal', status: 501 }));
   });

@@ -8,6 +8,9 @@ import { anthropicAdapter } from './anthropic/adapter.js';
 import { anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';
 import { anthropicToOpenAi } from './anthropic/anthropic-to-openai.js';
 import { azureOpenAiAdapter } from './azure-openai/adapter.js';
+import { bedrockAdapter } from './bedrock/adapter.js';
+import { bedrockToAnthropic } from './bedrock/bedrock-to-anthropic.js';
+import { bedrockToOpenAi } from './bedrock/bedrock-to-openai.js';
 import { geminiAdapter } from './gemini/adapter.js';
 import { geminiToAnthropic } from './gemini/gemini-to-anthropic.js';
 import { geminiToOpenAi } from './gemini/gemini-to-openai.js';
@@ -15,8 +18,8 @@ import { openAiAdapter } from './openai/adapter.js';
 import { openAiToAnthropic } from './openai/openai-to-anthropic-response.js';
 import { openAiEmbeddings, openAiToOpenAi } from './openai/openai-to-openai.js';
 import { openAiCompatibleAdapter } from './openai-compatible/adapter.js';
-import { vertexAdapter } from './vertex/adapter.js';
 import type { Operation, ProviderAdapter, ResponseTranslator, TranslatorFactory } from './types.js';
+import { vertexAdapter } from './vertex/adapter.js';
 
 const ADAPTERS: Partial<Record<ProviderConfig['type'], ProviderAdapter>> = {
   openai: openAiAdapter,
@@ -25,9 +28,10 @@ const ADAPTERS: Partial<Record<ProviderConfig['type'], ProviderAdapter>> = {
   anthropic: anthropicAdapter,
   gemini: geminiAdapter,
   'vertex-ai': vertexAdapter,
+  bedrock: bedrockAdapter,
 };
 
-/** The adapter for a provider type; GatewayError('internal', status 501) for types not implemented yet (bedrock). */
+/** The adapter for a provider type; GatewayError('internal', status 501) for types without an adapter. */
 export function adapterFor(type: ProviderConfig['type']): ProviderAdapter {
   const a = ADAPTERS[type];
   if (a === undefined)
@@ -41,8 +45,13 @@ export function isImplementedProviderType(type: ProviderConfig['type']): boolean
 }
 
 const CHAT: Record<ClientFormat, Record<WireFormat, ResponseTranslator>> = {
-  openai: { openai: openAiToOpenAi, anthropic: anthropicToOpenAi, gemini: geminiToOpenAi },
-  anthropic: { openai: openAiToAnthropic, anthropic: anthropicToAnthropic, gemini: geminiToAnthropic },
+  openai: { openai: openAiToOpenAi, anthropic: anthropicToOpenAi, gemini: geminiToOpenAi, bedrock: bedrockToOpenAi },
+  anthropic: {
+    openai: openAiToAnthropic,
+    anthropic: anthropicToAnthropic,
+    gemini: geminiToAnthropic,
+    bedrock: bedrockToAnthropic,
+  },
 };
 
 export const translatorFor: TranslatorFactory = (
@@ -56,8 +65,8 @@ export const translatorFor: TranslatorFactory = (
     'unsupported_parameter',
     wire === 'anthropic'
       ? 'model: Anthropic has no embeddings API; route this model to an OpenAI-wire provider'
-      : wire === 'gemini'
-        ? 'model: embeddings from a gemini provider are not implemented yet; route them elsewhere'
+      : wire === 'gemini' || wire === 'bedrock'
+        ? `model: embeddings from a ${wire} provider are not implemented yet; route them elsewhere`
         : 'embeddings are only served in the OpenAI format',
     { param: 'model' },
   );

@@ -1,0 +1,168 @@
+/**
+ * Request translation: an Anthropic Messages body (the client's) → a Bedrock Converse body (the wire).
+ * Pure. `cache_control` on a system, text, image or tool block becomes a Converse `cachePoint` after it.
+ * Every drop and rejection is listed in docs/translation.md.
+ */
+import { invalidField, isRecord, type JsonObject, unsupported } from '../common/json.js';
+import {
+  assemble,
+  type Block,
+  CACHE_POINT,
+  imageBlock,
+  MessagesBuilder,
+  set,
+  stopSequences,
+  type ToolChoice,
+  toolSpec,
+} from './shared.js';
+
+export function anthropicToBedrockRequest(body: JsonObject): JsonObject {
+  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0)
+    throw unsupported('mcp_servers', 'MCP connectors are only available from Anthropic');
+  if (set(body.container)) throw unsupported('container', 'containers are only available from Anthropic');
+
+  const system: Block[] = [];
+  if (typeof body.system === 'string') {
+    if (body.system !== '') system.push({ text: body.system });
+  } else if (Array.isArray(body.system)) {
+    body.system.forEach((blk, j) => {
+      const p = `system[${j}]`;
+      if (!isRecord(blk) || blk.type !== 'text') throw unsupported(p, 'only text blocks are accepted in system');
+      if (typeof blk.text !== 'string') throw invalidField(`${p}.text`, 'must be a string');
+      if (blk.text !== '') system.push({ text: blk.text });
+      if (isRecord(blk.cache_control)) system.push(CACHE_POINT);
+    });
+  } else if (set(body.system)) throw invalidField('system', 'must be a string or an array of text blocks');
+
+  const b = new MessagesBuilder();
+  if (!Array.isArray(body.messages)) throw invalidField('messages', 'must be an array');
+  body.messages.forEach((m, i) => {
+    convertMessage(m, `messages[${i}]`, b);
+  });
+
+  const inf: JsonObject = {};
+  if (set(body.max_tokens)) inf.maxTokens = body.max_tokens;
+  if (set(body.temperature)) inf.temperature = body.temperature;
+  if (set(body.top_p)) inf.topP = body.top_p;
+  const stop = stopSequences(body.stop_sequences, 'stop_sequences');
+  if (stop !== undefined) inf.stopSequences = stop;
+
+  let tools: Block[] | undefined;
+  let choice: ToolChoice | undefined;
+  if (Array.isArray(body.tools) && body.tools.length > 0) {
+    tools = [];
+    for (let i = 0; i < body.tools.length; i++) {
+      const t: unknown = body.tools[i];
+      tools.push(convertTool(t, `tools[${i}]`));
+      if (isRecord(t) && isRecord(t.cache_control)) tools.push(CACHE_POINT);
+    }
+    choice = convertToolChoice(body.tool_choice);
+  }
+  return assemble(b, system, inf, tools, choice);
+}
+
+function imageOf(blk: JsonObject, param: string): Block {
+  const src = blk.source;
+  if (!isRecord(src)) throw invalidField(`${param}.source`, 'must be an object');
+  if (src.type === 'base64') {
+    if (typeof src.media_type !== 'string' || typeof src.data !== 'string')
+      throw invalidField(`${param}.source`, 'base64 source needs media_type and data');
+    return imageBlock(src.media_type, src.data, `${param}.source.media_type`);
+  }
+  throw unsupported(
+    `${param}.source.type`,
+    `image source ${String(src.type)} is not available from Bedrock (it does not fetch URLs); send base64`,
+  );
+}
+
+/** tool_result content: a string, or text and image blocks. */
+function resultContent(v: unknown, param: string): Block[] {
+  if (!set(v)) return [];
+  if (typeof v === 'string') return v === '' ? [] : [{ text: v }];
+  if (!Array.isArray(v)) throw invalidField(param, 'must be a string or an array of blocks');
+  const out: Block[] = [];
+  v.forEach((blk, j) => {
+    const p = `${param}[${j}]`;
+    if (!isRecord(blk)) throw invalidField(p, 'must be an object');
+    if (blk.type === 'text') {
+      if (typeof blk.text !== 'string') throw invalidField(`${p}.text`, 'must be a string');
+      out.push({ text: blk.text });
+    } else if (blk.type === 'image') out.push(imageOf(blk, p));
+    else throw unsupported(`${p}.type`, `block type ${String(blk.type)} is not accepted in a Bedrock tool result`);
+  });
+  return out;
+}
+
+function convertMessage(m: unknown, param: string, b: MessagesBuilder): void {
+  if (!isRecord(m)) throw invalidField(param, 'must be an object');
+  if (m.role !== 'user' && m.role !== 'assistant') throw invalidField(`${param}.role`, 'must be user or assistant');
+  const role = m.role;
+  const content = m.content;
+  if (typeof content === 'string') {
+    if (content !== '') b.push(role, [{ text: content }]);
+    return;
+  }
+  if (!Array.isArray(content)) throw invalidField(`${param}.content`, 'must be a string or an array of blocks');
+  const blocks: Block[] = [];
+  content.forEach((blk, j) => {
+    const bp = `${param}.content[${j}]`;
+    if (!isRecord(blk)) throw invalidField(bp, 'must be an object');
+    let out: Block | undefined;
+    switch (blk.type) {
+      case 'text':
+        if (typeof blk.text !== 'string') throw invalidField(`${bp}.text`, 'must be a string');
+        if (blk.text !== '') out = { text: blk.text };
+        break;
+      case 'image':
+        if (role === 'assistant') throw unsupported(`${bp}.type`, 'images in assistant turns are not accepted');
+        out = imageOf(blk, bp);
+        break;
+      case 'tool_result':
+        if (role === 'assistant') throw unsupported(`${bp}.type`, 'tool_result belongs in a user turn');
+        if (typeof blk.tool_use_id !== 'string') throw invalidField(`${bp}.tool_use_id`, 'must be a string');
+        out = b.toolResult(blk.tool_use_id, resultContent(blk.content, `${bp}.content`), blk.is_error === true);
+        break;
+      case 'tool_use':
+        if (role === 'user') throw unsupported(`${bp}.type`, 'tool_use belongs in an assistant turn');
+        if (typeof blk.id !== 'string' || typeof blk.name !== 'string')
+          throw invalidField(bp, 'tool_use needs a string id and name');
+        out = b.toolUse(blk.id, blk.name, blk.input);
+        break;
+      case 'thinking':
+      case 'redacted_thinking':
+        if (role === 'assistant') return; // earlier reasoning is not replayed to Bedrock: dropped
+        throw unsupported(`${bp}.type`, `${blk.type} blocks belong in assistant turns`);
+      default:
+        throw unsupported(`${bp}.type`, `content block type ${String(blk.type)} is not available from Bedrock`);
+    }
+    if (out !== undefined) blocks.push(out);
+    if (isRecord(blk.cache_control) && blocks.length > 0) blocks.push(CACHE_POINT);
+  });
+  b.push(role, blocks);
+}
+
+function convertTool(t: unknown, param: string): Block {
+  if (!isRecord(t)) throw invalidField(param, 'must be an object');
+  if (t.type !== undefined && t.type !== 'custom')
+    throw unsupported(`${param}.type`, `Anthropic server tool ${String(t.type)} is not available from Bedrock`);
+  if (typeof t.name !== 'string') throw invalidField(`${param}.name`, 'must be a string');
+  return toolSpec(t.name, t.description, t.input_schema);
+}
+
+function convertToolChoice(tc: unknown): ToolChoice | undefined {
+  if (!set(tc)) return undefined;
+  if (!isRecord(tc)) throw invalidField('tool_choice', 'must be an object');
+  switch (tc.type) {
+    case 'auto':
+      return { auto: {} };
+    case 'any':
+      return { any: {} };
+    case 'none':
+      return 'none';
+    case 'tool':
+      if (typeof tc.name !== 'string') throw invalidField('tool_choice.name', 'must be a string');
+      return { tool: { name: tc.name } };
+    default:
+      throw invalidField('tool_choice.type', 'must be auto, any, tool or none');
+  }
+}
