@@ -1,7 +1,8 @@
 /**
  * A scriptable fake LLM provider for tests: a real HTTP server on 127.0.0.1:0 speaking the OpenAI
- * (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`), Anthropic (`/v1/messages`) and Gemini
- * (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`) wire formats, Vertex AI's Claude
+ * (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`), Anthropic (`/v1/messages`), Gemini
+ * (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`) and Bedrock Converse
+ * (`/model/{modelId}/converse`, `/converse-stream` in the binary AWS event-stream framing) wire formats. Vertex AI's Claude
  * paths (`…/models/{model}:rawPredict`, `:streamRawPredict`) and an OAuth token endpoint (`POST /token`).
  *
  * Each test queues replies (`enqueue`); with an empty queue it answers with a well-formed default for the
@@ -13,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { encodeBedrockEvent, encodeEventStreamMessage } from '../../dataplane/src/providers/bedrock/eventstream.js';
 
 export interface SseChunk {
   /** Raw bytes written as they are (include the `data: ...\n\n` framing yourself), or an event to frame. */
@@ -38,6 +40,15 @@ export type FakeReply =
   | { kind: 'reset'; when?: 'before-headers' | 'mid-body' }
   /** Accepts the request and never answers (until the client goes away). */
   | { kind: 'hang' }
+  /** Binary chunks (Bedrock's AWS event-stream), written as they are; ends cleanly or by a socket reset. */
+  | {
+      kind: 'bytes';
+      status?: number;
+      headers?: Record<string, string>;
+      chunks: Uint8Array[];
+      delayMs?: number;
+      end?: 'close' | 'reset';
+    }
   /** Default reply for the path, optionally with a text and model. */
   | { kind: 'default'; text?: string; model?: string; delayMs?: number };
 
@@ -47,6 +58,8 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   /** Parsed JSON body, or the raw text when it is not JSON. */
   body: unknown;
+  /** The body bytes as received (request signatures are computed over them). */
+  raw: Buffer;
   /** True once the connection closed before the reply was complete (the gateway aborted). */
   aborted: boolean;
   /** Resolves when the exchange is over (finished or aborted). */
@@ -60,6 +73,8 @@ export interface Cassette {
   headers?: Record<string, string>;
   body?: unknown;
   bodyText?: string;
+  /** Bedrock streams: AWS event-stream messages, encoded to bytes when replayed (cassettes/bedrock/README.md). */
+  eventstream?: { headers: Record<string, string>; payload: unknown }[];
   sse?: string;
 }
 
@@ -104,7 +119,17 @@ export class FakeUpstream {
   /** Queues a recorded provider response (see test/fixtures/cassettes). */
   enqueueCassette(file: string, options: { chunkSize?: number; delayMs?: number } = {}): this {
     const c = JSON.parse(readFileSync(file, 'utf8')) as Cassette;
-    if (c.sse !== undefined) {
+    if (c.eventstream !== undefined) {
+      const bytes = Buffer.concat(
+        c.eventstream.map((f) =>
+          encodeEventStreamMessage(f.headers, typeof f.payload === 'string' ? f.payload : JSON.stringify(f.payload)),
+        ),
+      );
+      const size = options.chunkSize ?? 37;
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      this.queue.push({ kind: 'bytes', status: c.status, headers: c.headers, chunks, delayMs: options.delayMs });
+    } else if (c.sse !== undefined) {
       // Split the raw stream into arbitrary chunks: the gateway must not depend on event-aligned reads.
       const size = options.chunkSize ?? 37;
       const chunks: SseChunk[] = [];
@@ -160,7 +185,8 @@ export class FakeUpstream {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const text = raw.toString('utf8');
       let body: unknown = text;
       try {
         body = text === '' ? undefined : JSON.parse(text);
@@ -171,6 +197,7 @@ export class FakeUpstream {
         path: req.url ?? '',
         headers: req.headers,
         body,
+        raw,
         aborted: false,
         done: new Promise((r) => {
           resolveDone = r;
@@ -202,6 +229,9 @@ export class FakeUpstream {
       case 'sse':
         this.sse(res, r);
         return;
+      case 'bytes':
+        this.bytes(res, r);
+        return;
       case 'reset':
         if (r.when === 'mid-body') {
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
@@ -218,6 +248,24 @@ export class FakeUpstream {
         return;
       }
     }
+  }
+
+  private bytes(res: ServerResponse, r: Extract<FakeReply, { kind: 'bytes' }>): void {
+    res.writeHead(r.status ?? 200, { 'content-type': 'application/vnd.amazon.eventstream', ...r.headers });
+    res.flushHeaders();
+    let i = 0;
+    const step = () => {
+      if (res.destroyed) return;
+      if (i >= r.chunks.length) {
+        if (r.end === 'reset') this.later(30, () => res.socket?.destroy());
+        else res.end();
+        return;
+      }
+      res.write(r.chunks[i++]!);
+      if (r.delayMs) this.later(r.delayMs, step);
+      else step();
+    };
+    step();
   }
 
   private sse(res: ServerResponse, r: Extract<FakeReply, { kind: 'sse' }>): void {
@@ -371,6 +419,32 @@ export function geminiStream(text: string, model = 'gemini-2.5-flash') {
   });
 }
 
+/** A Bedrock Converse answer for `text`. */
+export function bedrockResponse(text: string) {
+  return {
+    output: { message: { role: 'assistant', content: [{ text }] } },
+    stopReason: 'end_turn',
+    usage: { inputTokens: 5, outputTokens: 7, totalTokens: 12 },
+    metrics: { latencyMs: 10 },
+  };
+}
+
+/** A Bedrock converse-stream for `text` as event-stream messages (one text delta per word), one chunk each. */
+export function bedrockStream(text: string): Uint8Array[] {
+  const out = [encodeBedrockEvent('messageStart', { role: 'assistant' })];
+  for (const w of text.split(/(?<= )/))
+    out.push(encodeBedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: w } }));
+  out.push(
+    encodeBedrockEvent('contentBlockStop', { contentBlockIndex: 0 }),
+    encodeBedrockEvent('messageStop', { stopReason: 'end_turn' }),
+    encodeBedrockEvent('metadata', {
+      usage: { inputTokens: 5, outputTokens: 7, totalTokens: 12 },
+      metrics: { latencyMs: 10 },
+    }),
+  );
+  return out;
+}
+
 function defaultReply(rec: RecordedRequest, text: string, model?: string): FakeReply {
   const body = (typeof rec.body === 'object' && rec.body !== null ? rec.body : {}) as Record<string, unknown>;
   const m = model ?? (typeof body.model === 'string' ? body.model : 'unknown');
@@ -410,6 +484,12 @@ function defaultReply(rec: RecordedRequest, text: string, model?: string): FakeR
       ? { kind: 'sse', chunks: anthropicStream(text, cm) }
       : { kind: 'json', body: anthropicMessage(text, cm) };
   }
+  // Bedrock Converse: /model/{modelId}/converse and /converse-stream (event-stream binary framing).
+  const bedrock = /\/model\/([^/]+)\/(converse|converse-stream)$/.exec(path);
+  if (bedrock)
+    return bedrock[2] === 'converse-stream'
+      ? { kind: 'bytes', chunks: bedrockStream(text) }
+      : { kind: 'json', body: bedrockResponse(text) };
   if (path === '/token')
     return {
       kind: 'json',
