@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ProviderConfig } from '../../config/gateway-config.js';
 import { bedrockAdapter, parseBedrockCredential } from './adapter.js';
-import { EventStreamDecoder } from './eventstream.js';
+import { GuardedEventStreamDecoder } from './eventstream.js';
 import { signV4 } from './sigv4.js';
 
 const KEYS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -98,7 +98,7 @@ describe('bedrockAdapter', () => {
         stream: false,
       }),
     ).toThrow(expect.objectContaining({ code: 'unsupported_parameter' }));
-    expect(bedrockAdapter.streamDecoder?.()).toBeInstanceOf(EventStreamDecoder);
+    expect(bedrockAdapter.streamDecoder?.()).toBeInstanceOf(GuardedEventStreamDecoder);
   });
 
   it('parseBedrockCredential', () => {

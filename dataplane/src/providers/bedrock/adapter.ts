@@ -12,7 +12,7 @@ import { GatewayError } from '../../errors.js';
 import { isRecord, unsupported } from '../common/json.js';
 import type { BuildRequestInput, ProviderAdapter, UpstreamRequest } from '../types.js';
 import { anthropicToBedrockRequest } from './anthropic-to-bedrock.js';
-import { EventStreamDecoder } from './eventstream.js';
+import { GuardedEventStreamDecoder } from './eventstream.js';
 import { openAiToBedrockRequest } from './openai-to-bedrock.js';
 import { type AwsCredentials, amzDate, signingKey, signV4 } from './sigv4.js';
 
@@ -124,5 +124,5 @@ export const bedrockAdapter: ProviderAdapter = {
     }
     return { url: `${url.origin}${path}`, headers, body: payload };
   },
-  streamDecoder: () => new EventStreamDecoder(),
+  streamDecoder: () => new GuardedEventStreamDecoder(),
 };

@@ -10,6 +10,7 @@ import { usageToAnthropic } from '../common/usage.js';
 import type { ResponseTranslator, StreamTranslator, TranslateOptions, Usage } from '../types.js';
 import { isStreamException } from './bedrock-to-openai.js';
 import { bedrockHttpError, bedrockStreamError } from './errors.js';
+import { DECODE_ERROR } from './eventstream.js';
 import { finishToAnthropic, newId, readConverse, usageFromBedrock, ZERO_USAGE } from './shared.js';
 
 export function bedrockToAnthropicResponse(
@@ -96,6 +97,7 @@ class BedrockToAnthropicStream implements StreamTranslator {
 
   event(e: SseEvent): SseEvent[] {
     if (this.error !== undefined || this.closed) return [];
+    if (e.event === DECODE_ERROR) throw badResponse(e.data);
     if (isStreamException(e.event)) {
       const err = bedrockStreamError(e.event ?? 'error', e.data);
       this.error = err;

@@ -10,6 +10,7 @@ import { badResponse, isRecord, type JsonObject, num, parseUpstreamJson, str, un
 import { usageToOpenAi } from '../common/usage.js';
 import type { ResponseTranslator, StreamTranslator, TranslateOptions, Usage } from '../types.js';
 import { bedrockHttpError, bedrockStreamError } from './errors.js';
+import { DECODE_ERROR } from './eventstream.js';
 import { finishToOpenAi, newId, readConverse, usageFromBedrock } from './shared.js';
 
 export function bedrockToOpenAiResponse(
@@ -91,6 +92,7 @@ class BedrockToOpenAiStream implements StreamTranslator {
 
   event(ev: SseEvent): SseEvent[] {
     if (this.error !== undefined || this.closed) return [];
+    if (ev.event === DECODE_ERROR) throw badResponse(ev.data);
     if (isStreamException(ev.event)) {
       const err = bedrockStreamError(ev.event ?? 'error', ev.data);
       this.error = err;

@@ -1,12 +1,16 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
 import { GatewayError } from '../../errors.js';
+import { bedrockToAnthropic } from './bedrock-to-anthropic.js';
+import { bedrockToOpenAi } from './bedrock-to-openai.js';
 import {
   crc32Table,
+  DECODE_ERROR,
   EventStreamDecoder,
   encodeBedrockEvent,
   encodeBedrockException,
   encodeEventStreamMessage,
+  GuardedEventStreamDecoder,
 } from './eventstream.js';
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -115,5 +119,32 @@ describe('EventStreamDecoder', () => {
       expect(crc32Table(b)).toBe(zlibCrc32(b));
     }
     expect(crc32Table(new TextEncoder().encode('The quick brown fox jumps over the lazy dog'))).toBe(0x414fa339);
+  });
+});
+
+describe('GuardedEventStreamDecoder', () => {
+  it('turns a decoding failure into one DECODE_ERROR event, then decodes nothing more', () => {
+    const d = new GuardedEventStreamDecoder();
+    const good = encodeBedrockEvent('messageStart', { role: 'assistant' });
+    expect(d.push(good)).toEqual([{ event: 'messageStart', data: '{"role":"assistant"}' }]);
+    const bad = new Uint8Array(good);
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
+    expect(d.push(bad)).toEqual([
+      { event: DECODE_ERROR, data: 'upstream sent a malformed event stream: message CRC mismatch' },
+    ]);
+    expect(d.push(good)).toEqual([]);
+    expect(d.pending).toBe(false);
+  });
+
+  it('the stream translators throw it as upstream_bad_response', () => {
+    for (const tr of [bedrockToOpenAi, bedrockToAnthropic]) {
+      const t = tr.stream({ clientWantsUsage: false, clientModel: 'm' });
+      expect(() => t.event({ event: DECODE_ERROR, data: 'upstream sent a malformed event stream: x' })).toThrow(
+        expect.objectContaining({
+          code: 'upstream_bad_response',
+          message: 'upstream sent a malformed event stream: x',
+        }),
+      );
+    }
   });
 });

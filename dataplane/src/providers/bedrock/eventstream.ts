@@ -229,3 +229,36 @@ export function encodeBedrockException(exceptionType: string, message: string): 
     JSON.stringify({ message }),
   );
 }
+
+/** Event name a GuardedEventStreamDecoder emits for bytes it could not decode (never a Bedrock event name). */
+export const DECODE_ERROR = ':decode-error';
+
+/**
+ * The decoder the bedrock adapter hands to the proxy: a decoding failure does not throw out of `push` (the proxy
+ * calls it from a socket `data` listener, where a throw would escape); it becomes one `DECODE_ERROR` event whose
+ * data is the message, which the Bedrock stream translators throw as upstream_bad_response from `event()` (where
+ * the proxy fails the stream cleanly). Nothing is decoded after it.
+ */
+export class GuardedEventStreamDecoder implements StreamDecoder {
+  private readonly inner = new EventStreamDecoder();
+  private failed = false;
+
+  push(chunk: Uint8Array): SseEvent[] {
+    if (this.failed) return [];
+    try {
+      return this.inner.push(chunk);
+    } catch (err) {
+      this.failed = true;
+      const message = err instanceof GatewayError ? err.message : 'upstream sent a malformed event stream';
+      return [{ event: DECODE_ERROR, data: message }];
+    }
+  }
+
+  end(): SseEvent[] {
+    return [];
+  }
+
+  get pending(): boolean {
+    return !this.failed && this.inner.pending;
+  }
+}
