@@ -1,15 +1,8 @@
+import { ZERO_USAGE } from '../providers/common/usage.js';
 import type { Usage } from '../providers/types.js';
 import { buildPriceIndex, compilePricing, computeCost, costNano, costPico } from './cost.js';
 
-const u = (over: Partial<Usage>): Usage => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  cacheCreationTokens: 0,
-  reasoningTokens: 0,
-  estimated: false,
-  ...over,
-});
+const u = (over: Partial<Usage>): Usage => ({ ...ZERO_USAGE, ...over });
 
 describe('cost', () => {
   const mini = compilePricing({ input: 0.15, output: 0.6, cachedInput: 0.075 });

@@ -113,13 +113,24 @@ export interface StreamOptions extends TranslateOptions {
   clientModel: string;
 }
 
+/** One translated non-streaming response. */
+export interface TranslatedResponse {
+  /** The body the client gets. */
+  body: unknown;
+  usage: Usage | undefined;
+  /** The model the provider reported. */
+  responseModel: string | undefined;
+  /**
+   * The completion text the client got (text, tool names and arguments), for estimating output tokens; set
+   * only when `usage` is undefined (no work when the provider reported usage).
+   */
+  outputText?: string | undefined;
+}
+
 /** Translation of one response (or one stream) from the provider's wire format to the client's format. */
 export interface ResponseTranslator {
   /** Non-streaming success body (parsed JSON) → client body, usage, the model the provider reported. */
-  response(
-    body: unknown,
-    options?: TranslateOptions,
-  ): { body: unknown; usage: Usage | undefined; responseModel: string | undefined };
+  response(body: unknown, options?: TranslateOptions): TranslatedResponse;
   /** A fresh stateful translator for one stream. */
   stream(options: StreamOptions): StreamTranslator;
   /** A non-2xx upstream answer → the coded error the client sees (keeps the upstream's message). */
@@ -140,6 +151,12 @@ export interface StreamTranslator {
   usage(): Usage | undefined;
   /** The model the provider reported in the stream. */
   responseModel(): string | undefined;
+  /**
+   * The completion text the client received so far (text, tool names and arguments), for estimating output
+   * tokens when the provider reported no usage. Translators keep references to the deltas and join them
+   * only here. Absent: the translator does not collect it (output is then not estimated).
+   */
+  outputText?(): string;
   /** True once the upstream's terminal event arrived; a stream that ends before that was truncated. */
   readonly done: boolean;
   /** Set when the upstream sent an error event mid-stream (already turned into a client-format event). */

@@ -3,33 +3,43 @@
  * responses and stream events go back untouched (events are parsed only where usage or the model is read).
  */
 
-import type { GatewayError } from '../../errors.js';
 import type { SseEvent } from '../../sse/sse.js';
+import { addAnthropicBlock, anthropicBodyText } from '../common/anthropic-out.js';
 import { badResponse, isRecord, type JsonObject, parseUpstreamJson, str } from '../common/json.js';
+import { BaseStream, OutputText, passthroughResponse } from '../common/stream.js';
 import { upstreamHttpError, upstreamStreamError } from '../common/upstream-error.js';
 import { mergeAnthropicDeltaUsage, usageFromAnthropic } from '../common/usage.js';
-import type { ResponseTranslator, StreamTranslator, Usage } from '../types.js';
+import type { ResponseTranslator } from '../types.js';
 
 export function anthropicPassthroughRequest(body: JsonObject, upstreamModel: string): JsonObject {
   return { ...body, model: upstreamModel };
 }
 
-class AnthropicPassthroughStream implements StreamTranslator {
-  done = false;
-  error: GatewayError | undefined;
-  private u: Usage | undefined;
-  private model: string | undefined;
+class AnthropicPassthroughStream extends BaseStream {
+  /** Unparsed data of the content events, read only by outputText() (the pass-through does not parse them). */
+  private readonly contentEvents: string[] = [];
 
-  usage(): Usage | undefined {
-    return this.u;
-  }
-  responseModel(): string | undefined {
-    return this.model;
+  outputText(): string {
+    const out = new OutputText();
+    for (const data of this.contentEvents) {
+      let d: unknown;
+      try {
+        d = JSON.parse(data);
+      } catch {
+        continue; // the client got it as it was; it adds no countable text
+      }
+      if (isRecord(d)) addAnthropicBlock(d.delta ?? d.content_block, out);
+    }
+    return out.text();
   }
 
   event(ev: SseEvent): SseEvent[] {
     if (this.done) return [];
     switch (ev.event) {
+      case 'content_block_delta':
+      case 'content_block_start':
+        this.contentEvents.push(ev.data);
+        break;
       case 'message_start': {
         const d = parseUpstreamJson(ev.data, 'stream event message_start');
         if (!isRecord(d.message)) throw badResponse('upstream message_start has no message');
@@ -56,18 +66,15 @@ class AnthropicPassthroughStream implements StreamTranslator {
     }
     return [ev];
   }
-
-  end(): SseEvent[] {
-    return [];
-  }
 }
 
 export const anthropicToAnthropic: ResponseTranslator = {
-  response(body) {
-    if (!isRecord(body) || !Array.isArray(body.content))
-      throw badResponse('upstream Anthropic response has no content array');
-    return { body, usage: usageFromAnthropic(body.usage), responseModel: str(body.model) };
-  },
+  response: passthroughResponse(
+    'content',
+    'upstream Anthropic response has no content array',
+    usageFromAnthropic,
+    anthropicBodyText,
+  ),
   stream: () => new AnthropicPassthroughStream(),
   error: (status, bodyText, headers, context) => upstreamHttpError('anthropic', status, bodyText, headers, context),
 };

@@ -1,7 +1,8 @@
 import { afterEach, jest } from '@jest/globals';
 import { GatewayError } from '../../errors.js';
+import { finishReasonFromAnthropic } from '../common/finish.js';
 import { CHUNK_SIZES, cassette, parsedData, replay } from '../testing.js';
-import { anthropicToOpenAi, finishReasonFromAnthropic } from './anthropic-to-openai.js';
+import { anthropicToOpenAi } from './anthropic-to-openai.js';
 
 type Chunk = {
   id: string;

@@ -33,6 +33,9 @@ export function excerpt(text: string, max = 120): string {
   return clean.length > max ? `"${clean.slice(0, max)}…"` : `"${clean}"`;
 }
 
+/** A field the client set (not absent, not null). */
+export const set = (v: unknown): boolean => v !== undefined && v !== null;
+
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }

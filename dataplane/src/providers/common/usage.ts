@@ -5,6 +5,16 @@
 import type { Usage } from '../types.js';
 import { isRecord, num } from './json.js';
 
+/** No tokens (a response that reported none, rendered to a client whose format needs a usage object). */
+export const ZERO_USAGE: Readonly<Usage> = Object.freeze({
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  cacheCreationTokens: 0,
+  reasoningTokens: 0,
+  estimated: false,
+});
+
 export function usageFromOpenAi(u: unknown): Usage | undefined {
   if (!isRecord(u)) return undefined;
   const pd = isRecord(u.prompt_tokens_details) ? u.prompt_tokens_details : undefined;
@@ -36,7 +46,7 @@ export function usageFromAnthropic(u: unknown): Usage | undefined {
 /** Anthropic streams report usage twice: message_start (input) and message_delta (cumulative; may omit input). */
 export function mergeAnthropicDeltaUsage(prev: Usage | undefined, u: unknown): Usage | undefined {
   if (!isRecord(u)) return prev;
-  const base = prev ?? usageFromAnthropic({})!;
+  const base = prev ?? ZERO_USAGE;
   const read = typeof u.cache_read_input_tokens === 'number' ? u.cache_read_input_tokens : base.cachedInputTokens;
   const write =
     typeof u.cache_creation_input_tokens === 'number' ? u.cache_creation_input_tokens : base.cacheCreationTokens;

@@ -2,27 +2,26 @@
  * Request translation: an Anthropic Messages body (the client's) → a Gemini generateContent body (the wire).
  * Pure. Every drop and rejection is listed in docs/translation.md.
  */
-import { invalidField, isRecord, type JsonObject, unsupported } from '../common/json.js';
+import { anthropicSource, anthropicText, rejectAnthropicOnly } from '../common/anthropic-request.js';
+import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
+import { stopSequences } from '../common/openai-request.js';
+import { fromAnthropicToolChoice, fromAnthropicTools } from '../common/tools.js';
 import {
   assemble,
   ContentsBuilder,
   fileDataPart,
   functionDeclaration,
   functionResponsePart,
+  geminiToolConfig,
   type Part,
-  set,
-  stopSequences,
-  toolConfig,
 } from './shared.js';
 
 export function anthropicToGeminiRequest(body: JsonObject): JsonObject {
-  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0)
-    throw unsupported('mcp_servers', 'MCP connectors are only available from Anthropic');
-  if (set(body.container)) throw unsupported('container', 'containers are only available from Anthropic');
+  rejectAnthropicOnly(body);
 
   const system: string[] = [];
   if (set(body.system)) {
-    const text = textBlocks(body.system, 'system');
+    const text = anthropicText(body.system, 'system', 'Gemini');
     if (text !== '') system.push(text);
   }
   const b = new ContentsBuilder();
@@ -45,50 +44,28 @@ export function anthropicToGeminiRequest(body: JsonObject): JsonObject {
   let tools: JsonObject[] | undefined;
   let tc: JsonObject | undefined;
   if (Array.isArray(body.tools) && body.tools.length > 0) {
-    tools = body.tools.map((t, i) => convertTool(t, `tools[${i}]`));
-    tc = convertToolChoice(body.tool_choice);
+    tools = fromAnthropicTools(body.tools, 'Gemini', functionDeclaration);
+    tc = geminiToolConfig(fromAnthropicToolChoice(body.tool_choice)?.choice);
   }
   return assemble(b, system, gc, tools, tc);
 }
 
-/** System prompt or tool_result content: a string or text blocks (cache_control and citations dropped). */
-function textBlocks(v: unknown, param: string): string {
-  if (typeof v === 'string') return v;
-  if (!Array.isArray(v)) throw invalidField(param, 'must be a string or an array of text blocks');
-  let s = '';
-  v.forEach((b, j) => {
-    if (!isRecord(b) || b.type !== 'text')
-      throw unsupported(
-        `${param}[${j}]`,
-        `block type ${isRecord(b) ? String(b.type) : typeof b} is not accepted here by Gemini`,
-      );
-    if (typeof b.text !== 'string') throw invalidField(`${param}[${j}].text`, 'must be a string');
-    s += s === '' ? b.text : `\n${b.text}`;
-  });
-  return s;
-}
-
 /** image and document blocks: base64 → inlineData, url → fileData, a plain-text document → text. */
 function mediaPart(b: JsonObject, param: string): Part {
-  const src = b.source;
-  if (!isRecord(src)) throw invalidField(`${param}.source`, 'must be an object');
-  if (src.type === 'base64') {
-    if (typeof src.media_type !== 'string' || typeof src.data !== 'string')
-      throw invalidField(`${param}.source`, 'base64 source needs media_type and data');
-    return { inlineData: { mimeType: src.media_type, data: src.data } };
+  const src = anthropicSource(b, param);
+  switch (src.type) {
+    case 'base64':
+      return { inlineData: { mimeType: src.mediaType, data: src.data } };
+    case 'url':
+      return fileDataPart(src.url, b.type === 'document' ? 'application/pdf' : undefined);
+    case 'text':
+      return { text: src.data };
+    default:
+      throw unsupported(
+        `${param}.source.type`,
+        `${String(b.type)} source ${String(src.sourceType)} is not available from Gemini`,
+      );
   }
-  if (src.type === 'url') {
-    if (typeof src.url !== 'string') throw invalidField(`${param}.source.url`, 'must be a string');
-    return fileDataPart(src.url, b.type === 'document' ? 'application/pdf' : undefined);
-  }
-  if (src.type === 'text' && b.type === 'document') {
-    if (typeof src.data !== 'string') throw invalidField(`${param}.source.data`, 'must be a string');
-    return { text: src.data };
-  }
-  throw unsupported(
-    `${param}.source.type`,
-    `${String(b.type)} source ${String(src.type)} is not available from Gemini`,
-  );
 }
 
 function convertMessage(m: unknown, param: string, b: ContentsBuilder): void {
@@ -119,7 +96,7 @@ function convertMessage(m: unknown, param: string, b: ContentsBuilder): void {
         if (role === 'model') break;
         if (typeof blk.tool_use_id !== 'string') throw invalidField(`${bp}.tool_use_id`, 'must be a string');
         const name = b.nameFor(blk.tool_use_id, `${bp}.tool_use_id`);
-        const text = set(blk.content) ? textBlocks(blk.content, `${bp}.content`) : '';
+        const text = set(blk.content) ? anthropicText(blk.content, `${bp}.content`, 'Gemini') : '';
         parts.push(functionResponsePart(name, text, blk.is_error === true));
         return;
       }
@@ -137,30 +114,4 @@ function convertMessage(m: unknown, param: string, b: ContentsBuilder): void {
     throw unsupported(`${bp}.type`, `content block type ${String(blk.type)} is not available from Gemini here`);
   });
   b.push(role, parts);
-}
-
-function convertTool(t: unknown, param: string): JsonObject {
-  if (!isRecord(t)) throw invalidField(param, 'must be an object');
-  if (t.type !== undefined && t.type !== 'custom')
-    throw unsupported(`${param}.type`, `Anthropic server tool ${String(t.type)} is not available from Gemini`);
-  if (typeof t.name !== 'string') throw invalidField(`${param}.name`, 'must be a string');
-  return functionDeclaration(t.name, t.description, t.input_schema);
-}
-
-function convertToolChoice(tc: unknown): JsonObject | undefined {
-  if (!set(tc)) return undefined;
-  if (!isRecord(tc)) throw invalidField('tool_choice', 'must be an object');
-  switch (tc.type) {
-    case 'auto':
-      return toolConfig('AUTO');
-    case 'any':
-      return toolConfig('ANY');
-    case 'none':
-      return toolConfig('NONE');
-    case 'tool':
-      if (typeof tc.name !== 'string') throw invalidField('tool_choice.name', 'must be a string');
-      return toolConfig('ANY', tc.name);
-    default:
-      throw invalidField('tool_choice.type', 'must be auto, any, tool or none');
-  }
 }

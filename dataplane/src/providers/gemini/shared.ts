@@ -12,8 +12,24 @@
  *   response {candidates: [{content: {role, parts}, finishReason, index}], promptFeedback?: {blockReason},
  *            usageMetadata, modelVersion, responseId}; a stream sends one such object per SSE `data:`.
  */
-import { badResponse, invalidField, isRecord, type JsonObject, num, str, unsupported } from '../common/json.js';
+import type { GatewayError } from '../../errors.js';
+import type { SseEvent } from '../../sse/sse.js';
+import type { Finish } from '../common/finish.js';
+import {
+  badResponse,
+  invalidField,
+  isRecord,
+  type JsonObject,
+  num,
+  parseUpstreamJson,
+  str,
+  unsupported,
+} from '../common/json.js';
+import { mediaUrl } from '../common/openai-request.js';
+import { BaseStream } from '../common/stream.js';
+import type { ToolBuilder, ToolChoice } from '../common/tools.js';
 import type { Usage } from '../types.js';
+import { geminiStreamError } from './errors.js';
 
 export type Part = JsonObject;
 
@@ -38,19 +54,7 @@ export function usageFromGemini(u: unknown): Usage | undefined {
   };
 }
 
-export const ZERO_USAGE: Usage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  cacheCreationTokens: 0,
-  reasoningTokens: 0,
-  estimated: false,
-};
-
 // ─── finish reasons ─────────────────────────────────────────────────────────────────────────────────────
-
-/** The neutral finish, spelled as OpenAI's finish_reason (so OpenAI clients get it as it is). */
-export type Finish = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 const FILTERED = new Set([
   'SAFETY',
@@ -72,19 +76,6 @@ export function finishFromGemini(reason: unknown, sawToolCall: boolean): Finish 
   if (typeof reason === 'string' && FILTERED.has(reason)) return 'content_filter';
   if (sawToolCall) return 'tool_calls';
   return 'stop'; // STOP, OTHER, MALFORMED_FUNCTION_CALL, FINISH_REASON_UNSPECIFIED, unknown
-}
-
-export function finishToAnthropic(f: Finish): string {
-  switch (f) {
-    case 'length':
-      return 'max_tokens';
-    case 'tool_calls':
-      return 'tool_use';
-    case 'content_filter':
-      return 'refusal';
-    default:
-      return 'end_turn';
-  }
 }
 
 // ─── reading responses ──────────────────────────────────────────────────────────────────────────────────
@@ -202,22 +193,17 @@ export function fileDataPart(url: string, mimeType?: string): Part {
 
 /** A `data:<mime>;base64,<data>` URL → inlineData; an http(s) URL → fileData. */
 export function urlPart(url: string, param: string): Part {
-  if (url.startsWith('data:')) {
-    const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-    if (!m) throw invalidField(param, 'a data: URL must be base64 (data:<media type>;base64,...)');
-    return { inlineData: { mimeType: m[1], data: m[2] } };
-  }
-  if (/^https?:\/\//i.test(url)) return fileDataPart(url);
-  throw invalidField(param, 'must be an http(s) URL or a base64 data: URL');
+  const m = mediaUrl(url, param);
+  return 'url' in m ? fileDataPart(m.url) : { inlineData: { mimeType: m.mediaType, data: m.data } };
 }
 
 /** A functionDeclaration; the client's JSON Schema goes to `parametersJsonSchema` (full JSON Schema). */
-export function functionDeclaration(name: string, description: unknown, schema: unknown): JsonObject {
+export const functionDeclaration: ToolBuilder = (name, description, schema) => {
   const fd: JsonObject = { name };
   if (typeof description === 'string' && description !== '') fd.description = description;
   if (isRecord(schema)) fd.parametersJsonSchema = schema;
   return fd;
-}
+};
 
 /**
  * The Gemini function response for a tool result: `{content}` (or `{error}` for a failed call). Ids are not
@@ -256,10 +242,13 @@ export class ContentsBuilder {
   }
 }
 
-/** Gemini function-calling modes. */
-export function toolConfig(mode: 'AUTO' | 'ANY' | 'NONE', name?: string): JsonObject {
-  const fcc: JsonObject = { mode };
-  if (name !== undefined) fcc.allowedFunctionNames = [name];
+const MODE: Record<ToolChoice['type'], string> = { auto: 'AUTO', none: 'NONE', required: 'ANY', tool: 'ANY' };
+
+/** Neutral tool_choice → toolConfig (a named tool: ANY limited to it); undefined when absent. */
+export function geminiToolConfig(c: ToolChoice | undefined): JsonObject | undefined {
+  if (c === undefined) return undefined;
+  const fcc: JsonObject = { mode: MODE[c.type] };
+  if (c.type === 'tool') fcc.allowedFunctionNames = [c.name];
   return { functionCallingConfig: fcc };
 }
 
@@ -282,15 +271,6 @@ export function assemble(
   return out;
 }
 
-export const set = (v: unknown): boolean => v !== undefined && v !== null;
-
-export function stopSequences(stop: unknown, param: string): string[] | undefined {
-  if (!set(stop)) return undefined;
-  if (typeof stop === 'string') return [stop];
-  if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) return stop.length > 0 ? stop : undefined;
-  throw invalidField(param, 'must be a string or an array of strings');
-}
-
 /** OpenAI reasoning_effort → thinkingConfig.thinkingBudget (the values Google's own OpenAI endpoint uses). */
 export const THINKING_BUDGET: Record<string, number> = { none: 0, minimal: 0, low: 1024, medium: 8192, high: 24576 };
 
@@ -299,4 +279,55 @@ export function reasoningBudget(effort: unknown): number {
   if (b === undefined)
     throw unsupported('reasoning_effort', `value ${JSON.stringify(effort)} is not mapped for Gemini`);
   return b;
+}
+
+// ─── streams ────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A streamGenerateContent translator, either client format: each SSE `data:` is a whole response; the chunk
+ * with a finishReason (or a prompt block) is the last, and since Gemini sends no end marker the closing
+ * events are written when the upstream closes after it (`end`). An `{"error": …}` chunk ends the stream.
+ */
+export abstract class GeminiStream extends BaseStream {
+  // `done`: true once a chunk carried a finishReason (or a prompt block): Gemini's last chunk.
+  /** The response id (from the first chunk); numbers synthesized tool-call ids across chunks. */
+  protected id = '';
+  protected started = false;
+  /** Function calls so far. */
+  protected tools = 0;
+  private finishReason: string | undefined;
+  private closed = false;
+
+  /** The client-format error event. */
+  protected abstract errorEvent(err: GatewayError): SseEvent;
+  /** Client events for one chunk (the first one opens the message). */
+  protected abstract write(c: GeminiChunk, out: SseEvent[]): void;
+  /** The closing events. */
+  protected abstract closing(finish: Finish): SseEvent[];
+
+  event(ev: SseEvent): SseEvent[] {
+    if (this.error !== undefined || this.closed) return [];
+    const d = parseUpstreamJson(ev.data, 'stream chunk');
+    if (d.error !== undefined) {
+      const err = geminiStreamError(d.error);
+      this.error = err;
+      this.done = true;
+      return [this.errorEvent(err)];
+    }
+    const c = readChunk(d, this.tools, this.id === '' ? undefined : this.id);
+    if (c.usage) this.u = c.usage;
+    const out: SseEvent[] = [];
+    this.write(c, out);
+    if (c.finishReason !== undefined) {
+      this.finishReason = c.finishReason;
+      this.done = true;
+    }
+    return out;
+  }
+
+  override end(): SseEvent[] {
+    if (!this.done || this.error !== undefined || this.closed) return [];
+    this.closed = true;
+    return this.closing(finishFromGemini(this.finishReason, this.tools > 0));
+  }
 }

@@ -2,14 +2,14 @@
  * Request translation: an Anthropic Messages body (the client's) → an OpenAI chat.completions body (the wire).
  * Pure. Drops and rejections are listed in docs/translation.md.
  */
-import { invalidField, isRecord, type JsonObject, unsupported } from '../common/json.js';
+import { anthropicSource, anthropicText, rejectAnthropicOnly } from '../common/anthropic-request.js';
+import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
+import { fromAnthropicToolChoice, fromAnthropicTools, openAiTool, openAiToolChoice } from '../common/tools.js';
 
 export interface AnthropicToOpenAiOptions {
   /** OpenAI and Azure take max_completion_tokens (required by reasoning models); most compatible servers max_tokens. */
   maxTokensField: 'max_completion_tokens' | 'max_tokens';
 }
-
-const set = (v: unknown): boolean => v !== undefined && v !== null;
 
 export function anthropicToOpenAiRequest(
   body: JsonObject,
@@ -17,13 +17,11 @@ export function anthropicToOpenAiRequest(
   stream: boolean,
   options: AnthropicToOpenAiOptions,
 ): JsonObject {
-  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0)
-    throw unsupported('mcp_servers', 'MCP connectors are only available from Anthropic');
-  if (set(body.container)) throw unsupported('container', 'containers are only available from Anthropic');
+  rejectAnthropicOnly(body);
 
   const messages: JsonObject[] = [];
   if (set(body.system)) {
-    const text = textBlocks(body.system, 'system');
+    const text = anthropicText(body.system, 'system', 'OpenAI');
     if (text !== '') messages.push({ role: 'system', content: text });
   }
   if (!Array.isArray(body.messages)) throw invalidField('messages', 'must be an array');
@@ -43,62 +41,25 @@ export function anthropicToOpenAiRequest(
   if (isRecord(body.metadata) && typeof body.metadata.user_id === 'string') out.user = body.metadata.user_id;
 
   if (Array.isArray(body.tools) && body.tools.length > 0) {
-    out.tools = body.tools.map((t, i) => convertTool(t, `tools[${i}]`));
-    const tc = body.tool_choice;
-    if (isRecord(tc)) {
-      switch (tc.type) {
-        case 'auto':
-          out.tool_choice = 'auto';
-          break;
-        case 'any':
-          out.tool_choice = 'required';
-          break;
-        case 'none':
-          out.tool_choice = 'none';
-          break;
-        case 'tool':
-          if (typeof tc.name !== 'string') throw invalidField('tool_choice.name', 'must be a string');
-          out.tool_choice = { type: 'function', function: { name: tc.name } };
-          break;
-        default:
-          throw invalidField('tool_choice.type', 'must be auto, any, tool or none');
-      }
-      if (tc.disable_parallel_tool_use === true && tc.type !== 'none') out.parallel_tool_calls = false;
-    } else if (set(tc)) throw invalidField('tool_choice', 'must be an object');
+    out.tools = fromAnthropicTools(body.tools, 'OpenAI', openAiTool);
+    const tc = fromAnthropicToolChoice(body.tool_choice);
+    if (tc !== undefined) {
+      out.tool_choice = openAiToolChoice(tc.choice);
+      if (tc.disableParallel && tc.choice.type !== 'none') out.parallel_tool_calls = false;
+    }
   }
   return out;
 }
 
-/** System prompt or tool_result content: a string or text blocks (cache_control and citations dropped). */
-function textBlocks(v: unknown, param: string): string {
-  if (typeof v === 'string') return v;
-  if (!Array.isArray(v)) throw invalidField(param, 'must be a string or an array of text blocks');
-  let s = '';
-  v.forEach((b, j) => {
-    if (!isRecord(b) || b.type !== 'text')
-      throw unsupported(
-        `${param}[${j}]`,
-        `block type ${isRecord(b) ? String(b.type) : typeof b} is not accepted here by OpenAI`,
-      );
-    if (typeof b.text !== 'string') throw invalidField(`${param}[${j}].text`, 'must be a string');
-    s += s === '' ? b.text : `\n${b.text}`;
-  });
-  return s;
-}
-
 function imagePart(b: JsonObject, param: string): JsonObject {
-  const src = b.source;
-  if (!isRecord(src)) throw invalidField(`${param}.source`, 'must be an object');
-  if (src.type === 'base64') {
-    if (typeof src.media_type !== 'string' || typeof src.data !== 'string')
-      throw invalidField(`${param}.source`, 'base64 source needs media_type and data');
-    return { type: 'image_url', image_url: { url: `data:${src.media_type};base64,${src.data}` } };
-  }
-  if (src.type === 'url') {
-    if (typeof src.url !== 'string') throw invalidField(`${param}.source.url`, 'must be a string');
-    return { type: 'image_url', image_url: { url: src.url } };
-  }
-  throw unsupported(`${param}.source.type`, `image source ${String(src.type)} is not available from OpenAI`);
+  const src = anthropicSource(b, param);
+  if (src.type === 'base64')
+    return { type: 'image_url', image_url: { url: `data:${src.mediaType};base64,${src.data}` } };
+  if (src.type === 'url') return { type: 'image_url', image_url: { url: src.url } };
+  throw unsupported(
+    `${param}.source.type`,
+    `image source ${String(src.type === 'other' ? src.sourceType : src.type)} is not available from OpenAI`,
+  );
 }
 
 function convertMessage(m: unknown, param: string, out: JsonObject[]): void {
@@ -125,7 +86,7 @@ function convertMessage(m: unknown, param: string, out: JsonObject[]): void {
         case 'tool_result': {
           if (typeof b.tool_use_id !== 'string') throw invalidField(`${bp}.tool_use_id`, 'must be a string');
           // OpenAI wants tool results as role "tool" messages right after the assistant turn: they go first.
-          const text = set(b.content) ? textBlocks(b.content, `${bp}.content`) : '';
+          const text = set(b.content) ? anthropicText(b.content, `${bp}.content`, 'OpenAI') : '';
           out.push({ role: 'tool', tool_call_id: b.tool_use_id, content: text });
           break;
         }
@@ -177,14 +138,4 @@ function convertMessage(m: unknown, param: string, out: JsonObject[]): void {
     return;
   }
   throw invalidField(`${param}.role`, 'must be user or assistant');
-}
-
-function convertTool(t: unknown, param: string): JsonObject {
-  if (!isRecord(t)) throw invalidField(param, 'must be an object');
-  if (t.type !== undefined && t.type !== 'custom')
-    throw unsupported(`${param}.type`, `Anthropic server tool ${String(t.type)} is not available from OpenAI`);
-  if (typeof t.name !== 'string') throw invalidField(`${param}.name`, 'must be a string');
-  const fn: JsonObject = { name: t.name, parameters: isRecord(t.input_schema) ? t.input_schema : { type: 'object' } };
-  if (typeof t.description === 'string') fn.description = t.description;
-  return { type: 'function', function: fn };
 }

@@ -1,6 +1,7 @@
 import type { SseEvent } from '../../sse/sse.js';
+import { stopReasonFromOpenAi } from '../common/finish.js';
 import { CHUNK_SIZES, cassette, replay } from '../testing.js';
-import { openAiToAnthropic, stopReasonFromOpenAi } from './openai-to-anthropic-response.js';
+import { openAiToAnthropic } from './openai-to-anthropic-response.js';
 
 type Ev = { type: string; index?: number; [k: string]: unknown };
 const events = (out: SseEvent[]): Ev[] =>

@@ -3,36 +3,19 @@
  * bodies, stream chunks (→ message_start, content_block_start/delta/stop, message_delta, message_stop) and
  * errors. Pure.
  */
-import { errorBody, type GatewayError } from '../../errors.js';
 import type { SseEvent } from '../../sse/sse.js';
+import {
+  AnthropicStreamWriter,
+  anthropicBodyText,
+  anthropicErrorEvent,
+  anthropicMessage,
+} from '../common/anthropic-out.js';
+import { stopReasonFromOpenAi } from '../common/finish.js';
 import { badResponse, isRecord, type JsonObject, parseUpstreamJson, str } from '../common/json.js';
+import { BaseStream } from '../common/stream.js';
 import { upstreamHttpError, upstreamStreamError } from '../common/upstream-error.js';
-import { usageFromOpenAi, usageToAnthropic } from '../common/usage.js';
-import type { ResponseTranslator, StreamTranslator, Usage } from '../types.js';
-
-/** OpenAI finish_reason → Anthropic stop_reason. */
-export function stopReasonFromOpenAi(finish: unknown): string {
-  switch (finish) {
-    case 'length':
-      return 'max_tokens';
-    case 'tool_calls':
-    case 'function_call':
-      return 'tool_use';
-    case 'content_filter':
-      return 'refusal';
-    default:
-      return 'end_turn';
-  }
-}
-
-const ZERO_USAGE: Usage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  cacheCreationTokens: 0,
-  reasoningTokens: 0,
-  estimated: false,
-};
+import { usageFromOpenAi } from '../common/usage.js';
+import type { ResponseTranslator, TranslatedResponse } from '../types.js';
 
 function toolInput(args: unknown): unknown {
   if (args === undefined || args === null || args === '') return {};
@@ -44,11 +27,7 @@ function toolInput(args: unknown): unknown {
   }
 }
 
-export function openAiToAnthropicResponse(body: unknown): {
-  body: unknown;
-  usage: Usage | undefined;
-  responseModel: string | undefined;
-} {
+export function openAiToAnthropicResponse(body: unknown): TranslatedResponse {
   if (!isRecord(body) || !Array.isArray(body.choices))
     throw badResponse('upstream OpenAI response has no choices array');
   const choice = body.choices[0];
@@ -71,88 +50,36 @@ export function openAiToAnthropicResponse(body: unknown): {
   }
   const usage = usageFromOpenAi(body.usage);
   const model = str(body.model);
-  return {
-    body: {
-      id: str(body.id) ?? 'msg_unknown',
-      type: 'message',
-      role: 'assistant',
-      model: model ?? '',
-      content,
-      stop_reason: stopReasonFromOpenAi(choice.finish_reason),
-      stop_sequence: null,
-      usage: usageToAnthropic(usage ?? ZERO_USAGE),
-    },
+  const out = anthropicMessage(
+    str(body.id) ?? 'msg_unknown',
+    model ?? '',
+    content,
+    stopReasonFromOpenAi(choice.finish_reason),
     usage,
-    responseModel: model,
-  };
+  );
+  return { body: out, usage, responseModel: model, outputText: usage ? undefined : anthropicBodyText(out) };
 }
 
-function ev(event: string, data: JsonObject): SseEvent {
-  return { event, data: JSON.stringify(data) };
-}
-
-class OpenAiToAnthropicStream implements StreamTranslator {
-  done = false;
-  error: GatewayError | undefined;
-  private model: string | undefined;
-  private u: Usage | undefined;
+class OpenAiToAnthropicStream extends BaseStream {
+  private readonly w: AnthropicStreamWriter;
   private started = false;
-  private blockCount = 0;
-  /** The open content block: its Anthropic index and what it is (text, or the OpenAI tool-call index). */
-  private open: { index: number; tool: number | undefined } | undefined;
+  /** OpenAI tool-call index → Anthropic block index. */
   private toolBlock = new Map<number, number>();
   private finish: unknown;
 
-  constructor(private readonly clientModel: string) {}
-
-  usage(): Usage | undefined {
-    return this.u;
+  constructor(clientModel: string) {
+    super();
+    this.w = new AnthropicStreamWriter(clientModel);
   }
-  responseModel(): string | undefined {
-    return this.model;
+
+  outputText(): string {
+    return this.w.outputText();
   }
 
   private start(id: string, out: SseEvent[]): void {
     this.started = true;
-    out.push(
-      ev('message_start', {
-        type: 'message_start',
-        message: {
-          id,
-          type: 'message',
-          role: 'assistant',
-          model: this.model ?? this.clientModel,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          // OpenAI reports usage only at the end: the real numbers come in message_delta.
-          usage: { input_tokens: 0, output_tokens: 0 },
-        },
-      }),
-    );
-  }
-
-  private close(out: SseEvent[]): void {
-    if (this.open === undefined) return;
-    out.push(ev('content_block_stop', { type: 'content_block_stop', index: this.open.index }));
-    this.open = undefined;
-  }
-
-  private openBlock(block: JsonObject, tool: number | undefined, out: SseEvent[]): number {
-    this.close(out);
-    const index = this.blockCount++;
-    this.open = { index, tool };
-    out.push(ev('content_block_start', { type: 'content_block_start', index, content_block: block }));
-    return index;
-  }
-
-  private text(text: string, out: SseEvent[]): void {
-    if (text === '') return;
-    const index =
-      this.open !== undefined && this.open.tool === undefined
-        ? this.open.index
-        : this.openBlock({ type: 'text', text: '' }, undefined, out);
-    out.push(ev('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }));
+    // OpenAI reports usage only at the end: the real numbers come in message_delta.
+    this.w.start(out, id, this.model, { input_tokens: 0, output_tokens: 0 });
   }
 
   private toolCall(tc: unknown, out: SseEvent[]): void {
@@ -162,33 +89,17 @@ class OpenAiToAnthropicStream implements StreamTranslator {
     if (index === undefined) {
       if (typeof tc.id !== 'string' || typeof fn.name !== 'string')
         throw badResponse('upstream tool call delta starts without id and name');
-      index = this.openBlock({ type: 'tool_use', id: tc.id, name: fn.name, input: {} }, tc.index, out);
+      index = this.w.toolUse(out, tc.id, fn.name);
       this.toolBlock.set(tc.index, index);
-    } else if (this.open?.index !== index) {
+    } else if (this.w.openIndex !== index) {
       throw badResponse('upstream interleaved the arguments of several tool calls');
     }
     const args = fn.arguments;
-    if (typeof args === 'string' && args !== '')
-      out.push(
-        ev('content_block_delta', {
-          type: 'content_block_delta',
-          index,
-          delta: { type: 'input_json_delta', partial_json: args },
-        }),
-      );
+    if (typeof args === 'string' && args !== '') this.w.inputJson(out, index, args);
   }
 
   private finishEvents(out: SseEvent[]): void {
-    this.close(out);
-    const usage = usageToAnthropic(this.u ?? ZERO_USAGE);
-    out.push(
-      ev('message_delta', {
-        type: 'message_delta',
-        delta: { stop_reason: stopReasonFromOpenAi(this.finish), stop_sequence: null },
-        usage,
-      }),
-      ev('message_stop', { type: 'message_stop' }),
-    );
+    this.w.finish(out, stopReasonFromOpenAi(this.finish), this.u);
     this.done = true;
   }
 
@@ -205,7 +116,7 @@ class OpenAiToAnthropicStream implements StreamTranslator {
       const err = upstreamStreamError(d.error);
       this.error = err;
       this.done = true;
-      return [ev('error', errorBody(err, 'anthropic') as JsonObject)];
+      return [anthropicErrorEvent(err)];
     }
     if (!Array.isArray(d.choices)) throw badResponse('upstream stream chunk has no choices array');
     if (this.model === undefined) this.model = str(d.model);
@@ -214,19 +125,19 @@ class OpenAiToAnthropicStream implements StreamTranslator {
     const c = d.choices[0];
     if (isRecord(c)) {
       const delta = isRecord(c.delta) ? c.delta : {};
-      if (typeof delta.content === 'string') this.text(delta.content, out);
-      if (typeof delta.refusal === 'string') this.text(delta.refusal, out);
+      if (typeof delta.content === 'string') this.w.text(out, delta.content);
+      if (typeof delta.refusal === 'string') this.w.text(out, delta.refusal);
       if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls) this.toolCall(tc, out);
       if (c.finish_reason !== null && c.finish_reason !== undefined) {
         this.finish = c.finish_reason;
-        this.close(out);
+        this.w.closeBlock(out);
       }
     }
     return out;
   }
 
   /** Lenient end: a server that sent a finish_reason but no `[DONE]` still gets a well-formed close. */
-  end(): SseEvent[] {
+  override end(): SseEvent[] {
     if (this.done || this.finish === undefined) return [];
     const out: SseEvent[] = [];
     this.finishEvents(out);

@@ -3,12 +3,13 @@
  * Near-passthrough: the request gets the upstream model and, when streaming, stream_options.include_usage
  * (so usage is always metered); the usage-only final chunk is dropped again when the client did not ask.
  */
-import type { GatewayError } from '../../errors.js';
 import type { SseEvent } from '../../sse/sse.js';
 import { badResponse, isRecord, type JsonObject, parseUpstreamJson, str } from '../common/json.js';
+import { addOpenAiToolCall, openAiBodyText } from '../common/openai-out.js';
+import { BaseStream, OutputText, passthroughResponse } from '../common/stream.js';
 import { upstreamHttpError, upstreamStreamError } from '../common/upstream-error.js';
 import { usageFromOpenAi } from '../common/usage.js';
-import type { ResponseTranslator, StreamTranslator, Usage } from '../types.js';
+import type { ResponseTranslator } from '../types.js';
 
 export function openAiPassthroughRequest(body: JsonObject, upstreamModel: string, stream: boolean): JsonObject {
   const out: JsonObject = { ...body, model: upstreamModel };
@@ -19,19 +20,15 @@ export function openAiPassthroughRequest(body: JsonObject, upstreamModel: string
   return out;
 }
 
-class OpenAiPassthroughStream implements StreamTranslator {
-  done = false;
-  error: GatewayError | undefined;
-  private u: Usage | undefined;
-  private model: string | undefined;
+class OpenAiPassthroughStream extends BaseStream {
+  private readonly output = new OutputText();
 
-  constructor(private readonly wantsUsage: boolean) {}
-
-  usage(): Usage | undefined {
-    return this.u;
+  constructor(private readonly wantsUsage: boolean) {
+    super();
   }
-  responseModel(): string | undefined {
-    return this.model;
+
+  outputText(): string {
+    return this.output.text();
   }
 
   event(ev: SseEvent): SseEvent[] {
@@ -52,31 +49,30 @@ class OpenAiPassthroughStream implements StreamTranslator {
       this.u = usageFromOpenAi(d.usage);
       if (!this.wantsUsage && d.choices.length === 0) return [];
     }
+    const delta = isRecord(d.choices[0]) ? d.choices[0].delta : undefined;
+    if (isRecord(delta)) {
+      if (typeof delta.content === 'string') this.output.add(delta.content);
+      if (typeof delta.refusal === 'string') this.output.add(delta.refusal);
+      if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls) addOpenAiToolCall(tc, this.output);
+    }
     return [ev];
-  }
-
-  end(): SseEvent[] {
-    return [];
   }
 }
 
 export const openAiToOpenAi: ResponseTranslator = {
-  response(body) {
-    if (!isRecord(body) || !Array.isArray(body.choices))
-      throw badResponse('upstream OpenAI response has no choices array');
-    return { body, usage: usageFromOpenAi(body.usage), responseModel: str(body.model) };
-  },
+  response: passthroughResponse(
+    'choices',
+    'upstream OpenAI response has no choices array',
+    usageFromOpenAi,
+    openAiBodyText,
+  ),
   stream: ({ clientWantsUsage }) => new OpenAiPassthroughStream(clientWantsUsage),
   error: (status, bodyText, headers, context) => upstreamHttpError('openai', status, bodyText, headers, context),
 };
 
-/** Embeddings: OpenAI client → OpenAI wire, passthrough. */
+/** Embeddings: OpenAI client → OpenAI wire, passthrough (no output text: embeddings have no output tokens). */
 export const openAiEmbeddings: ResponseTranslator = {
-  response(body) {
-    if (!isRecord(body) || !Array.isArray(body.data))
-      throw badResponse('upstream embeddings response has no data array');
-    return { body, usage: usageFromOpenAi(body.usage), responseModel: str(body.model) };
-  },
+  response: passthroughResponse('data', 'upstream embeddings response has no data array', usageFromOpenAi, () => ''),
   stream() {
     throw badResponse('embeddings do not stream');
   },
