@@ -43,7 +43,7 @@ const GENAI_PROVIDER: Record<ProviderConfig['type'], string> = {
 export interface AccountingOptions {
   /** Quota service (its store decides in-process vs Redis); default: in-process. */
   quota?: QuotaService;
-  /** Tracer and OTLP metric mirrors; default: from OTEL_* env (nothing when unset). */
+  /** Tracer and OTLP metric export; default: from OTEL_* env (nothing when unset). */
   otel?: Otel;
   /** Where access-log lines go; default stdout. `false`: no access log. */
   accessLog?: AccessLogWriter | false;
@@ -55,6 +55,49 @@ export interface AccountingOptions {
 interface Tables {
   prices: PriceIndex;
   providers: ReadonlyMap<string, ProviderConfig>;
+  /** Per provider id: the models whose name may be a metric label (see backendLabel). */
+  labelled: ReadonlyMap<string, ProviderLabels>;
+}
+
+/** Metric `backend` labels of one provider, built when the config loads. */
+interface ProviderLabels {
+  /** Model → `<provider>/<model>`: the provider's `models` catalogue, models route backends fix, exact route models. */
+  readonly known: Map<string, string>;
+  /** `<provider>/*`: any other model (a prefix route passing the client's model name through). */
+  readonly other: string;
+}
+
+/**
+ * The `backend` metric label: `<provider>/<model>` when the model is in the provider's catalogue, fixed by
+ * a route backend, or an exact model name of a route passing it to the provider; else `<provider>/*`. Client-chosen model names (prefix routes with no backend model)
+ * would otherwise make label sets, and memory, grow without bound. Logs and spans keep the real model.
+ */
+function backendLabel(tables: Tables, provider: ProviderConfig | undefined, model: string | undefined): string {
+  if (provider === undefined) return '';
+  const l = tables.labelled.get(provider.id);
+  if (l === undefined) return `${provider.name}/*`;
+  return (model !== undefined ? l.known.get(model) : undefined) ?? l.other;
+}
+
+function buildLabels(config: GatewayConfig): Map<string, ProviderLabels> {
+  const out = new Map<string, ProviderLabels>();
+  for (const p of config.providers) {
+    const known = new Map<string, string>();
+    for (const m of p.models) known.set(m.name, `${p.name}/${m.name}`);
+    out.set(p.id, { known, other: `${p.name}/*` });
+  }
+  const add = (l: ProviderLabels, model: string) => {
+    if (!l.known.has(model)) l.known.set(model, `${l.other.slice(0, -1)}${model}`);
+  };
+  for (const r of config.routes)
+    for (const b of r.backends) {
+      const l = out.get(b.provider);
+      if (l === undefined) continue;
+      if (b.model !== undefined) add(l, b.model);
+      // The client's model passes through: bounded when the route lists it exactly, not for a prefix.
+      else for (const m of r.models) if (!m.prefix) add(l, m.name);
+    }
+  return out;
 }
 
 export class AccountingHooks implements GatewayHooks {
@@ -62,7 +105,7 @@ export class AccountingHooks implements GatewayHooks {
   readonly quota: QuotaService;
   readonly otel: Otel | undefined;
   readonly tracer: Tracer | undefined;
-  private tables: Tables = { prices: new Map(), providers: new Map() };
+  private tables: Tables = { prices: new Map(), providers: new Map(), labelled: new Map() };
   readonly accessLog: AccessLogWriter | undefined;
   readonly logger: Logger | undefined;
   private readonly defaultMaxTokens: number;
@@ -70,7 +113,8 @@ export class AccountingHooks implements GatewayHooks {
   constructor(options: AccountingOptions = {}) {
     this.otel = options.otel;
     this.tracer = options.otel?.tracer;
-    this.metrics = createGatewayMetrics(options.otel?.mirrors);
+    this.metrics = createGatewayMetrics();
+    options.otel?.exportMetrics(this.metrics.registry);
     this.logger = options.logger;
     this.quota =
       options.quota ??
@@ -86,7 +130,7 @@ export class AccountingHooks implements GatewayHooks {
   applyConfig(config: GatewayConfig): void {
     const providers = new Map<string, ProviderConfig>();
     for (const p of config.providers) providers.set(p.id, p);
-    this.tables = { prices: buildPriceIndex(config), providers };
+    this.tables = { prices: buildPriceIndex(config), providers, labelled: buildLabels(config) };
     this.quota.applyPolicies(config.quotaPolicies);
   }
 
@@ -234,7 +278,7 @@ class Observer implements RequestObserver {
   }
 
   attemptEnd(a: AttemptInfo, r: AttemptResult): void {
-    this.acc.metrics.attempts.labels(a.backend, r.outcome).inc();
+    this.acc.metrics.attempts.labels(backendLabel(this.tables, a.provider, a.upstreamModel), r.outcome).inc();
     const s = this.attemptSpan;
     if (s) {
       this.attemptSpan = undefined;
@@ -285,7 +329,7 @@ class Observer implements RequestObserver {
     const m = acc.metrics;
     const req = this.req;
     const route = info.route.id;
-    const backend = info.backend ?? '';
+    const backend = info.backend === undefined ? '' : backendLabel(this.tables, info.provider, info.upstreamModel);
     let cost: CostResult | undefined;
     if (usage && info.provider && info.upstreamModel !== undefined) {
       cost = computeCost(this.tables.prices, info.provider.id, info.upstreamModel, usage);

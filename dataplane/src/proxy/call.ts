@@ -3,6 +3,7 @@
  * the upstream exchange over undici, and the response or stream back to the client. Translation is the
  * providers' (pure); this file only moves bytes, keeps time and decides what to try next.
  */
+import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { ApiKeyConfig, ProviderConfig, RetryCondition } from '../config/gateway-config.js';
@@ -55,6 +56,13 @@ export interface RoutedRequest {
   readonly clientHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
+interface StreamHandlers {
+  readonly data: (chunk: Buffer) => void;
+  readonly end: () => void;
+  readonly error: (err: unknown) => void;
+  readonly drain: () => void;
+}
+
 /** A try that failed before anything reached the client. */
 interface Failure {
   readonly error: GatewayError;
@@ -75,6 +83,19 @@ const CONNECT_CODES = new Set([
 const SSE_HEADERS = 'text/event-stream; charset=utf-8';
 const JSON_HEADERS = 'application/json';
 
+/**
+ * Cancels one upstream try. undici takes an EventEmitter as its signal; one costs far less to create than
+ * an AbortController (whose AbortSignal is an EventTarget), and every request makes one.
+ */
+class TrySignal extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
 function errCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
   if (e === null || typeof e !== 'object') return undefined;
@@ -89,7 +110,7 @@ export class ProxyCall {
   private backend: CompiledBackend | undefined;
   private upstreamModel: string | undefined;
   private backendLabel: string | undefined;
-  private ac: AbortController | undefined;
+  private ac: TrySignal | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
   private clientGone = false;
@@ -104,6 +125,8 @@ export class ProxyCall {
   private st: StreamTranslator | undefined;
   private parser: StreamDecoder | undefined;
   private attemptInfo: AttemptInfo | undefined;
+  /** Listeners for upstream stream bodies, made on the first stream (non-streaming calls never need them). */
+  private sh: StreamHandlers | undefined;
   private settle: ((f: Failure | undefined) => void) | undefined;
   /** Epoch seconds read once per request, for `created` of synthesized OpenAI objects (translation stays pure). */
   private readonly now = Math.floor(Date.now() / 1000);
@@ -122,11 +145,12 @@ export class ProxyCall {
     this.ac?.abort();
   };
 
-  private readonly onTimeout = (): void => {
+  /** The try's timer fired (module-level callback + argument: no closure per request). */
+  timeout(): void {
     this.timer = undefined;
     this.timedOut = true;
     this.ac?.abort();
-  };
+  }
 
   async run(): Promise<void> {
     const route = this.r.route;
@@ -229,10 +253,10 @@ export class ProxyCall {
     if (remaining <= 0) {
       return this.tryFailed(a, 'timeout', undefined, this.timeoutError(provider), 'timeout', undefined);
     }
-    const ac = new AbortController();
+    const ac = new TrySignal();
     this.ac = ac;
     this.timedOut = false;
-    this.timer = setTimeout(this.onTimeout, Math.min(provider.requestTimeoutMs, remaining));
+    this.timer = setTimeout(onTryTimeout, Math.min(provider.requestTimeoutMs, remaining), this);
     const url = upstream.url;
     const path = url.startsWith(target.origin) ? url.slice(target.origin.length) : pathOf(url);
     let resp: Dispatcher.ResponseData;
@@ -242,7 +266,7 @@ export class ProxyCall {
         method: 'POST',
         headers: upstream.headers,
         body: upstream.body,
-        signal: ac.signal,
+        signal: ac,
       });
     } catch (err) {
       return this.transportFailed(a, err, false);
@@ -283,8 +307,10 @@ export class ProxyCall {
     }
     this.clearTimer();
     let out: ReturnType<typeof translator.response>;
+    let parsed: unknown;
     try {
-      out = translator.response(JSON.parse(text), { now: this.now, model: r.model });
+      parsed = JSON.parse(text);
+      out = translator.response(parsed, { now: this.now, model: r.model });
     } catch (err) {
       const error =
         err instanceof GatewayError
@@ -306,7 +332,9 @@ export class ProxyCall {
       this.finish(499, undefined);
       return undefined;
     }
-    const payload = JSON.stringify(out.body);
+    // A same-format translator hands back the very object it was given (translators are pure: they build
+    // new objects, never edit their input), so the upstream's own bytes are the answer: no re-serialising.
+    const payload = out.body === parsed ? text : JSON.stringify(out.body);
     const res = this.res;
     this.writeHeaders(200, JSON_HEADERS);
     res.setHeader('content-length', Buffer.byteLength(payload));
@@ -328,18 +356,33 @@ export class ProxyCall {
     this.st = st;
     this.parser = decoder;
     this.attemptInfo = a;
+    const h = this.handlers();
     return new Promise((resolve) => {
       this.settle = resolve;
-      body.on('data', this.onData);
-      body.on('end', this.onEnd);
-      body.on('error', this.onBodyError);
+      body.on('data', h.data);
+      body.on('end', h.end);
+      body.on('error', h.error);
     });
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  private handlers(): StreamHandlers {
+    let h = this.sh;
+    if (h === undefined) {
+      h = {
+        data: (chunk) => this.onData(chunk),
+        end: () => this.onEnd(),
+        error: (err) => this.onBodyError(err),
+        drain: () => this.onDrain(),
+      };
+      this.sh = h;
+    }
+    return h;
+  }
+
+  private onData(chunk: Buffer): void {
     if (this.settle === undefined) return;
     this.translateEvents(this.parser!.push(chunk));
-  };
+  }
 
   /** Translates and writes; returns false when the stream was ended (failure). */
   private translateEvents(events: ReturnType<SseParser['push']>): boolean {
@@ -384,15 +427,15 @@ export class ProxyCall {
     }
     if (!this.res.write(out)) {
       this.body!.pause();
-      this.res.once('drain', this.onDrain);
+      this.res.once('drain', this.handlers().drain);
     }
   }
 
-  private readonly onDrain = (): void => {
+  private onDrain(): void {
     this.body?.resume();
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  private onEnd(): void {
     if (this.settle === undefined) return;
     // Bytes of an unfinished event at the end: the stream was cut mid-event, not a valid last event.
     const cut = this.parser!.pending;
@@ -438,13 +481,13 @@ export class ProxyCall {
     this.releaseStream();
     this.finish(this.clientGone ? 499 : 200, upstreamErr?.code);
     settle(undefined);
-  };
+  }
 
-  private readonly onBodyError = (err: unknown): void => {
+  private onBodyError(err: unknown): void {
     if (this.settle === undefined) return;
     const [outcome, error, condition] = this.classify(err, true);
     this.streamFailed(outcome, error, condition, '');
-  };
+  }
 
   /** Ends a stream try that failed: before the first byte it can be retried, after it the client gets an error event. */
   private streamFailed(
@@ -478,10 +521,11 @@ export class ProxyCall {
   private releaseStream(): void {
     const body = this.body;
     this.settle = undefined;
-    if (body !== undefined) {
-      body.off('data', this.onData);
-      body.off('end', this.onEnd);
-      body.off('error', this.onBodyError);
+    const h = this.sh;
+    if (body !== undefined && h !== undefined) {
+      body.off('data', h.data);
+      body.off('end', h.end);
+      body.off('error', h.error);
       body.on('error', ignore);
       if (!body.readableEnded) body.destroy();
     }
@@ -661,6 +705,10 @@ export class ProxyCall {
 }
 
 function ignore(): void {}
+
+function onTryTimeout(call: ProxyCall): void {
+  call.timeout();
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

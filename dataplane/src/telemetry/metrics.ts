@@ -1,5 +1,5 @@
 /** The metrics of the contract (docs/observability.md lists them with their labels). */
-import { type MirrorFactory, Registry } from './registry.js';
+import { Registry } from './registry.js';
 
 /** OTel GenAI semantic-convention buckets. */
 export const TOKEN_BUCKETS = [
@@ -10,8 +10,8 @@ export const DURATION_BUCKETS = [
 ] as const;
 export const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30] as const;
 
-export function createGatewayMetrics(mirrors?: MirrorFactory) {
-  const r = new Registry(mirrors);
+export function createGatewayMetrics() {
+  const r = new Registry();
   const ctx = ['gen_ai_operation_name', 'gen_ai_provider_name', 'route', 'backend'];
   return {
     registry: r,

@@ -7,13 +7,21 @@
  * OTEL_METRIC_EXPORT_INTERVAL ms, default 60000). OTEL_SERVICE_NAME names the service (default tollgate).
  * OTEL_SDK_DISABLED=true turns both off.
  */
-import type { Tracer } from '@opentelemetry/api';
+import { type HrTime, type Tracer, ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  type CollectionResult,
+  DataPointType,
+  MeterProvider,
+  type MetricData,
+  type MetricProducer,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { MirrorFactory } from './registry.js';
+import type { MetricSnapshot, Registry } from './registry.js';
 
 export interface OtelSettings {
   traces: boolean;
@@ -47,7 +55,11 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
 
 export interface Otel {
   readonly tracer: Tracer | undefined;
-  readonly mirrors: MirrorFactory | undefined;
+  /**
+   * Exports this registry's metrics over OTLP (when metrics export is on): read when the exporter collects,
+   * so recording a value never touches the OpenTelemetry SDK.
+   */
+  exportMetrics(registry: Registry): void;
   /** Flushes pending spans and metrics. */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -78,7 +90,7 @@ export function startOtel(settings: OtelSettings): Otel {
     tracer = tracerProvider.getTracer('tollgate');
   }
   let meterProvider: MeterProvider | undefined;
-  let mirrors: MirrorFactory | undefined;
+  const producer = new RegistryProducer(resource);
   if (settings.metrics) {
     meterProvider = new MeterProvider({
       resource,
@@ -87,30 +99,16 @@ export function startOtel(settings: OtelSettings): Otel {
           exporter: new OTLPMetricExporter({ url: settings.metricsUrl }),
           exportIntervalMillis: settings.metricIntervalMs,
           exportTimeoutMillis: Math.min(30_000, settings.metricIntervalMs),
+          metricProducers: [producer],
         }),
       ],
     });
-    const meter = meterProvider.getMeter('tollgate');
-    mirrors = {
-      counter(name, help) {
-        const n = otelName(name);
-        const c = meter.createCounter(n.name, { description: help, ...(n.unit ? { unit: n.unit } : {}) });
-        return (v, attrs) => c.add(v, attrs);
-      },
-      histogram(name, help, buckets) {
-        const n = otelName(name);
-        const h = meter.createHistogram(n.name, {
-          description: help,
-          ...(n.unit ? { unit: n.unit } : {}),
-          advice: { explicitBucketBoundaries: [...buckets] },
-        });
-        return (v, attrs) => h.record(v, attrs);
-      },
-    };
   }
   return {
     tracer,
-    mirrors,
+    exportMetrics(registry) {
+      producer.registry = registry;
+    },
     async flush() {
       await Promise.all([tracerProvider?.forceFlush(), meterProvider?.forceFlush()]);
     },
@@ -118,4 +116,54 @@ export function startOtel(settings: OtelSettings): Otel {
       await Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]);
     },
   };
+}
+
+function hrTime(): HrTime {
+  const ms = Date.now();
+  return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+}
+
+/** Turns the registry's cumulative counters and histograms into OTLP metric data when the reader collects. */
+class RegistryProducer implements MetricProducer {
+  registry: Registry | undefined;
+  private readonly start: HrTime = hrTime();
+
+  constructor(private readonly resource: ReturnType<typeof resourceFromAttributes>) {}
+
+  async collect(): Promise<CollectionResult> {
+    const metrics: MetricData[] = [];
+    const end = hrTime();
+    if (this.registry)
+      for (const m of this.registry.snapshot()) if (m.series.length > 0) metrics.push(this.toData(m, end));
+    return {
+      resourceMetrics: { resource: this.resource, scopeMetrics: [{ scope: { name: 'tollgate' }, metrics }] },
+      errors: [],
+    };
+  }
+
+  private toData(m: MetricSnapshot, endTime: HrTime): MetricData {
+    const n = otelName(m.name);
+    const descriptor = { name: n.name, description: m.help, unit: n.unit ?? '', valueType: ValueType.DOUBLE };
+    const startTime = this.start;
+    if (m.kind === 'counter')
+      return {
+        descriptor,
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.SUM,
+        isMonotonic: true,
+        dataPoints: m.series.map((s) => ({ startTime, endTime, attributes: s.attributes, value: s.value })),
+      };
+    const boundaries = [...(m.buckets ?? [])];
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: m.series.map((s) => ({
+        startTime,
+        endTime,
+        attributes: s.attributes,
+        value: { buckets: { boundaries, counts: s.counts ?? [] }, sum: s.sum ?? 0, count: s.value },
+      })),
+    };
+  }
 }

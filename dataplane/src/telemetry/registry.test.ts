@@ -29,6 +29,28 @@ describe('metrics registry', () => {
     );
   });
 
+  test('snapshot (OTLP export) reads the same children: per-bucket counts with +Inf, scaled counters divided', () => {
+    const m = createGatewayMetrics();
+    m.cost.labels('ai/r', 'p/m', 't').inc(2_500_000_000);
+    const h = m.ttft.labels('ai/r', 'p/m');
+    h.observe(0.001);
+    h.observe(0.3);
+    h.observe(99);
+    const snap = m.registry.snapshot();
+    const cost = snap.find((x) => x.name === 'tollgate_cost_usd_total')!;
+    expect(cost.series).toEqual([{ attributes: { route: 'ai/r', backend: 'p/m', key_team: 't' }, value: 2.5 }]);
+    const ttft = snap.find((x) => x.name === 'tollgate_time_to_first_token_seconds')!;
+    expect(ttft.kind).toBe('histogram');
+    const s = ttft.series[0]!;
+    expect(s.value).toBe(3);
+    expect(s.sum).toBeCloseTo(99.301);
+    expect(s.counts).toHaveLength(ttft.buckets!.length + 1);
+    expect(s.counts![0]).toBe(1); // 0.001 <= 0.005
+    expect(s.counts![ttft.buckets!.indexOf(0.5)]).toBe(1); // 0.3 in (0.25, 0.5]
+    expect(s.counts![ttft.buckets!.length]).toBe(1); // 99 > 30: the +Inf bucket
+    expect(snap.find((x) => x.name === 'tollgate_requests_total')!.series).toEqual([]);
+  });
+
   test('bound children are reused (no per-request allocation)', () => {
     const r = new Registry();
     const c = r.counter('y_total', 'h', ['a']);

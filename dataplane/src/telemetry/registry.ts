@@ -1,16 +1,27 @@
 /**
  * A small metrics registry: counters and histograms with label sets bound once (a bound child is a plain
- * object with a number field, so recording is an add, no allocation), rendered as Prometheus text for
- * GET /metrics. When OTLP metrics export is on, every bound child also records into an OpenTelemetry
- * instrument with an attributes object built once at binding.
+ * object with number fields, so recording is an add, no allocation, no hashing), rendered as Prometheus
+ * text for GET /metrics. OTLP export reads the same children when it collects (`snapshot()`, see
+ * otel.ts): recording costs the same with or without OTLP.
  */
 
-/** Records into an OpenTelemetry instrument (set only when OTLP export is configured). */
-export type Mirror = (value: number, attributes: Record<string, string>) => void;
+/** One series of a metric at collection time. */
+export interface SeriesSnapshot {
+  /** Label name → value (built once, when the label set was first bound). */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Counter: the total (scaled counters already divided). */
+  readonly value: number;
+  /** Histogram: per-bucket counts (not cumulative), one more than the bucket bounds (the last is +Inf). */
+  readonly counts?: number[];
+  readonly sum?: number;
+}
 
-export interface MirrorFactory {
-  counter(name: string, help: string): Mirror;
-  histogram(name: string, help: string, buckets: readonly number[]): Mirror;
+export interface MetricSnapshot {
+  readonly name: string;
+  readonly help: string;
+  readonly kind: 'counter' | 'histogram';
+  readonly buckets?: readonly number[];
+  readonly series: SeriesSnapshot[];
 }
 
 function escapeLabel(v: string): string {
@@ -31,13 +42,8 @@ function fmt(n: number): string {
 
 export class CounterChild {
   value = 0;
-  constructor(
-    private readonly mirror: Mirror | undefined,
-    private readonly attrs: Record<string, string>,
-  ) {}
   inc(v = 1): void {
     this.value += v;
-    if (this.mirror) this.mirror(v, this.attrs);
   }
 }
 
@@ -45,11 +51,7 @@ export class HistogramChild {
   readonly counts: number[];
   sum = 0;
   count = 0;
-  constructor(
-    private readonly buckets: readonly number[],
-    private readonly mirror: Mirror | undefined,
-    private readonly attrs: Record<string, string>,
-  ) {
+  constructor(private readonly buckets: readonly number[]) {
     this.counts = new Array<number>(buckets.length).fill(0);
   }
   observe(v: number): void {
@@ -63,22 +65,22 @@ export class HistogramChild {
     }
     this.sum += v;
     this.count++;
-    if (this.mirror) this.mirror(v, this.attrs);
   }
 }
 
 interface Metric {
   render(out: string[]): void;
+  snapshot(): MetricSnapshot;
 }
 
 abstract class Vec<C> implements Metric {
-  protected readonly children = new Map<string, { values: string[]; child: C }>();
+  protected readonly children = new Map<string, { values: string[]; attrs: Record<string, string>; child: C }>();
   constructor(
     readonly name: string,
     readonly help: string,
     readonly labelNames: readonly string[],
   ) {}
-  protected abstract make(attrs: Record<string, string>): C;
+  protected abstract make(): C;
   /** The child for these label values; cache it where the values are known in advance. */
   labels(...values: string[]): C {
     const k = values.length === 1 ? values[0]! : values.join('\u0001');
@@ -86,24 +88,25 @@ abstract class Vec<C> implements Metric {
     if (hit) return hit.child;
     const attrs: Record<string, string> = {};
     for (let i = 0; i < this.labelNames.length; i++) attrs[this.labelNames[i]!] = values[i] ?? '';
-    const child = this.make(attrs);
-    this.children.set(k, { values, child });
+    const child = this.make();
+    this.children.set(k, { values, attrs, child });
     return child;
   }
   abstract render(out: string[]): void;
+  abstract snapshot(): MetricSnapshot;
 }
 
 export class CounterVec extends Vec<CounterChild> {
-  constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    private readonly mirror: Mirror | undefined,
-  ) {
-    super(name, help, labelNames);
+  /** Divisor applied when the value is shown (1 for plain counters). */
+  protected readonly scale: number = 1;
+  protected make(): CounterChild {
+    return new CounterChild();
   }
-  protected make(attrs: Record<string, string>): CounterChild {
-    return new CounterChild(this.mirror, attrs);
+  snapshot(): MetricSnapshot {
+    const series: SeriesSnapshot[] = [];
+    for (const { attrs, child } of this.children.values())
+      series.push({ attributes: attrs, value: child.value / this.scale });
+    return { name: this.name, help: this.help, kind: 'counter', series };
   }
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
@@ -115,14 +118,10 @@ export class CounterVec extends Vec<CounterChild> {
 
 /** A counter kept in integer units and exposed scaled (e.g. nano-USD shown as USD): no float drift. */
 export class ScaledCounterVec extends CounterVec {
-  constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    private readonly scale: number,
-    mirror: Mirror | undefined,
-  ) {
-    super(name, help, labelNames, mirror === undefined ? undefined : (v, a) => mirror(v / scale, a));
+  protected override readonly scale: number;
+  constructor(name: string, help: string, labelNames: readonly string[], scale: number) {
+    super(name, help, labelNames);
+    this.scale = scale;
   }
   override render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
@@ -138,12 +137,25 @@ export class HistogramVec extends Vec<HistogramChild> {
     help: string,
     labelNames: readonly string[],
     readonly buckets: readonly number[],
-    private readonly mirror: Mirror | undefined,
   ) {
     super(name, help, labelNames);
   }
-  protected make(attrs: Record<string, string>): HistogramChild {
-    return new HistogramChild(this.buckets, this.mirror, attrs);
+  protected make(): HistogramChild {
+    return new HistogramChild(this.buckets);
+  }
+  snapshot(): MetricSnapshot {
+    const series: SeriesSnapshot[] = [];
+    for (const { attrs, child } of this.children.values()) {
+      let inBuckets = 0;
+      for (const c of child.counts) inBuckets += c;
+      series.push({
+        attributes: attrs,
+        value: child.count,
+        counts: [...child.counts, child.count - inBuckets],
+        sum: child.sum,
+      });
+    }
+    return { name: this.name, help: this.help, kind: 'histogram', buckets: this.buckets, series };
   }
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
@@ -162,22 +174,26 @@ export class HistogramVec extends Vec<HistogramChild> {
 
 export class Registry {
   private readonly metrics: Metric[] = [];
-  constructor(private readonly mirrors?: MirrorFactory) {}
 
   counter(name: string, help: string, labelNames: readonly string[]): CounterVec {
-    const m = new CounterVec(name, help, labelNames, this.mirrors?.counter(name, help));
+    const m = new CounterVec(name, help, labelNames);
     this.metrics.push(m);
     return m;
   }
   scaledCounter(name: string, help: string, labelNames: readonly string[], scale: number): ScaledCounterVec {
-    const m = new ScaledCounterVec(name, help, labelNames, scale, this.mirrors?.counter(name, help));
+    const m = new ScaledCounterVec(name, help, labelNames, scale);
     this.metrics.push(m);
     return m;
   }
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): HistogramVec {
-    const m = new HistogramVec(name, help, labelNames, buckets, this.mirrors?.histogram(name, help, buckets));
+    const m = new HistogramVec(name, help, labelNames, buckets);
     this.metrics.push(m);
     return m;
+  }
+
+  /** Every metric's series as they are now (OTLP export). */
+  snapshot(): MetricSnapshot[] {
+    return this.metrics.map((m) => m.snapshot());
   }
 
   /** Prometheus text exposition format 0.0.4. */
