@@ -236,6 +236,44 @@ test('a stream whose upstream reports no usage is estimated with the tokenizer',
   const line = access.find((a) => a.usage_estimated)!;
   expect(line).toBeDefined();
   expect(line.input_tokens).toBeGreaterThan(4);
+  expect(line.output_tokens).toBe(3); // "one two three": 3 tokens in o200k_base
+  expect(line.cost_usd).toBeGreaterThan(0);
+});
+
+test('a stream cut before its usage: input and output estimated from what was sent, marked, priced', async () => {
+  bad.enqueue({ kind: 'json', status: 500, body: { error: { message: 'x', type: 'server_error' } } });
+  // role chunk and the three words; no finish, no usage, no [DONE]: the upstream closes mid-answer.
+  up.enqueue({ kind: 'sse', chunks: openAiStream('one two three', 'gpt-4o').slice(0, 4) });
+  const res = await fetch(`${gateways[0]!.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'count to three' }] }),
+  });
+  const text = await res.text();
+  expect(text).toContain('"content":"three"');
+  expect(text).toContain('upstream_bad_response');
+  for (let i = 0; i < 100 && !access.some((a) => a.usage_estimated); i++) await new Promise((r) => setTimeout(r, 20));
+  const line = access.find((a) => a.usage_estimated)!;
+  expect(line).toBeDefined();
+  expect(line.error).toBe('upstream_bad_response');
+  expect(line.input_tokens).toBeGreaterThan(3);
+  expect(line.output_tokens).toBe(3);
+  // gpt-4o: $2.5 input, $10 output per 1M tokens, on the estimate.
+  expect(line.cost_usd).toBeCloseTo(((line.input_tokens as number) * 2.5 + 3 * 10) / 1e6, 9);
+});
+
+test('a response without usage: output estimated from the completion text', async () => {
+  bad.enqueue({ kind: 'json', status: 500, body: { error: { message: 'x', type: 'server_error' } } });
+  const { usage: _none, ...bare } = openAiCompletion('one two three');
+  up.enqueue({ kind: 'json', body: bare });
+  const r = await openai(gateways[0]!).chat.completions.create({
+    model: 'gpt-4o',
+    messages: [{ role: 'user', content: 'count to three' }],
+  });
+  expect(r.choices[0]!.message.content).toBe('one two three');
+  for (let i = 0; i < 100 && !access.some((a) => a.usage_estimated); i++) await new Promise((r) => setTimeout(r, 20));
+  const line = access.find((a) => a.usage_estimated)!;
+  expect(line.output_tokens).toBe(3);
   expect(line.cost_usd).toBeGreaterThan(0);
 });
 

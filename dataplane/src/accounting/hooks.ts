@@ -16,6 +16,7 @@ import type {
   RequestInfo,
   RequestObserver,
 } from '../pipeline/hooks.js';
+import { ZERO_USAGE } from '../providers/common/usage.js';
 import type { Usage } from '../providers/types.js';
 import { type AccessLogWriter, stdoutAccessLog } from '../telemetry/access-log.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../telemetry/metrics.js';
@@ -202,15 +203,6 @@ function round1(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-const ZERO_USAGE: Usage = Object.freeze({
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  cacheCreationTokens: 0,
-  reasoningTokens: 0,
-  estimated: false,
-});
-
 class Observer implements RequestObserver {
   readonly headers: Readonly<Record<string, string>> | undefined;
   private span: Span | undefined;
@@ -308,9 +300,15 @@ class Observer implements RequestObserver {
       return;
     }
     // Something was served but the provider reported no usage (a stream cut short, an upstream that
-    // omits it): estimate with the tokenizer, off the client's path.
+    // omits it): estimate input from the request and output from the text the client got, with the
+    // tokenizer, off the client's path.
     if (info.provider !== undefined && info.status < 400) {
-      estimateUsage({ operation: this.req.operation, body: this.req.body, model: info.upstreamModel ?? this.req.model })
+      estimateUsage({
+        operation: this.req.operation,
+        body: this.req.body,
+        outputText: info.outputText,
+        model: info.upstreamModel ?? this.req.model,
+      })
         .then(
           (u) => this.complete(info, u),
           (err: unknown) => {

@@ -80,6 +80,12 @@ export interface FinishInfo {
   readonly errorCode: ErrorCode | undefined;
   /** Usage reported by the provider (undefined when it reported none or the request failed early). */
   readonly usage: Usage | undefined;
+  /**
+   * The completion text the client received (text, tool names and arguments), for estimating output tokens;
+   * set only when `usage` is undefined and something was served (a stream cut short, an upstream that omits
+   * usage). Never logged.
+   */
+  readonly outputText?: string | undefined;
   /** The model the provider reported. */
   readonly responseModel: string | undefined;
   readonly attempts: number;

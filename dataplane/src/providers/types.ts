@@ -106,6 +106,11 @@ export interface TranslateOptions {
    * the model the client asked for. Absent: ''.
    */
   model?: string;
+  /**
+   * The client's request body (read-only), for answers shaped by a request field (embeddings
+   * `encoding_format`). Absent: defaults apply.
+   */
+  request?: Readonly<Record<string, unknown>>;
 }
 
 export interface StreamOptions extends TranslateOptions {

@@ -119,6 +119,8 @@ export class ProxyCall {
   private finished = false;
   private firstByteAt: number | undefined;
   private usage: Usage | undefined;
+  /** The response's completion text, when it reported no usage (for estimation). */
+  private outputText: string | undefined;
   private responseModel: string | undefined;
   // Stream state (one stream per call at a time).
   private body: Dispatcher.ResponseData['body'] | undefined;
@@ -310,7 +312,7 @@ export class ProxyCall {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
-      out = translator.response(parsed, { now: this.now, model: r.model });
+      out = translator.response(parsed, { now: this.now, model: r.model, request: r.body });
     } catch (err) {
       const error =
         err instanceof GatewayError
@@ -327,6 +329,7 @@ export class ProxyCall {
     b.health.success();
     this.hookAttemptEnd(a, 'ok', status);
     this.usage = out.usage;
+    this.outputText = out.outputText;
     this.responseModel = out.responseModel;
     if (this.clientGone) {
       this.finish(499, undefined);
@@ -687,6 +690,8 @@ export class ProxyCall {
         status,
         errorCode,
         usage: this.usage,
+        // Joined only when the provider reported no usage: accounting then estimates from it.
+        outputText: this.usage === undefined ? (this.outputText ?? this.st?.outputText?.()) : undefined,
         responseModel: this.responseModel,
         attempts: this.attempts,
         route: this.r.route.config,
