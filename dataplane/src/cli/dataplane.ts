@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isDuration, parseDuration } from '../config/duration.js';
 import { type GatewayConfig, GatewayConfigSchema } from '../config/gateway-config.js';
 import { OperatorSource } from '../config/operator-source.js';
 import { createLogger, type Logger } from '../log.js';
@@ -28,6 +29,8 @@ Flags:
   --host <addr>             address to bind (default 0.0.0.0)
   --pod-name <name>         name reported to the operator (default $POD_NAME, else the hostname)
   --redis <url>             Redis for quotas shared across replicas (default: in-process counters)
+  --body-timeout <d>        how long a client may take to send its request body: 408 after it
+                            (default 30s; streamed responses are not limited by it)
   -h, --help                this text
 `;
 
@@ -40,6 +43,8 @@ export interface DataplaneOptions {
   host?: string;
   podName: string;
   redis?: string;
+  /** Body-read timeout (ms); default 30 s. */
+  bodyTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -74,7 +79,7 @@ export function readBootSnapshot(path: string): GatewayConfig | undefined {
 export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHandle> {
   const { createAccounting } = await import('../accounting/hooks.js');
   const accounting = await createAccounting({ redisUrl: o.redis, logger: o.logger });
-  const gateway = createGateway({ logger: o.logger, hooks: accounting });
+  const gateway = createGateway({ logger: o.logger, hooks: accounting, bodyTimeoutMs: o.bodyTimeoutMs });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
   if (o.bootSnapshot) {
     try {
@@ -128,6 +133,7 @@ export async function main(args: string[]): Promise<number> {
         host: { type: 'string', default: '0.0.0.0' },
         'pod-name': { type: 'string' },
         redis: { type: 'string' },
+        'body-timeout': { type: 'string', default: '30s' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -150,6 +156,9 @@ export async function main(args: string[]): Promise<number> {
   if (typeof caFile !== 'string') return fail('--ca-file is required');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port: not a port: ${String(values.port)}`);
+  const timeoutText = String(values['body-timeout']);
+  const bodyTimeoutMs = isDuration(timeoutText) ? parseDuration(timeoutText) : 0;
+  if (!(bodyTimeoutMs > 0)) return fail(`--body-timeout: not a positive duration (like 30s): ${timeoutText}`);
   let ca: string;
   try {
     ca = readFileSync(caFile, 'utf8');
@@ -166,6 +175,7 @@ export async function main(args: string[]): Promise<number> {
     host: String(values.host),
     podName: (values['pod-name'] as string | undefined) || process.env.POD_NAME || hostname(),
     ...(typeof values.redis === 'string' ? { redis: values.redis } : {}),
+    bodyTimeoutMs,
     logger,
   });
   logger.info('data plane listening', { port: handle.port });

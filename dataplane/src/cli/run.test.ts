@@ -11,6 +11,7 @@ describe('tollgate run flags', () => {
         port: 8080,
         host: '0.0.0.0',
         maxBodyBytes: 32 * 1024 * 1024,
+        bodyTimeoutMs: 30_000,
         redisUrl: undefined,
       },
     });
@@ -32,6 +33,8 @@ describe('tollgate run flags', () => {
       '127.0.0.1',
       '--max-body-size',
       '512Ki',
+      '--body-timeout',
+      '1m30s',
       '--redis',
       'redis://127.0.0.1:6379/0',
     ]);
@@ -43,6 +46,7 @@ describe('tollgate run flags', () => {
         port: 0,
         host: '127.0.0.1',
         maxBodyBytes: 524288,
+        bodyTimeoutMs: 90_000,
         redisUrl: 'redis://127.0.0.1:6379/0',
       },
     });
@@ -60,6 +64,8 @@ describe('tollgate run flags', () => {
     [['-f', 'x', '--max-body-size', '32MB'], /--max-body-size must be/],
     [['-f', 'x', '--max-body-size', '0'], /--max-body-size must be/],
     [['-f', 'x', '--redis', 'http://x'], /--redis must be a redis:\/\//],
+    [['-f', 'x', '--body-timeout', '30'], /--body-timeout must be a positive duration/],
+    [['-f', 'x', '--body-timeout', '0s'], /--body-timeout must be a positive duration/],
     [['-f', 'x', '--nope'], /Unknown option '--nope'/],
     [['-f', 'x', 'stray'], /unexpected argument "stray"/],
     [['-f'], /argument missing/],

@@ -3,6 +3,7 @@
  * QuotaPolicy and v1 Secrets from YAML, serves them, reloads on change (keeping the last good config).
  */
 import { parseArgs } from 'node:util';
+import { isDuration, parseDuration } from '../config/duration.js';
 import { type AppliedConfig, FileSource } from '../config/file-source.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { createLogger, type Logger } from '../log.js';
@@ -19,6 +20,8 @@ Flags:
       --port <n>           port to listen on (default 8080; 0 picks a free port)
       --host <addr>        address to listen on (default 0.0.0.0)
       --max-body-size <s>  largest request body: bytes, or with Ki, Mi, Gi suffix (default 32Mi)
+      --body-timeout <d>   how long a client may take to send its request body: 408 after it (default 30s;
+                           streamed responses are not limited by it)
       --redis <url>        Redis for quota counters shared across replicas (redis://host:6379)
   -h, --help               show this help
 
@@ -30,6 +33,7 @@ export interface RunFlags {
   readonly port: number;
   readonly host: string;
   readonly maxBodyBytes: number;
+  readonly bodyTimeoutMs: number;
   readonly redisUrl: string | undefined;
 }
 
@@ -53,6 +57,7 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
     port?: string;
     host?: string;
     'max-body-size'?: string;
+    'body-timeout'?: string;
     redis?: string;
     help?: boolean;
   };
@@ -68,6 +73,7 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
         port: { type: 'string' },
         host: { type: 'string' },
         'max-body-size': { type: 'string' },
+        'body-timeout': { type: 'string' },
         redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -98,6 +104,14 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
       message: `--max-body-size must be a positive number of bytes, optionally with Ki, Mi or Gi (like 32Mi), got "${sizeText}"`,
     };
   }
+  const timeoutText = values['body-timeout'] ?? '30s';
+  const bodyTimeoutMs = isDuration(timeoutText) ? parseDuration(timeoutText) : 0;
+  if (!(bodyTimeoutMs > 0)) {
+    return {
+      kind: 'error',
+      message: `--body-timeout must be a positive duration like 30s, 500ms or 2m, got "${timeoutText}"`,
+    };
+  }
   const redisUrl = values.redis;
   if (redisUrl !== undefined) {
     let ok = false;
@@ -117,6 +131,7 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
       port,
       host,
       maxBodyBytes,
+      bodyTimeoutMs,
       redisUrl,
     }),
   };
@@ -162,7 +177,12 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   // Accounting (quotas, cost, metrics, traces, access log): Redis counters when --redis is given.
   const { createAccounting } = await import('../accounting/hooks.js');
   const accounting = await createAccounting({ redisUrl: flags.redisUrl, logger });
-  const gateway = createGateway({ maxBodyBytes: flags.maxBodyBytes, logger, hooks: accounting });
+  const gateway = createGateway({
+    maxBodyBytes: flags.maxBodyBytes,
+    bodyTimeoutMs: flags.bodyTimeoutMs,
+    logger,
+    hooks: accounting,
+  });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
   let keyed: boolean | undefined;
   const onConfig = (applied: AppliedConfig) => {

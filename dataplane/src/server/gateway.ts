@@ -24,6 +24,12 @@ import { validateClientRequest } from './validate.js';
 export interface GatewayOptions {
   /** Largest accepted request body in bytes; default 32 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How long a client may take to send its whole request body (from the request's headers to the body's
+   * last byte); default 30 s. Past it: 408 request_timeout in the client's format and the connection is
+   * closed. Responses (long streams included) are not limited by it.
+   */
+  bodyTimeoutMs?: number;
   logger?: Logger;
   /** Accounting hooks (quota admission, metrics, traces); default: no-op. */
   hooks?: GatewayHooks;
@@ -61,6 +67,7 @@ interface Compiled {
 }
 
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 const ROUTES: Record<string, { method: string; format: ClientFormat; operation: Operation | 'models' }> = {
   '/v1/chat/completions': { method: 'POST', format: 'openai', operation: 'chat' },
@@ -79,6 +86,7 @@ class GatewayImpl implements Gateway {
   readonly server: Server;
   private compiled: Compiled | undefined;
   private readonly maxBody: number;
+  private readonly bodyTimeoutMs: number;
   private readonly logger: Logger;
   private readonly hooks: GatewayHooks;
   private readonly shared: CallShared;
@@ -89,6 +97,7 @@ class GatewayImpl implements Gateway {
 
   constructor(options: GatewayOptions) {
     this.maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? noopHooks;
     this.health = new HealthRegistry(options.health);
@@ -233,35 +242,34 @@ class GatewayImpl implements Gateway {
       this.tooLarge(req, res, format, max);
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        this.tooLarge(req, res, format, max);
-        return;
-      }
-      chunks.push(c);
-    };
-    const onEnd = () => {
-      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.dispatch(req, res, format, operation, key, table, buf);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', ignore);
+    new BodyRead(this, req, res, format, operation, key, table, max, this.bodyTimeoutMs);
   }
 
-  private tooLarge(req: IncomingMessage, res: ServerResponse, format: ClientFormat, max: number): void {
+  /** @internal BodyRead: the client's body did not arrive in time. */
+  bodyTimedOut(req: IncomingMessage, res: ServerResponse, format: ClientFormat, ms: number): void {
+    // Drop whatever still comes, answer, and close the connection once the answer is out; a client that
+    // keeps the socket open after that is cut a second later.
+    res.setHeader('connection', 'close');
+    req.resume();
+    res.once('finish', () => setTimeout(destroySocket, 1000, req).unref());
+    this.reject(
+      req,
+      res,
+      format,
+      new GatewayError('request_timeout', `the request body was not received within ${ms / 1000}s`),
+    );
+  }
+
+  /** @internal */
+  tooLarge(req: IncomingMessage, res: ServerResponse, format: ClientFormat, max: number): void {
     // Keep reading (and dropping) what the client still sends so it can read the answer; then close.
     res.setHeader('connection', 'close');
     req.resume();
     this.reject(req, res, format, new GatewayError('body_too_large', `request body exceeds the limit of ${max} bytes`));
   }
 
-  private dispatch(
+  /** @internal BodyRead hands the complete body over. */
+  dispatch(
     req: IncomingMessage,
     res: ServerResponse,
     format: ClientFormat,
@@ -418,4 +426,79 @@ function toError(err: unknown, logger: Logger): GatewayError {
   return new GatewayError('internal', 'internal error', { cause: err });
 }
 
-function ignore(): void {}
+function destroySocket(req: IncomingMessage): void {
+  req.socket.destroy();
+}
+
+function onBodyTimeout(read: BodyRead): void {
+  read.timedOut();
+}
+
+/**
+ * Reading one request body: size limit, body-read timeout, then dispatch. One object per request holds
+ * the state the listeners share.
+ */
+class BodyRead {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  constructor(
+    private readonly gw: GatewayImpl,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly format: ClientFormat,
+    private readonly operation: Operation,
+    private readonly key: ApiKeyConfig | undefined,
+    private readonly table: NamespaceTable,
+    private readonly max: number,
+    private readonly timeoutMs: number,
+  ) {
+    if (timeoutMs > 0) this.timer = setTimeout(onBodyTimeout, timeoutMs, this);
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('error', this.onError);
+  }
+
+  /** The client went away mid-upload (or the socket failed): nobody to answer. */
+  private readonly onError = (): void => {
+    if (!this.done) this.stop();
+  };
+
+  private readonly onData = (c: Buffer): void => {
+    if (this.done) return;
+    this.size += c.length;
+    if (this.size > this.max) {
+      this.stop();
+      this.gw.tooLarge(this.req, this.res, this.format, this.max);
+      return;
+    }
+    this.chunks.push(c);
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.done) return;
+    const chunks = this.chunks;
+    const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size);
+    this.stop();
+    this.gw.dispatch(this.req, this.res, this.format, this.operation, this.key, this.table, buf);
+  };
+
+  timedOut(): void {
+    this.timer = undefined;
+    if (this.done) return;
+    this.stop();
+    if (this.req.socket.destroyed) return;
+    this.gw.bodyTimedOut(this.req, this.res, this.format, this.timeoutMs);
+  }
+
+  private stop(): void {
+    this.done = true;
+    this.chunks.length = 0;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.req.off('data', this.onData);
+    this.req.off('end', this.onEnd);
+  }
+}
