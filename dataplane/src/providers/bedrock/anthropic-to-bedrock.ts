@@ -3,24 +3,16 @@
  * Pure. `cache_control` on a system, text, image or tool block becomes a Converse `cachePoint` after it.
  * Every drop and rejection is listed in docs/translation.md.
  */
-import { invalidField, isRecord, type JsonObject, unsupported } from '../common/json.js';
-import {
-  assemble,
-  type Block,
-  CACHE_POINT,
-  imageBlock,
-  MessagesBuilder,
-  set,
-  stopSequences,
-  type ToolChoice,
-  toolSpec,
-} from './shared.js';
+import { anthropicSource, rejectAnthropicOnly } from '../common/anthropic-request.js';
+import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
+import { stopSequences } from '../common/openai-request.js';
+import { fromAnthropicToolChoice, fromAnthropicTools } from '../common/tools.js';
+import { assemble, type Block, CACHE_POINT, imageBlock, MessagesBuilder, toolSpec } from './shared.js';
 
 export function anthropicToBedrockRequest(body: JsonObject): JsonObject {
-  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0)
-    throw unsupported('mcp_servers', 'MCP connectors are only available from Anthropic');
-  if (set(body.container)) throw unsupported('container', 'containers are only available from Anthropic');
+  rejectAnthropicOnly(body);
 
+  // Read block by block rather than with anthropicText: a block's cache_control becomes a cachePoint after it.
   const system: Block[] = [];
   if (typeof body.system === 'string') {
     if (body.system !== '') system.push({ text: body.system });
@@ -47,35 +39,30 @@ export function anthropicToBedrockRequest(body: JsonObject): JsonObject {
   const stop = stopSequences(body.stop_sequences, 'stop_sequences');
   if (stop !== undefined) inf.stopSequences = stop;
 
-  let tools: Block[] | undefined;
-  let choice: ToolChoice | undefined;
-  if (Array.isArray(body.tools) && body.tools.length > 0) {
-    tools = [];
-    for (let i = 0; i < body.tools.length; i++) {
-      const t: unknown = body.tools[i];
-      tools.push(convertTool(t, `tools[${i}]`));
-      if (isRecord(t) && isRecord(t.cache_control)) tools.push(CACHE_POINT);
-    }
-    choice = convertToolChoice(body.tool_choice);
-  }
-  return assemble(b, system, inf, tools, choice);
+  if (!Array.isArray(body.tools) || body.tools.length === 0) return assemble(b, system, inf, undefined, undefined);
+  const specs = fromAnthropicTools(body.tools, 'Bedrock', toolSpec);
+  const tools: Block[] = [];
+  specs.forEach((spec, i) => {
+    tools.push(spec);
+    const t: unknown = (body.tools as unknown[])[i];
+    if (isRecord(t) && isRecord(t.cache_control)) tools.push(CACHE_POINT);
+  });
+  // Converse has no parallel-call switch: disable_parallel_tool_use is dropped.
+  return assemble(b, system, inf, tools, fromAnthropicToolChoice(body.tool_choice)?.choice);
 }
 
+/** Converse takes image bytes only (it fetches no URLs). */
 function imageOf(blk: JsonObject, param: string): Block {
-  const src = blk.source;
-  if (!isRecord(src)) throw invalidField(`${param}.source`, 'must be an object');
-  if (src.type === 'base64') {
-    if (typeof src.media_type !== 'string' || typeof src.data !== 'string')
-      throw invalidField(`${param}.source`, 'base64 source needs media_type and data');
-    return imageBlock(src.media_type, src.data, `${param}.source.media_type`);
-  }
+  const src = anthropicSource(blk, param);
+  if (src.type === 'base64') return imageBlock(src.mediaType, src.data, `${param}.source.media_type`);
+  const type = src.type === 'other' ? src.sourceType : src.type;
   throw unsupported(
     `${param}.source.type`,
-    `image source ${String(src.type)} is not available from Bedrock (it does not fetch URLs); send base64`,
+    `image source ${String(type)} is not available from Bedrock (it does not fetch URLs); send base64`,
   );
 }
 
-/** tool_result content: a string, or text and image blocks. */
+/** tool_result content: a string, or text and image blocks (Converse tool results take images, unlike anthropicText). */
 function resultContent(v: unknown, param: string): Block[] {
   if (!set(v)) return [];
   if (typeof v === 'string') return v === '' ? [] : [{ text: v }];
@@ -139,30 +126,4 @@ function convertMessage(m: unknown, param: string, b: MessagesBuilder): void {
     if (isRecord(blk.cache_control) && blocks.length > 0) blocks.push(CACHE_POINT);
   });
   b.push(role, blocks);
-}
-
-function convertTool(t: unknown, param: string): Block {
-  if (!isRecord(t)) throw invalidField(param, 'must be an object');
-  if (t.type !== undefined && t.type !== 'custom')
-    throw unsupported(`${param}.type`, `Anthropic server tool ${String(t.type)} is not available from Bedrock`);
-  if (typeof t.name !== 'string') throw invalidField(`${param}.name`, 'must be a string');
-  return toolSpec(t.name, t.description, t.input_schema);
-}
-
-function convertToolChoice(tc: unknown): ToolChoice | undefined {
-  if (!set(tc)) return undefined;
-  if (!isRecord(tc)) throw invalidField('tool_choice', 'must be an object');
-  switch (tc.type) {
-    case 'auto':
-      return { auto: {} };
-    case 'any':
-      return { any: {} };
-    case 'none':
-      return 'none';
-    case 'tool':
-      if (typeof tc.name !== 'string') throw invalidField('tool_choice.name', 'must be a string');
-      return { tool: { name: tc.name } };
-    default:
-      throw invalidField('tool_choice.type', 'must be auto, any, tool or none');
-  }
 }

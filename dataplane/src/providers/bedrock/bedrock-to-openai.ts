@@ -4,171 +4,84 @@
  * and errors. Pure. Converse answers name neither an id nor the model: the id is made up, the model is the
  * client's.
  */
-import { errorBody, type GatewayError } from '../../errors.js';
+import type { GatewayError } from '../../errors.js';
 import type { SseEvent } from '../../sse/sse.js';
-import { badResponse, isRecord, type JsonObject, num, parseUpstreamJson, str, unixNow } from '../common/json.js';
-import { usageToOpenAi } from '../common/usage.js';
-import type { ResponseTranslator, StreamTranslator, TranslateOptions, Usage } from '../types.js';
-import { bedrockHttpError, bedrockStreamError } from './errors.js';
-import { DECODE_ERROR } from './eventstream.js';
-import { finishToOpenAi, newId, readConverse, usageFromBedrock } from './shared.js';
+import { unixNow } from '../common/json.js';
+import {
+  OpenAiChunkWriter,
+  openAiBodyText,
+  openAiCompletion,
+  openAiErrorEvent,
+  openAiToolCall,
+} from '../common/openai-out.js';
+import type { ResponseTranslator, TranslatedResponse, TranslateOptions } from '../types.js';
+import { bedrockHttpError } from './errors.js';
+import { finishFromBedrock, newId, readConverse } from './shared.js';
+import { BedrockStream, toolDeltaWithoutStart } from './stream.js';
 
-export function bedrockToOpenAiResponse(
-  body: unknown,
-  options: TranslateOptions = {},
-): { body: unknown; usage: Usage | undefined; responseModel: string | undefined } {
+export function bedrockToOpenAiResponse(body: unknown, options: TranslateOptions = {}): TranslatedResponse {
   const c = readConverse(body);
-  const message: JsonObject = { role: 'assistant', content: c.text === '' ? null : c.text, refusal: null };
-  if (c.toolCalls.length > 0)
-    message.tool_calls = c.toolCalls.map((tc) => ({
-      id: tc.id,
-      type: 'function',
-      function: { name: tc.name, arguments: JSON.stringify(tc.input) },
-    }));
-  const out: JsonObject = {
-    id: newId('chatcmpl-bedrock-'),
-    object: 'chat.completion',
-    created: options.now ?? unixNow(),
-    model: options.model ?? '',
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishToOpenAi(c.stopReason) }],
+  const out = openAiCompletion(
+    newId('chatcmpl-bedrock-'),
+    options.now ?? unixNow(),
+    options.model ?? '',
+    c.text === '' ? null : c.text,
+    c.toolCalls.map((tc) => openAiToolCall(tc.id, tc.name, JSON.stringify(tc.input))),
+    finishFromBedrock(c.stopReason),
+    c.usage,
+  );
+  return {
+    body: out,
+    usage: c.usage,
+    responseModel: undefined,
+    outputText: c.usage ? undefined : openAiBodyText(out),
   };
-  if (c.usage) out.usage = usageToOpenAi(c.usage);
-  return { body: out, usage: c.usage, responseModel: undefined };
 }
 
-const DONE: SseEvent = { data: '[DONE]' };
-
-/** True for event names Bedrock uses for exceptions (and the event-stream `error` message). */
-export function isStreamException(name: string | undefined): boolean {
-  return name !== undefined && (name === 'error' || name.endsWith('Exception'));
-}
-
-class BedrockToOpenAiStream implements StreamTranslator {
-  /** True once messageStop arrived (metadata with usage may still follow). */
-  done = false;
-  error: GatewayError | undefined;
-  private readonly id = newId('chatcmpl-bedrock-');
-  private readonly created: number;
-  private u: Usage | undefined;
-  private started = false;
+class BedrockToOpenAiStream extends BedrockStream {
+  private readonly w: OpenAiChunkWriter;
   /** Converse contentBlockIndex → OpenAI tool_calls index. */
   private readonly toolIndex = new Map<number, number>();
   private tools = 0;
-  private stopReason: string | undefined;
-  private closed = false;
 
-  constructor(
-    private readonly wantsUsage: boolean,
-    private readonly model: string,
-    now: number | undefined,
-  ) {
-    this.created = now ?? unixNow();
+  constructor(wantsUsage: boolean, clientModel: string, now: number | undefined) {
+    super();
+    this.w = new OpenAiChunkWriter(wantsUsage, clientModel);
+    this.w.id = newId('chatcmpl-bedrock-');
+    this.w.created = now ?? unixNow();
   }
 
-  usage(): Usage | undefined {
-    return this.u;
-  }
-  responseModel(): string | undefined {
-    return undefined;
+  outputText(): string {
+    return this.w.outputText();
   }
 
-  private chunk(delta: JsonObject, finish: string | null = null): SseEvent {
-    const c: JsonObject = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    };
-    if (this.wantsUsage) c.usage = null;
-    return { data: JSON.stringify(c) };
+  protected errorEvent(err: GatewayError): SseEvent {
+    return openAiErrorEvent(err);
   }
 
-  private start(out: SseEvent[]): void {
-    if (this.started) return;
-    this.started = true;
-    out.push(this.chunk({ role: 'assistant', content: '' }));
+  protected opening(out: SseEvent[]): void {
+    out.push(this.w.role());
   }
 
-  event(ev: SseEvent): SseEvent[] {
-    if (this.error !== undefined || this.closed) return [];
-    if (ev.event === DECODE_ERROR) throw badResponse(ev.data);
-    if (isStreamException(ev.event)) {
-      const err = bedrockStreamError(ev.event ?? 'error', ev.data);
-      this.error = err;
-      this.done = true;
-      return [{ data: JSON.stringify(errorBody(err, 'openai')) }];
-    }
-    const d = parseUpstreamJson(ev.data, `${ev.event ?? 'stream'} event`);
-    const out: SseEvent[] = [];
-    switch (ev.event) {
-      case 'messageStart':
-        this.start(out);
-        break;
-      case 'contentBlockStart': {
-        const tu = isRecord(d.start) ? d.start.toolUse : undefined;
-        if (!isRecord(tu)) break;
-        if (typeof tu.toolUseId !== 'string' || typeof tu.name !== 'string')
-          throw badResponse('upstream Bedrock contentBlockStart toolUse has no toolUseId or name');
-        this.start(out);
-        const index = this.tools++;
-        this.toolIndex.set(num(d.contentBlockIndex), index);
-        out.push(
-          this.chunk({
-            tool_calls: [{ index, id: tu.toolUseId, type: 'function', function: { name: tu.name, arguments: '' } }],
-          }),
-        );
-        break;
-      }
-      case 'contentBlockDelta': {
-        const delta = d.delta;
-        if (!isRecord(delta)) throw badResponse('upstream Bedrock contentBlockDelta has no delta');
-        this.start(out);
-        if (typeof delta.text === 'string') {
-          if (delta.text !== '') out.push(this.chunk({ content: delta.text }));
-        } else if (isRecord(delta.toolUse)) {
-          const index = this.toolIndex.get(num(d.contentBlockIndex));
-          if (index === undefined) throw badResponse('upstream Bedrock toolUse delta for a block that never started');
-          const input = str(delta.toolUse.input) ?? '';
-          if (input !== '') out.push(this.chunk({ tool_calls: [{ index, function: { arguments: input } }] }));
-        }
-        // reasoningContent and citation deltas: dropped.
-        break;
-      }
-      case 'messageStop':
-        this.stopReason = str(d.stopReason);
-        this.done = true;
-        break;
-      case 'metadata': {
-        const u = usageFromBedrock(d.usage);
-        if (u) this.u = u;
-        break;
-      }
-      // contentBlockStop and unknown events: nothing to say.
-    }
-    return out;
+  protected toolStart(out: SseEvent[], block: number, id: string, name: string): void {
+    const index = this.tools++;
+    this.toolIndex.set(block, index);
+    out.push(this.w.toolCallStart(index, id, name, ''));
   }
 
-  /** Finish chunk, usage chunk and `[DONE]` go out when the stream closes (usage comes after messageStop). */
-  end(): SseEvent[] {
-    if (!this.done || this.error !== undefined || this.closed) return [];
-    this.closed = true;
-    const out: SseEvent[] = [];
-    this.start(out);
-    out.push(this.chunk({}, finishToOpenAi(this.stopReason)));
-    if (this.wantsUsage && this.u)
-      out.push({
-        data: JSON.stringify({
-          id: this.id,
-          object: 'chat.completion.chunk',
-          created: this.created,
-          model: this.model,
-          choices: [],
-          usage: usageToOpenAi(this.u),
-        }),
-      });
-    out.push(DONE);
-    return out;
+  protected text(out: SseEvent[], _block: number, text: string): void {
+    if (text !== '') out.push(this.w.content(text));
+  }
+
+  protected toolInput(out: SseEvent[], block: number, input: string): void {
+    const index = this.toolIndex.get(block);
+    if (index === undefined) throw toolDeltaWithoutStart();
+    if (input !== '') out.push(this.w.toolCallArguments(index, input));
+  }
+
+  /** The finish chunk, the usage chunk and `[DONE]` (usage comes in metadata, after messageStop). */
+  protected closing(out: SseEvent[], stopReason: string | undefined): void {
+    out.push(this.w.chunk({}, finishFromBedrock(stopReason)), ...this.w.tail(this.u));
   }
 }
 

@@ -19,7 +19,11 @@
  *            metadata {usage, metrics}; exceptions arrive as events named e.g. `throttlingException`.
  */
 import { randomBytes } from 'node:crypto';
-import { badResponse, invalidField, isRecord, type JsonObject, num, str, unsupported } from '../common/json.js';
+import { type Finish, finishReasonFromAnthropic } from '../common/finish.js';
+import { badResponse, invalidField, isRecord, type JsonObject, str, unsupported } from '../common/json.js';
+import { mediaUrl } from '../common/openai-request.js';
+import type { ToolBuilder, ToolChoice } from '../common/tools.js';
+import { usageFromUncachedInput } from '../common/usage.js';
 import type { Usage } from '../types.js';
 
 export type Block = JsonObject;
@@ -33,45 +37,17 @@ export type Block = JsonObject;
  */
 export function usageFromBedrock(u: unknown): Usage | undefined {
   if (!isRecord(u)) return undefined;
-  const read = num(u.cacheReadInputTokens);
-  const write = num(u.cacheWriteInputTokens);
-  return {
-    inputTokens: num(u.inputTokens) + read + write,
-    outputTokens: num(u.outputTokens),
-    cachedInputTokens: read,
-    cacheCreationTokens: write,
-    reasoningTokens: 0,
-    estimated: false,
-  };
+  return usageFromUncachedInput(u.inputTokens, u.outputTokens, u.cacheReadInputTokens, u.cacheWriteInputTokens);
 }
-
-export const ZERO_USAGE: Usage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  cacheCreationTokens: 0,
-  reasoningTokens: 0,
-  estimated: false,
-};
 
 // ─── stop reasons ───────────────────────────────────────────────────────────────────────────────────────
 
-export function finishToOpenAi(stopReason: string | undefined): string {
-  switch (stopReason) {
-    case 'tool_use':
-      return 'tool_calls';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'content_filtered':
-    case 'guardrail_intervened':
-      return 'content_filter';
-    default:
-      return 'stop'; // end_turn, stop_sequence, unknown
-  }
-}
-
-export function finishToAnthropic(stopReason: string | undefined): string {
+/**
+ * Converse stopReason → Anthropic stop_reason. Converse speaks Anthropic's spelling (end_turn, tool_use,
+ * max_tokens, stop_sequence, model_context_window_exceeded) plus two reasons of its own for filtered answers;
+ * OpenAI clients get it through common/finish.ts. Unknown reasons end the turn.
+ */
+export function stopReasonFromBedrock(stopReason: string | undefined): string {
   switch (stopReason) {
     case 'tool_use':
     case 'max_tokens':
@@ -84,6 +60,11 @@ export function finishToAnthropic(stopReason: string | undefined): string {
     default:
       return 'end_turn';
   }
+}
+
+/** Converse stopReason → OpenAI finish_reason (through the Anthropic spelling). */
+export function finishFromBedrock(stopReason: string | undefined): Finish {
+  return finishReasonFromAnthropic(stopReasonFromBedrock(stopReason));
 }
 
 // ─── ids ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -153,26 +134,39 @@ export function imageBlock(mediaType: string, data: string, param: string): Bloc
 
 /** A `data:<type>;base64,` URL → image block. Bedrock cannot fetch http(s) URLs (only bytes or S3 locations). */
 export function imageUrlBlock(url: string, param: string): Block {
-  if (url.startsWith('data:')) {
-    const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-    if (!m) throw invalidField(param, 'a data: URL must be base64 (data:<media type>;base64,...)');
-    return imageBlock(m[1]!, m[2]!, param);
-  }
-  throw unsupported(param, 'Bedrock does not fetch image URLs; send the image as a base64 data: URL');
+  // Kept apart from the other wires' media URLs: any URL that is not `data:` (http(s) included) is a feature
+  // Bedrock lacks (unsupported_parameter), not a malformed field.
+  if (!url.startsWith('data:'))
+    throw unsupported(param, 'Bedrock does not fetch image URLs; send the image as a base64 data: URL');
+  const m = mediaUrl(url, param) as { mediaType: string; data: string };
+  return imageBlock(m.mediaType, m.data, param);
 }
 
 export const CACHE_POINT: Block = { cachePoint: { type: 'default' } };
 
-export function toolSpec(name: string, description: unknown, schema: unknown): Block {
+/** A Converse tool (the ToolBuilder for common/tools.ts readers); an empty description is left out. */
+export const toolSpec: ToolBuilder = (name, description, schema) => {
   const spec: JsonObject = {
     name,
     inputSchema: { json: isRecord(schema) ? schema : { type: 'object', properties: {} } },
   };
   if (typeof description === 'string' && description !== '') spec.description = description;
   return { toolSpec: spec };
-}
+};
 
-export type ToolChoice = { auto: JsonObject } | { any: JsonObject } | { tool: { name: string } } | 'none';
+/** Neutral tool_choice → Converse toolChoice; `none` has no Converse form (see assemble). */
+function converseToolChoice(c: ToolChoice): JsonObject | undefined {
+  switch (c.type) {
+    case 'auto':
+      return { auto: {} };
+    case 'required':
+      return { any: {} };
+    case 'tool':
+      return { tool: { name: c.name } };
+    case 'none':
+      return undefined;
+  }
+}
 
 /** Builds `messages`: consecutive turns of one role are merged (Converse wants roles to alternate). */
 export class MessagesBuilder {
@@ -216,24 +210,19 @@ export function assemble(
   const out: JsonObject = { messages: b.messages };
   if (system.length > 0) out.system = system;
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
-  if (tools !== undefined && tools.length > 0 && (choice !== 'none' || b.hasToolBlocks)) {
+  if (tools !== undefined && tools.length > 0 && (choice?.type !== 'none' || b.hasToolBlocks)) {
     const tc: JsonObject = { tools };
-    if (choice !== undefined && choice !== 'none') tc.toolChoice = choice;
+    const toolChoice = choice === undefined ? undefined : converseToolChoice(choice);
+    if (toolChoice !== undefined) tc.toolChoice = toolChoice;
     out.toolConfig = tc;
   }
   return out;
 }
 
-export const set = (v: unknown): boolean => v !== undefined && v !== null;
-
-export function stopSequences(stop: unknown, param: string): string[] | undefined {
-  if (!set(stop)) return undefined;
-  if (typeof stop === 'string') return [stop];
-  if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) return stop.length > 0 ? stop : undefined;
-  throw invalidField(param, 'must be a string or an array of strings');
-}
-
-/** OpenAI's temperature is 0–2, Converse models take 0–1: clamped, so a fallback to Bedrock keeps working. */
+/**
+ * OpenAI's temperature is 0–2, Converse models take 0–1: clamped, so a fallback to Bedrock keeps working. Bedrock's
+ * own rule (checked and clamped at both ends), not the Anthropic translator's (which clamps the top only).
+ */
 export function temperature(t: unknown, param: string): number {
   if (typeof t !== 'number' || !Number.isFinite(t)) throw invalidField(param, 'must be a number');
   return Math.min(1, Math.max(0, t));

@@ -29,18 +29,31 @@ export function usageFromOpenAi(u: unknown): Usage | undefined {
   };
 }
 
-export function usageFromAnthropic(u: unknown): Usage | undefined {
-  if (!isRecord(u)) return undefined;
-  const read = num(u.cache_read_input_tokens);
-  const write = num(u.cache_creation_input_tokens);
+/**
+ * Usage from a wire whose input count EXCLUDES cache reads and writes (Anthropic's input_tokens, Bedrock
+ * Converse's inputTokens): canonical inputTokens is the sum of the three.
+ */
+export function usageFromUncachedInput(uncachedInput: unknown, output: unknown, read: unknown, write: unknown): Usage {
+  const r = num(read);
+  const w = num(write);
   return {
-    inputTokens: num(u.input_tokens) + read + write,
-    outputTokens: num(u.output_tokens),
-    cachedInputTokens: read,
-    cacheCreationTokens: write,
+    inputTokens: num(uncachedInput) + r + w,
+    outputTokens: num(output),
+    cachedInputTokens: r,
+    cacheCreationTokens: w,
     reasoningTokens: 0,
     estimated: false,
   };
+}
+
+export function usageFromAnthropic(u: unknown): Usage | undefined {
+  if (!isRecord(u)) return undefined;
+  return usageFromUncachedInput(
+    u.input_tokens,
+    u.output_tokens,
+    u.cache_read_input_tokens,
+    u.cache_creation_input_tokens,
+  );
 }
 
 /** Anthropic streams report usage twice: message_start (input) and message_delta (cumulative; may omit input). */
