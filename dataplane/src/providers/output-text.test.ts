@@ -6,6 +6,10 @@ import { describe, expect, it } from '@jest/globals';
 import { SseParser } from '../sse/sse.js';
 import { anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';
 import { anthropicToOpenAi } from './anthropic/anthropic-to-openai.js';
+import { bedrockToAnthropic } from './bedrock/bedrock-to-anthropic.js';
+import { bedrockToOpenAi } from './bedrock/bedrock-to-openai.js';
+import { EventStreamDecoder } from './bedrock/eventstream.js';
+import { bedrockCassette, encodeFrames, replayBinary } from './bedrock/testing.js';
 import { geminiToAnthropic } from './gemini/gemini-to-anthropic.js';
 import { geminiToOpenAi } from './gemini/gemini-to-openai.js';
 import { openAiToAnthropic } from './openai/openai-to-anthropic-response.js';
@@ -89,6 +93,10 @@ describe('outputText of responses', () => {
     ['anthropic/messages-tool-use', anthropicToOpenAi],
     ['gemini/generate-text', geminiToOpenAi],
     ['gemini/generate-function-call', geminiToAnthropic],
+    ['bedrock/converse-text', bedrockToOpenAi],
+    ['bedrock/converse-tool-use', bedrockToOpenAi],
+    ['bedrock/converse-text', bedrockToAnthropic],
+    ['bedrock/converse-tool-use', bedrockToAnthropic],
   ];
   it.each(rows)('%s: none when usage is reported, the completion text when it is not', (name, tr) => {
     const body = cassette(name).body as Record<string, unknown>;
@@ -107,5 +115,92 @@ describe('outputText of responses', () => {
     const blocks = (out.body as { content: { type: string; text?: string; name?: string; input?: unknown }[] }).content;
     const expected = blocks.map((b) => (b.type === 'text' ? b.text : `${b.name}${JSON.stringify(b.input)}`)).join('');
     expect(out.outputText).toBe(expected);
+  });
+});
+
+describe('outputText of Bedrock (event-stream framing, usage only in the last event)', () => {
+  const translators: [string, ResponseTranslator][] = [
+    ['openai', bedrockToOpenAi],
+    ['anthropic', bedrockToAnthropic],
+  ];
+  const streams = ['stream-text', 'stream-tool-use'];
+  const rows = streams.flatMap((name) => translators.map(([client, tr]) => [name, client, tr] as const));
+
+  /** The decoded events of a Bedrock stream cassette, and the bytes they came from. */
+  function decoded(name: string) {
+    const bytes = encodeFrames(bedrockCassette(name).eventstream!);
+    return { bytes, events: new EventStreamDecoder().push(bytes) };
+  }
+
+  it.each(rows)('%s → %s client, in odd chunk sizes: equals what the client received', (name, _client, tr) => {
+    const { bytes } = decoded(name);
+    for (const size of CHUNK_SIZES) {
+      const t = tr.stream(OPTS);
+      const events = replayBinary(bytes, t, size);
+      expect(t.usage()).toBeDefined();
+      const expected = clientText(events);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(t.outputText!()).toBe(expected);
+    }
+  });
+
+  it.each(rows)('%s → %s client, cut before messageStop: the text sent before the cut', (name, _client, tr) => {
+    const { events } = decoded(name);
+    const stop = events.findIndex((e) => e.event === 'messageStop');
+    const t = tr.stream(OPTS);
+    const sent = events.slice(0, stop).flatMap((e) => t.event(e));
+    expect(t.done).toBe(false);
+    expect(t.usage()).toBeUndefined();
+    const expected = clientText(sent);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(t.outputText!()).toBe(expected);
+  });
+
+  it.each(rows)(
+    '%s → %s client, cut after messageStop but before metadata: no usage, the text',
+    (name, _client, tr) => {
+      const { events } = decoded(name);
+      const meta = events.findIndex((e) => e.event === 'metadata');
+      const t = tr.stream(OPTS);
+      const sent = events.slice(0, meta).flatMap((e) => t.event(e));
+      sent.push(...t.end());
+      expect(t.done).toBe(true);
+      expect(t.usage()).toBeUndefined();
+      const expected = clientText(sent);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(t.outputText!()).toBe(expected);
+    },
+  );
+
+  it.each(rows)(
+    '%s → %s client, bytes cut mid-frame in odd chunk sizes: the text of whole frames',
+    (name, _client, tr) => {
+      const { bytes, events } = decoded(name);
+      const stop = events.findIndex((e) => e.event === 'messageStop');
+      // Cut 5 bytes into the messageStop frame: everything before it arrived whole.
+      const frameStart = encodeFrames(bedrockCassette(name).eventstream!.slice(0, stop)).length;
+      const cut = bytes.subarray(0, frameStart + 5);
+      for (const size of [1, 3, 7, 64]) {
+        const d = new EventStreamDecoder();
+        const t = tr.stream(OPTS);
+        const sent = [];
+        for (let i = 0; i < cut.length; i += size)
+          for (const e of d.push(cut.subarray(i, i + size))) sent.push(...t.event(e));
+        expect(d.pending).toBe(true);
+        expect(t.done).toBe(false);
+        const expected = clientText(sent);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(t.outputText!()).toBe(expected);
+      }
+    },
+  );
+
+  it('a response without usage: the text, tool name and input the client body carries', () => {
+    const { usage: _u, ...bare } = bedrockCassette('converse-tool-use').body as Record<string, unknown>;
+    const openai = bedrockToOpenAi.response(bare, { now: 1, model: 'm' });
+    expect(openai.usage).toBeUndefined();
+    expect(openai.outputText).toBe('Let me check the weather.get_weather{"location":"Paris","unit":"celsius"}');
+    const anthropic = bedrockToAnthropic.response(bare, { model: 'm' });
+    expect(anthropic.outputText).toBe(openai.outputText);
   });
 });
