@@ -384,7 +384,16 @@ export class ProxyCall {
 
   private onData(chunk: Buffer): void {
     if (this.settle === undefined) return;
-    this.translateEvents(this.parser!.push(chunk));
+    // A decoder may throw on garbage (StreamDecoder's contract); inside a socket listener that would be
+    // an uncaught exception, so it fails this stream instead.
+    let events: ReturnType<StreamDecoder['push']>;
+    try {
+      events = this.parser!.push(chunk);
+    } catch (err) {
+      this.streamFailed('bad_response', decodeError(err), '5xx', '');
+      return;
+    }
+    this.translateEvents(events);
   }
 
   /** Translates and writes; returns false when the stream was ended (failure). */
@@ -442,7 +451,16 @@ export class ProxyCall {
     if (this.settle === undefined) return;
     // Bytes of an unfinished event at the end: the stream was cut mid-event, not a valid last event.
     const cut = this.parser!.pending;
-    if (!cut && !this.translateEvents(this.parser!.end())) return;
+    if (!cut) {
+      let last: ReturnType<StreamDecoder['end']>;
+      try {
+        last = this.parser!.end();
+      } catch (err) {
+        this.streamFailed('bad_response', decodeError(err), '5xx', '');
+        return;
+      }
+      if (!this.translateEvents(last)) return;
+    }
     const st = this.st!;
     if (cut || !st.done) {
       this.streamFailed(
@@ -722,6 +740,12 @@ function sleep(ms: number): Promise<void> {
 function pathOf(url: string): string {
   const u = new URL(url);
   return `${u.pathname}${u.search}`;
+}
+
+/** A stream decoder's failure: the provider's bytes could not be framed into events. */
+function decodeError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError('upstream_bad_response', 'provider sent a stream that could not be decoded', { cause: err });
 }
 
 function asGatewayError(err: unknown): GatewayError {
