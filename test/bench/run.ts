@@ -60,6 +60,8 @@ export interface Row {
   rssMB?: number;
   idleRssMB?: number;
   streamsOpen?: number;
+  /** Requests the row answered in all its measurements (for the span count). */
+  requestsServed?: number;
   notes: string[];
 }
 
@@ -109,14 +111,24 @@ async function startSimulators(): Promise<{ upstreams: Record<ModelName, string>
   return { upstreams, procs };
 }
 
-/** A tiny OTLP/HTTP receiver: accepts every export, counts it, discards it. */
-async function startOtlpSink(): Promise<{ url: string; server: Server; exports: { traces: number; metrics: number } }> {
-  const exports = { traces: 0, metrics: 0 };
+/** A tiny OTLP/HTTP receiver: accepts every export, counts exports and spans (cheaply: by key), discards them. */
+async function startOtlpSink(): Promise<{
+  url: string;
+  server: Server;
+  exports: { traces: number; spans: number; metrics: number };
+}> {
+  const exports = { traces: 0, spans: 0, metrics: 0 };
   const server = createServer((req, res) => {
-    req.resume();
+    const traces = req.url?.endsWith('/v1/traces') === true;
+    let body = '';
+    if (traces) req.setEncoding('utf8').on('data', (c: string) => (body += c));
+    else req.resume();
     req.on('end', () => {
-      if (req.url?.endsWith('/v1/traces')) exports.traces++;
-      else if (req.url?.endsWith('/v1/metrics')) exports.metrics++;
+      if (traces) {
+        exports.traces++;
+        // Every span of the OTLP JSON encoding has one "spanId" key (parents are "parentSpanId").
+        for (let i = body.indexOf('"spanId":'); i !== -1; i = body.indexOf('"spanId":', i + 9)) exports.spans++;
+      } else if (req.url?.endsWith('/v1/metrics')) exports.metrics++;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });
@@ -168,7 +180,7 @@ async function load(
 async function measure(started: Started, s: Settings, wrk: string | undefined, isDirect: boolean, row: Row) {
   const fast = started.endpoint(MODELS.fast);
   const body = chatBody(MODELS.fast);
-  await load(wrk, fast, body, s.connections, s.warmSeconds);
+  const w = await load(wrk, fast, body, s.connections, s.warmSeconds);
   const t = await load(wrk, fast, body, s.connections, s.throughputSeconds);
   row.rps = t.rps;
   row.throughputErrors = t.errors;
@@ -176,11 +188,13 @@ async function measure(started: Started, s: Settings, wrk: string | undefined, i
   const l = await load(wrk, fast, body, 1, s.latencySeconds);
   row.p50us = l.p50us;
   row.p99us = l.p99us;
+  row.requestsServed = w.requests - w.errors + t.requests - t.errors + l.requests - l.errors;
   try {
     const tt = await ttftRun(started.endpoint(MODELS.stream), MODELS.stream, s.ttftStreams);
     if (tt.samples.length === 0)
       throw new Error(`no stream delivered a token (${tt.errors} failed; first: ${tt.firstError ?? 'no detail'})`);
     row.ttftP50ms = pct(tt.samples, 50);
+    row.requestsServed = (row.requestsServed ?? 0) + tt.samples.length;
     if (tt.errors > 0) row.notes.push(`${tt.errors} of ${s.ttftStreams} streams failed (first: ${tt.firstError})`);
   } catch (err) {
     row.notes.push(`streaming: ${(err as Error).message}`);
@@ -189,6 +203,7 @@ async function measure(started: Started, s: Settings, wrk: string | undefined, i
     try {
       const h = await holdStreams(started.endpoint(MODELS.slow), MODELS.slow, s.slowStreams, started.proc.pid, 60_000);
       row.streamsOpen = h.open;
+      row.requestsServed = (row.requestsServed ?? 0) + h.open;
       row.idleRssMB = h.idleRssBytes / 1048576;
       // RSS means something only while streams are really held open.
       if (h.open > 0) row.rssMB = h.rssBytes / 1048576;
@@ -308,6 +323,7 @@ export async function main(argv: string[]): Promise<number> {
     rows.push(row);
     rowKey.set(row, target.key);
     const exportsBefore = sink.exports.traces;
+    const spansBefore = sink.exports.spans;
     log(`${target.name}: starting`);
     let started: Started | undefined;
     try {
@@ -326,9 +342,15 @@ export async function main(argv: string[]): Promise<number> {
       await started.stop();
     }
     if (target.key.startsWith('tollgate-')) {
+      // Spans still queued at stop are flushed on shutdown; give the last export a moment to land.
+      await new Promise((r) => setTimeout(r, 500));
       const n = sink.exports.traces - exportsBefore;
+      const spans = sink.exports.spans - spansBefore;
       if (n === 0) row.notes.push('the OTLP sink received no trace export: tracing was not on');
-      else row.notes.push(`tracing on: the OTLP sink received ${n} trace exports`);
+      else
+        row.notes.push(
+          `tracing on: the OTLP sink received ${spans} spans in ${n} exports for about ${row.requestsServed ?? '?'} requests answered (2 spans each expected; the OTel SDK drops spans when its 2,048-span queue is full)`,
+        );
     }
     log(`${target.name}: ${JSON.stringify(row)}`);
   }
