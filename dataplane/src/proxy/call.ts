@@ -433,8 +433,8 @@ export class ProxyCall {
   private writeChunk(out: string): void {
     if (this.clientGone) return;
     if (!this.started) {
+      // No flushHeaders(): the first write carries the headers and the first event in one packet.
       this.writeHeaders(200, SSE_HEADERS);
-      this.res.flushHeaders();
       this.markFirstByte();
     }
     if (!this.res.write(out)) {
