@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { isAwsKeysJson, parseBedrockCredential } from '../providers/bedrock/adapter.js';
+import { isImplementedProviderType } from '../providers/index.js';
 import { isServiceAccountJson, parseServiceAccount } from '../providers/vertex/service-account.js';
 import { parseDuration } from './duration.js';
 import {
@@ -26,6 +27,7 @@ import {
   LLMProviderSpec,
   LLMRouteSpec,
   type ObjectMeta,
+  PROVIDER_TYPES,
   type ProviderType,
   QuotaPolicySpec,
   type RawResource,
@@ -80,16 +82,11 @@ export const REASONS = {
   noMatchingKeys: 'NoMatchingKeys',
 } as const;
 
-/** Provider types the data plane has an adapter for; the others are accepted by the schema but rejected here. */
-export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = [
-  'openai',
-  'azure-openai',
-  'anthropic',
-  'openai-compatible',
-  'gemini',
-  'vertex-ai',
-  'bedrock',
-];
+/**
+ * Provider types the data plane has an adapter for, read from the provider registry so the two cannot
+ * disagree; a type the schema accepts without an adapter is rejected here with UnsupportedType.
+ */
+export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = PROVIDER_TYPES.filter(isImplementedProviderType);
 
 const DEFAULT_ENDPOINTS: Partial<Record<ProviderType, string>> = {
   openai: 'https://api.openai.com/v1',
