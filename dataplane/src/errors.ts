@@ -85,7 +85,15 @@ export function errorBody(err: GatewayError, format: ClientFormat): unknown {
 
 function anthropicTypeForStatus(err: GatewayError, fallback: string): string {
   if (err.code !== 'upstream_client_error') return fallback;
-  switch (err.status) {
+  const type = anthropicErrorTypeForStatus(err.status);
+  return type === 'api_error' ? 'invalid_request_error' : type;
+}
+
+/** Anthropic's documented error `type` for an HTTP status (api_error for the rest). */
+export function anthropicErrorTypeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'invalid_request_error';
     case 401:
       return 'authentication_error';
     case 403:
@@ -94,8 +102,14 @@ function anthropicTypeForStatus(err: GatewayError, fallback: string): string {
       return 'not_found_error';
     case 413:
       return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 504:
+      return 'timeout_error';
+    case 529:
+      return 'overloaded_error';
     default:
-      return 'invalid_request_error';
+      return 'api_error';
   }
 }
 

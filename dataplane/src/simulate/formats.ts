@@ -4,6 +4,7 @@
  * No I/O here; the server in ./server.ts writes what these return. Strings are assembled from
  * pre-serialized pieces because this is the upstream of the benchmarks and must cost little per request.
  */
+import { anthropicErrorTypeForStatus } from '../errors.js';
 
 /** Filler vocabulary the answers cycle through after their deterministic prefix. */
 const FILLER = [
@@ -266,30 +267,6 @@ export const anthropicEvents = {
   },
 };
 
-/** Anthropic error types by status, as documented. */
-export function anthropicErrorType(status: number): string {
-  switch (status) {
-    case 400:
-      return 'invalid_request_error';
-    case 401:
-      return 'authentication_error';
-    case 403:
-      return 'permission_error';
-    case 404:
-      return 'not_found_error';
-    case 413:
-      return 'request_too_large';
-    case 429:
-      return 'rate_limit_error';
-    case 529:
-      return 'overloaded_error';
-    case 504:
-      return 'timeout_error';
-    default:
-      return 'api_error';
-  }
-}
-
 export function anthropicError(status: number, message: string): string {
-  return `{"type":"error","error":{"type":"${anthropicErrorType(status)}","message":${JSON.stringify(message)}}}`;
+  return `{"type":"error","error":{"type":"${anthropicErrorTypeForStatus(status)}","message":${JSON.stringify(message)}}}`;
 }
