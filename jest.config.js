@@ -1,5 +1,5 @@
 // Jest runs the TypeScript sources directly (ESM, transformed by swc); `tsc --noEmit` type-checks them.
-const base = {
+export const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
