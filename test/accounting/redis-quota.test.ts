@@ -3,8 +3,11 @@
  * separate replicas would be) admitting concurrently against one real redis-server.
  */
 import { Redis } from 'ioredis';
+import { MemoryStore } from '../../dataplane/src/accounting/quota/memory-store.js';
+import { compilePolicy } from '../../dataplane/src/accounting/quota/policy-index.js';
 import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
 import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/quota/service.js';
+import { makeSlot, type ReserveResult, type Slot } from '../../dataplane/src/accounting/quota/slots.js';
 import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
@@ -45,6 +48,7 @@ describe('Redis quota store (real redis-server)', () => {
   let redis: RedisServer;
   let admin: Redis;
   const services: QuotaService[] = [];
+  const closers: { close(): Promise<void> }[] = [];
   let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
 
   async function replicas(n: number, policies: QuotaPolicyConfig[], timeoutMs = 500): Promise<QuotaService[]> {
@@ -66,6 +70,7 @@ describe('Redis quota store (real redis-server)', () => {
   });
   afterAll(async () => {
     for (const s of services) await s.close();
+    for (const c of closers) await c.close();
     admin.disconnect();
     await redis.dispose();
   });
@@ -207,5 +212,123 @@ describe('Redis quota store (real redis-server)', () => {
     }
     expect(back).not.toBeInstanceOf(GatewayError);
     expect((back as QuotaTicket).store).toBe('redis');
+  });
+
+  test('the Lua script and the in-process reference agree on every admission, settlement and total', async () => {
+    // Random traffic on two limits at once (requests per 1m, tokens per 10m), several counters, clock
+    // steps from milliseconds to far past the window; each event-loop turn's operations go out as one
+    // batch, so this also checks that a batch behaves as the same operations one by one.
+    const [reqLimit, tokLimit] = compilePolicy(
+      policy({
+        limits: [
+          { kind: 'requests', amount: 40, window: { type: 'sliding', ms: 60_000 } },
+          { kind: 'tokens', amount: 20_000, window: { type: 'sliding', ms: 600_000 } },
+        ],
+      }),
+    ).limits;
+    const store = new RedisStore({ url: redis.url, timeoutMs: 2000 });
+    expect(await store.ready(5000)).toBe(true);
+    const mem = new MemoryStore(() => clock, 3_600_000);
+    closers.push(store, mem);
+    let x = 7;
+    const rand = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+    let now = Date.UTC(2026, 11, 2, 0, 0, 0);
+    clock = now;
+    let admitted: Slot[][] = [];
+    let agreed = 0;
+    let refusals = 0;
+    const callsBefore = store.calls;
+    for (let turn = 0; turn < 120; turn++) {
+      const r = rand();
+      now +=
+        r < 0.6 ? Math.floor(rand() * 800) : r < 0.95 ? Math.floor(rand() * 20_000) : Math.floor(rand() * 4_000_000);
+      clock = now;
+      const redisOps: Promise<ReserveResult | undefined>[] = [];
+      const memResults: (ReserveResult | undefined)[] = [];
+      const reserved: Slot[][] = [];
+      // Settle some earlier admissions (real usage above or below the reservation) ...
+      const still: Slot[][] = [];
+      for (const slots of admitted) {
+        if (rand() < 0.5) {
+          still.push(slots);
+          continue;
+        }
+        const t = slots[1]!;
+        // Now and then more than the bucket holds (clamped at zero on both sides).
+        const delta = rand() < 0.1 ? -t.add - 5000 : Math.floor(rand() * 1500) - t.add;
+        const items = [{ key: t.key, field: t.field, delta, ttlMs: t.ttlMs }];
+        redisOps.push(store.settle(items).then(() => undefined));
+        memResults.push(undefined);
+        mem.settleSync(items);
+      }
+      admitted = still;
+      // ... and admit a few new ones on three counters, in the same turn.
+      const n = 1 + Math.floor(rand() * 6);
+      for (let i = 0; i < n; i++) {
+        const scope = `k${Math.floor(rand() * 3)}`;
+        const slots = [
+          makeSlot(reqLimit!, scope, 1, now),
+          makeSlot(tokLimit!, scope, 1 + Math.floor(rand() * 2000), now),
+        ];
+        reserved.push(slots);
+        redisOps.push(store.reserve(slots));
+        memResults.push(mem.reserveSync(slots));
+      }
+      const got = await Promise.all(redisOps);
+      expect(got).toEqual(memResults);
+      for (let i = 0; i < reserved.length; i++) {
+        const res = got[got.length - reserved.length + i]!;
+        if (res.allowed) admitted.push(reserved[i]!);
+        else refusals++;
+      }
+      for (const k of ['k0', 'k1', 'k2']) {
+        const slots = [makeSlot(reqLimit!, k, 0, now), makeSlot(tokLimit!, k, 0, now)];
+        expect(await store.read(slots)).toEqual(await mem.read(slots));
+      }
+      agreed += got.length;
+    }
+    expect(agreed).toBeGreaterThan(300);
+    expect(refusals).toBeGreaterThan(10); // the limits were reached, so refusals (and freeField) were compared too
+    expect(store.calls - callsBefore).toBeLessThanOrEqual(120); // one script call per turn (reads are not counted)
+  });
+
+  test('one event-loop turn of admissions is one script call, still exact', async () => {
+    const N = 25;
+    const [svc] = await replicas(1, [
+      policy({ limits: [{ kind: 'requests', amount: N, window: { type: 'sliding', ms: HOUR } }] }),
+    ]);
+    const store = (svc as unknown as { shared: RedisStore }).shared;
+    const before = store.calls;
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => settleAll(svc!.admit(req(i)))));
+    expect(results.filter((r) => !(r instanceof GatewayError))).toHaveLength(N);
+    expect(store.calls - before).toBe(1);
+  });
+
+  test('replicas admitting over many turns (batches interleaving in Redis): exactly N', async () => {
+    const N = 60;
+    const reps = await replicas(4, [
+      policy({
+        limits: [
+          { kind: 'requests', amount: N, window: { type: 'sliding', ms: HOUR } },
+          { kind: 'tokens', amount: 1_000_000, window: { type: 'sliding', ms: HOUR } },
+        ],
+      }),
+    ]);
+    const results = await Promise.all(
+      Array.from({ length: 240 }, async (_, i) => {
+        for (let d = i % 7; d > 0; d--) await new Promise((r) => setImmediate(r));
+        const t = await settleAll(reps[i % 4]!.admit(req(i, 100)));
+        if (!(t instanceof GatewayError)) await t.settle({ tokens: 40, costNano: 0 });
+        return t;
+      }),
+    );
+    expect(results.filter((r) => !(r instanceof GatewayError))).toHaveLength(N);
+    const usage = await reps[0]!.usage('ai/shared');
+    expect(usage.map((u) => u.used)).toEqual([N, N * 40]);
   });
 });

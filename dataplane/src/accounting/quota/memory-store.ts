@@ -3,12 +3,12 @@
  * falls back to when Redis is unreachable under `failureMode: open`. Same algorithm as the Redis script
  * (slots.ts); counters expire by the injected clock and are swept periodically.
  */
-import { type ReserveResult, reserveInMaps, type Slot } from './slots.js';
+import { type Counter, type ReserveResult, reserveInMaps, type Slot, settleInMaps, totalInMaps } from './slots.js';
 import type { CounterStore, SettleItem } from './store.js';
 
 export class MemoryStore implements CounterStore {
   readonly kind = 'memory' as const;
-  private readonly counters = new Map<string, Map<number, number>>();
+  private readonly counters = new Map<string, Counter>();
   private readonly expiry = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
@@ -35,12 +35,7 @@ export class MemoryStore implements CounterStore {
   }
 
   settleSync(items: readonly SettleItem[]): void {
-    for (const it of items) {
-      const h = this.counters.get(it.key);
-      const v = h?.get(it.field);
-      if (h === undefined || v === undefined) continue;
-      h.set(it.field, Math.max(0, v + it.delta));
-    }
+    for (const it of items) settleInMaps(this.counters, it.key, it.field, it.delta);
   }
 
   settle(items: readonly SettleItem[]): Promise<void> {
@@ -50,14 +45,7 @@ export class MemoryStore implements CounterStore {
 
   read(slots: readonly Slot[]): Promise<number[]> {
     this.expireTouched(slots);
-    return Promise.resolve(
-      slots.map((s) => {
-        let used = 0;
-        const h = this.counters.get(s.key);
-        if (h) for (const [f, v] of h) if (f >= s.minField) used += v;
-        return used;
-      }),
-    );
+    return Promise.resolve(slots.map((s) => totalInMaps(this.counters, s.key, s.minField)));
   }
 
   /** Number of live counters (tests check that they do not grow without bound). */

@@ -1,9 +1,20 @@
 /**
- * Quota counters in Redis, shared by every data-plane replica. Each admission is one Lua script that
- * checks every limit the request falls under and, only if all admit, adds to all of them: atomic, so N
- * replicas enforce one limit exactly. Scripts run by EVALSHA, falling back to EVAL (which caches the
- * script) on NOSCRIPT, e.g. after a Redis restart. Time never comes from Redis: bucket numbers are
- * computed from the caller's (injectable) clock and passed in. Counters carry TTLs so Redis does not grow.
+ * Quota counters in Redis, shared by every data-plane replica. Each admission is checked and counted by a
+ * Lua script that looks at every limit the request falls under and, only if all admit, adds to all of
+ * them: atomic, so N replicas enforce one limit exactly. Scripts run by EVALSHA, falling back to EVAL
+ * (which caches the script) on NOSCRIPT, e.g. after a Redis restart. Time never comes from Redis: bucket
+ * numbers are computed from the caller's (injectable) clock and passed in. Counters carry TTLs so Redis
+ * does not grow.
+ *
+ * A counter is one hash: the bucket numbers, `t` (the running total of the live buckets) and `lo` (the
+ * lowest bucket that may still be present). Moving the window forward subtracts the buckets that left it,
+ * each once, so an admission reads two fields instead of summing the window (slots.ts has the same
+ * algorithm on maps; the in-process store runs it).
+ *
+ * Batching: the admissions and settlements issued in one event-loop turn go to Redis as one script call
+ * (flushed by setImmediate, so nothing waits longer than the rest of the turn). The script handles them in
+ * order, each admission all-or-nothing, exactly as if they had been sent one by one; under load a
+ * replica makes one round trip per turn instead of two per request.
  *
  * Commands fail fast when Redis is unreachable (no offline queue, no retries, a short command timeout),
  * so the quota service can fall back (failureMode open) or answer 503 (closed) without hanging.
@@ -13,86 +24,149 @@ import { Redis } from 'ioredis';
 import type { ReserveResult, Slot, SlotOutcome } from './slots.js';
 import type { CounterStore, SettleItem } from './store.js';
 
-// KEYS[i]: counter hash. ARGV per slot (5): field, minField, limit, add, budget(0|1); then ttl per slot.
-// Returns {allowed, used_1, free_1, used_2, free_2, ...}.
-const RESERVE_LUA = `
-local n = #KEYS
-local out = {}
-local allowed = 1
-for i = 1, n do
-  local b = (i - 1) * 6
-  local minField = tonumber(ARGV[b + 2])
-  local limit = tonumber(ARGV[b + 3])
-  local add = tonumber(ARGV[b + 4])
-  local budget = ARGV[b + 5] == '1'
-  local h = redis.call('HGETALL', KEYS[i])
-  local used = 0
+// Shared by the scripts: the window total of a counter after dropping buckets below minField.
+const ADVANCE_LUA = `
+local function advance(key, minField)
+  local st = redis.call('HMGET', key, 't', 'lo')
+  local t = tonumber(st[1])
+  if t == nil then return 0, false end
+  local lo = tonumber(st[2]) or minField
+  if lo < minField then
+    if minField - lo > 256 then
+      local h = redis.call('HGETALL', key)
+      for j = 1, #h, 2 do
+        local f = tonumber(h[j])
+        if f ~= nil and h[j] ~= 't' and h[j] ~= 'lo' and f < minField then
+          redis.call('HDEL', key, h[j])
+          if h[j + 1] ~= '0' then redis.call('HINCRBY', key, 't', '-' .. h[j + 1]) end
+        end
+      end
+    else
+      for f = lo, minField - 1 do
+        local fs = string.format('%d', f)
+        local v = redis.call('HGET', key, fs)
+        if v then
+          redis.call('HDEL', key, fs)
+          if v ~= '0' then redis.call('HINCRBY', key, 't', '-' .. v) end
+        end
+      end
+    end
+    redis.call('HSET', key, 'lo', string.format('%d', minField))
+    t = tonumber(redis.call('HGET', key, 't'))
+  end
+  return t, true
+end
+`;
+
+// KEYS: the counters of every operation, in order. ARGV[1]: number of operations; then per operation its
+// kind ('r' reserve, 's' settle) and its slot count n, then n argument groups:
+//   reserve: field, minField, limit, add, budget (0|1), ttl    settle: field, delta, ttl
+// Returns one entry per reserve, in order: {allowed, used_1, free_1, used_2, free_2, ...}.
+const BATCH_LUA = `${ADVANCE_LUA}
+local function freeField(key, used, limit, add, budget)
+  local h = redis.call('HGETALL', key)
   local live = {}
   for j = 1, #h, 2 do
-    local f = tonumber(h[j])
-    if f < minField then
-      redis.call('HDEL', KEYS[i], h[j])
-    else
-      local v = tonumber(h[j + 1])
-      used = used + v
-      live[#live + 1] = { f, v }
-    end
+    if h[j] ~= 't' and h[j] ~= 'lo' then live[#live + 1] = { tonumber(h[j]), tonumber(h[j + 1]) } end
   end
-  local ok
-  if budget then ok = used < limit else ok = used + add <= limit end
-  local free = -1
-  if not ok then
-    allowed = 0
-    free = -2
-    table.sort(live, function(x, y) return x[1] < y[1] end)
-    local t = used
-    for k = 1, #live do
-      t = t - live[k][2]
-      local fits
-      if budget then fits = t < limit else fits = t + add <= limit end
-      if fits then free = live[k][1] break end
-    end
+  table.sort(live, function(x, y) return x[1] < y[1] end)
+  local t = used
+  for k = 1, #live do
+    t = t - live[k][2]
+    local fits
+    if budget then fits = t < limit else fits = t + add <= limit end
+    if fits then return live[k][1] end
   end
-  out[#out + 1] = used
-  out[#out + 1] = free
+  return -2
 end
-if allowed == 1 then
-  for i = 1, n do
-    local b = (i - 1) * 6
-    if ARGV[b + 4] ~= '0' then
-      redis.call('HINCRBY', KEYS[i], ARGV[b + 1], ARGV[b + 4])
-      redis.call('PEXPIRE', KEYS[i], ARGV[b + 6])
+
+local out = {}
+local a = 2
+local k = 1
+for _ = 1, tonumber(ARGV[1]) do
+  local kind = ARGV[a]
+  local n = tonumber(ARGV[a + 1])
+  a = a + 2
+  if kind == 'r' then
+    local res = { 1 }
+    local exists = {}
+    for i = 0, n - 1 do
+      local b = a + i * 6
+      local key = KEYS[k + i]
+      local limit = tonumber(ARGV[b + 2])
+      local add = tonumber(ARGV[b + 3])
+      local budget = ARGV[b + 4] == '1'
+      local used, ex = advance(key, tonumber(ARGV[b + 1]))
+      exists[i] = ex
+      local ok
+      if budget then ok = used < limit else ok = used + add <= limit end
+      local free = -1
+      if not ok then
+        res[1] = 0
+        free = freeField(key, used, limit, add, budget)
+      end
+      res[#res + 1] = used
+      res[#res + 1] = free
     end
+    if res[1] == 1 then
+      for i = 0, n - 1 do
+        local b = a + i * 6
+        local add = ARGV[b + 3]
+        if add ~= '0' then
+          local key = KEYS[k + i]
+          local field = ARGV[b]
+          if exists[i] then
+            local lo = tonumber(redis.call('HGET', key, 'lo'))
+            if lo ~= nil and tonumber(field) < lo then field = string.format('%d', lo) end
+          else
+            redis.call('HSET', key, 'lo', ARGV[b + 1])
+            exists[i] = true
+          end
+          redis.call('HINCRBY', key, field, add)
+          redis.call('HINCRBY', key, 't', add)
+          redis.call('PEXPIRE', key, ARGV[b + 5])
+        end
+      end
+    end
+    out[#out + 1] = res
+    a = a + n * 6
+  else
+    for i = 0, n - 1 do
+      local b = a + i * 3
+      local key = KEYS[k + i]
+      local v = redis.call('HGET', key, ARGV[b])
+      if v then
+        local old = tonumber(v)
+        local new = old + tonumber(ARGV[b + 1])
+        if new < 0 then new = 0 end
+        redis.call('HSET', key, ARGV[b], string.format('%d', new))
+        redis.call('HINCRBY', key, 't', string.format('%d', new - old))
+        redis.call('PEXPIRE', key, ARGV[b + 2])
+      end
+    end
+    a = a + n * 3
   end
+  k = k + n
 end
-table.insert(out, 1, allowed)
 return out
 `;
 
-// KEYS[i]: counter hash. ARGV per item (3): field, delta, ttl. Buckets already gone are skipped.
-const SETTLE_LUA = `
-for i = 1, #KEYS do
-  local b = (i - 1) * 3
-  if redis.call('HEXISTS', KEYS[i], ARGV[b + 1]) == 1 then
-    local v = redis.call('HINCRBY', KEYS[i], ARGV[b + 1], ARGV[b + 2])
-    if v < 0 then redis.call('HSET', KEYS[i], ARGV[b + 1], 0) end
-    redis.call('PEXPIRE', KEYS[i], ARGV[b + 3])
-  end
-end
-return 1
-`;
-
-// KEYS[i]: counter hash. ARGV[i]: minField. Returns the live totals.
+// KEYS[i]: counter hash. ARGV[i]: minField. Returns the live totals without changing anything.
 const READ_LUA = `
 local out = {}
 for i = 1, #KEYS do
-  local h = redis.call('HGETALL', KEYS[i])
-  local used = 0
   local minField = tonumber(ARGV[i])
-  for j = 1, #h, 2 do
-    if tonumber(h[j]) >= minField then used = used + tonumber(h[j + 1]) end
+  local st = redis.call('HMGET', KEYS[i], 't', 'lo')
+  local t = tonumber(st[1]) or 0
+  local lo = tonumber(st[2]) or minField
+  if lo < minField then
+    local h = redis.call('HGETALL', KEYS[i])
+    t = 0
+    for j = 1, #h, 2 do
+      if h[j] ~= 't' and h[j] ~= 'lo' and tonumber(h[j]) >= minField then t = t + tonumber(h[j + 1]) end
+    end
   end
-  out[i] = used
+  out[i] = t
 end
 return out
 `;
@@ -114,31 +188,49 @@ class Script {
   }
 }
 
-const reserveScript = new Script(RESERVE_LUA);
-const settleScript = new Script(SETTLE_LUA);
+const batchScript = new Script(BATCH_LUA);
 const readScript = new Script(READ_LUA);
+
+/** Default prefix of the counter keys; `v2`: the running-total layout (older pods' counters are not read). */
+export const DEFAULT_KEY_PREFIX = 'tollgate:quota:v2:';
+
+/** Most operations in one script call, so one call never holds Redis long. */
+const MAX_BATCH = 128;
 
 export interface RedisStoreOptions {
   url: string;
   /** Per-command timeout; the request never waits longer on Redis. Default 250 ms. */
   timeoutMs?: number;
-  /** Prefix of every counter key. Default `tollgate:quota:`. */
+  /** Prefix of every counter key. Default `tollgate:quota:v2:`. */
   keyPrefix?: string;
 }
 
 function int(n: number): string {
   // Counters are integers (requests, tokens, nano-USD); never let a float or 1e+21 notation reach HINCRBY.
-  return BigInt(Math.round(n)).toString();
+  return Number.isSafeInteger(n) ? String(n) : BigInt(Math.round(n)).toString();
+}
+
+/** One admission or settlement waiting for the next script call. */
+interface Op {
+  readonly kind: 'r' | 's';
+  readonly keys: string[];
+  readonly args: string[];
+  resolve(raw: unknown): void;
+  reject(err: unknown): void;
 }
 
 export class RedisStore implements CounterStore {
   readonly kind = 'redis' as const;
   readonly redis: Redis;
   private readonly prefix: string;
+  private queue: Op[] = [];
+  private scheduled = false;
+  /** Script calls made (tests and benchmarks read it to see the batching). */
+  calls = 0;
 
   constructor(options: RedisStoreOptions) {
     const timeout = options.timeoutMs ?? 250;
-    this.prefix = options.keyPrefix ?? 'tollgate:quota:';
+    this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.redis = new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -166,7 +258,7 @@ export class RedisStore implements CounterStore {
     });
   }
 
-  async reserve(slots: readonly Slot[]): Promise<ReserveResult> {
+  reserve(slots: readonly Slot[]): Promise<ReserveResult> {
     const keys: string[] = [];
     const args: string[] = [];
     for (const s of slots) {
@@ -180,21 +272,63 @@ export class RedisStore implements CounterStore {
         String(Math.ceil(s.ttlMs)),
       );
     }
-    const raw = (await reserveScript.run(this.redis, keys, args)) as number[];
-    const outcomes: SlotOutcome[] = [];
-    for (let i = 0; i < slots.length; i++) outcomes.push({ used: raw[1 + 2 * i]!, freeField: raw[2 + 2 * i]! });
-    return { allowed: raw[0] === 1, outcomes };
+    return new Promise<unknown>((resolve, reject) => this.enqueue({ kind: 'r', keys, args, resolve, reject })).then(
+      (raw) => {
+        const r = raw as number[];
+        const outcomes: SlotOutcome[] = [];
+        for (let i = 0; i < slots.length; i++) outcomes.push({ used: r[1 + 2 * i]!, freeField: r[2 + 2 * i]! });
+        return { allowed: r[0] === 1, outcomes };
+      },
+    );
   }
 
-  async settle(items: readonly SettleItem[]): Promise<void> {
-    if (items.length === 0) return;
+  settle(items: readonly SettleItem[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
     const keys: string[] = [];
     const args: string[] = [];
     for (const it of items) {
       keys.push(this.prefix + it.key);
       args.push(String(it.field), int(it.delta), String(Math.ceil(it.ttlMs)));
     }
-    await settleScript.run(this.redis, keys, args);
+    return new Promise<unknown>((resolve, reject) => this.enqueue({ kind: 's', keys, args, resolve, reject })).then(
+      () => {},
+    );
+  }
+
+  private enqueue(op: Op): void {
+    this.queue.push(op);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Sends what this turn queued: one script call per MAX_BATCH operations. */
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    for (let i = 0; i < queue.length; i += MAX_BATCH) this.send(queue.slice(i, i + MAX_BATCH));
+  };
+
+  private send(ops: Op[]): void {
+    const keys: string[] = [];
+    const args: string[] = [String(ops.length)];
+    for (const op of ops) {
+      args.push(op.kind, String(op.keys.length));
+      for (const k of op.keys) keys.push(k);
+      for (const a of op.args) args.push(a);
+    }
+    this.calls++;
+    batchScript.run(this.redis, keys, args).then(
+      (raw) => {
+        const out = raw as unknown[];
+        let r = 0;
+        for (const op of ops) op.resolve(op.kind === 'r' ? out[r++] : undefined);
+      },
+      (err: unknown) => {
+        for (const op of ops) op.reject(err);
+      },
+    );
   }
 
   async read(slots: readonly Slot[]): Promise<number[]> {
@@ -208,6 +342,8 @@ export class RedisStore implements CounterStore {
   }
 
   async close(): Promise<void> {
+    // Whatever this turn queued goes out before the connection closes.
+    if (this.scheduled) this.flush();
     try {
       await this.redis.quit();
     } catch {

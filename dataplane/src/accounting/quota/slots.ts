@@ -37,12 +37,22 @@ export interface ReserveResult {
   outcomes: SlotOutcome[];
 }
 
+/** The month of the last call: a request's month is computed without a Date per request. */
+let lastMonth = { startMs: 0, endMs: 0, id: '' };
+
 /** UTC calendar month id and its end (first ms of the next month). */
 export function monthOf(now: number): { id: string; endMs: number } {
+  const c = lastMonth;
+  if (now >= c.startMs && now < c.endMs) return c;
   const d = new Date(now);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
-  return { id: `${y}-${String(m + 1).padStart(2, '0')}`, endMs: Date.UTC(y, m + 1, 1) };
+  lastMonth = {
+    startMs: Date.UTC(y, m, 1),
+    endMs: Date.UTC(y, m + 1, 1),
+    id: `${y}-${String(m + 1).padStart(2, '0')}`,
+  };
+  return lastMonth;
 }
 
 export function makeSlot(limit: LimitRt, scopeId: string, add: number, now: number): Slot {
@@ -87,50 +97,105 @@ export function admits(slot: Slot, used: number): boolean {
 }
 
 /**
+ * One counter: its buckets, their running total and the lowest bucket that may still be present. Buckets
+ * below `lo` are gone; moving the window forward subtracts the buckets that left it (each bucket once), so
+ * an admission costs O(1) instead of a sum over the window. The Redis script keeps the same three things
+ * in one hash (fields `t`, `lo` and the bucket numbers).
+ */
+export interface Counter {
+  total: number;
+  lo: number;
+  readonly buckets: Map<number, number>;
+}
+
+/** Drops the buckets below `minField` from the counter and its total. */
+export function advance(c: Counter, minField: number): void {
+  if (c.lo >= minField) return;
+  if (minField - c.lo > c.buckets.size * 4 + 64) {
+    // Long idle: cheaper to walk what is there than every bucket number in between.
+    for (const [f, v] of c.buckets)
+      if (f < minField) {
+        c.buckets.delete(f);
+        c.total -= v;
+      }
+  } else {
+    for (let f = c.lo; f < minField; f++) {
+      const v = c.buckets.get(f);
+      if (v !== undefined) {
+        c.buckets.delete(f);
+        c.total -= v;
+      }
+    }
+  }
+  c.lo = minField;
+}
+
+/** The bucket whose expiry makes room for this slot (-2: none does, the add alone is over the limit). */
+export function freeFieldOf(slot: Slot, c: Counter | undefined, used: number): number {
+  if (c === undefined) return -2;
+  const fields = [...c.buckets.keys()].sort((a, b) => a - b);
+  let t = used;
+  for (const f of fields) {
+    t -= c.buckets.get(f)!;
+    if (admits(slot, t)) return f;
+  }
+  return -2;
+}
+
+/**
  * The reference algorithm on plain maps (the in-process store); the Redis Lua script mirrors it.
  * All-or-nothing: either every slot is below its limit and all are incremented, or none is.
  */
-export function reserveInMaps(counters: Map<string, Map<number, number>>, slots: readonly Slot[]): ReserveResult {
+export function reserveInMaps(counters: Map<string, Counter>, slots: readonly Slot[]): ReserveResult {
   const outcomes: SlotOutcome[] = [];
   let allowed = true;
   for (const slot of slots) {
-    const h = counters.get(slot.key);
+    const c = counters.get(slot.key);
     let used = 0;
-    if (h) {
-      for (const [f, v] of h) {
-        if (f < slot.minField) h.delete(f);
-        else used += v;
-      }
+    if (c !== undefined) {
+      advance(c, slot.minField);
+      used = c.total;
     }
     if (admits(slot, used)) {
       outcomes.push({ used, freeField: -1 });
       continue;
     }
     allowed = false;
-    let freeField = -2;
-    if (h) {
-      const fields = [...h.keys()].sort((a, b) => a - b);
-      let t = used;
-      for (const f of fields) {
-        t -= h.get(f)!;
-        if (admits(slot, t)) {
-          freeField = f;
-          break;
-        }
-      }
-    }
-    outcomes.push({ used, freeField });
+    outcomes.push({ used, freeField: freeFieldOf(slot, c, used) });
   }
   if (allowed) {
     for (const slot of slots) {
       if (slot.add === 0) continue;
-      let h = counters.get(slot.key);
-      if (!h) {
-        h = new Map();
-        counters.set(slot.key, h);
+      let c = counters.get(slot.key);
+      if (c === undefined) {
+        c = { total: 0, lo: slot.minField, buckets: new Map() };
+        counters.set(slot.key, c);
       }
-      h.set(slot.field, (h.get(slot.field) ?? 0) + slot.add);
+      // A replica whose clock lags may name a bucket already dropped: count it in the oldest live one.
+      const field = Math.max(slot.field, c.lo);
+      c.buckets.set(field, (c.buckets.get(field) ?? 0) + slot.add);
+      c.total += slot.add;
     }
   }
   return { allowed, outcomes };
+}
+
+/** Adds `delta` to one bucket if it is still there, never below zero; keeps the total in step. */
+export function settleInMaps(counters: Map<string, Counter>, key: string, field: number, delta: number): void {
+  const c = counters.get(key);
+  const v = c?.buckets.get(field);
+  if (c === undefined || v === undefined) return;
+  const next = Math.max(0, v + delta);
+  c.buckets.set(field, next);
+  c.total += next - v;
+}
+
+/** The window total without changing the counter (status reads). */
+export function totalInMaps(counters: Map<string, Counter>, key: string, minField: number): number {
+  const c = counters.get(key);
+  if (c === undefined) return 0;
+  if (c.lo >= minField) return c.total;
+  let used = 0;
+  for (const [f, v] of c.buckets) if (f >= minField) used += v;
+  return used;
 }
