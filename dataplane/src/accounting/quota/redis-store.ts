@@ -196,6 +196,8 @@ export const DEFAULT_KEY_PREFIX = 'tollgate:quota:v2:';
 
 /** Most operations in one script call, so one call never holds Redis long. */
 const MAX_BATCH = 128;
+/** Script calls under way at once; what arrives meanwhile waits for one to come back, then goes as one. */
+const MAX_IN_FLIGHT = 1;
 
 export interface RedisStoreOptions {
   url: string;
@@ -225,6 +227,7 @@ export class RedisStore implements CounterStore {
   private readonly prefix: string;
   private queue: Op[] = [];
   private scheduled = false;
+  private inFlight = 0;
   /** Script calls made (tests and benchmarks read it to see the batching). */
   calls = 0;
 
@@ -297,18 +300,25 @@ export class RedisStore implements CounterStore {
 
   private enqueue(op: Op): void {
     this.queue.push(op);
-    if (this.scheduled) return;
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
     this.scheduled = true;
     setImmediate(this.flush);
   }
 
-  /** Sends what this turn queued: one script call per MAX_BATCH operations. */
+  /** Sends what is queued: one script call per MAX_BATCH operations. */
   private readonly flush = (): void => {
     this.scheduled = false;
     const queue = this.queue;
+    if (queue.length === 0) return;
     this.queue = [];
     for (let i = 0; i < queue.length; i += MAX_BATCH) this.send(queue.slice(i, i + MAX_BATCH));
   };
+
+  /** A call came back: what queued up behind it goes out now, as one call. */
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight < MAX_IN_FLIGHT && !this.scheduled && this.queue.length > 0) this.flush();
+  }
 
   private send(ops: Op[]): void {
     const keys: string[] = [];
@@ -319,13 +329,16 @@ export class RedisStore implements CounterStore {
       for (const a of op.args) args.push(a);
     }
     this.calls++;
+    this.inFlight++;
     batchScript.run(this.redis, keys, args).then(
       (raw) => {
+        this.settled();
         const out = raw as unknown[];
         let r = 0;
         for (const op of ops) op.resolve(op.kind === 'r' ? out[r++] : undefined);
       },
       (err: unknown) => {
+        this.settled();
         for (const op of ops) op.reject(err);
       },
     );
