@@ -104,3 +104,58 @@ it('renders an admission refusal in the client format with its headers, and repo
   ).rejects.toThrow();
   expect(rejected.at(-1)).toMatchObject({ status: 404, errorCode: 'model_not_found', route: undefined });
 });
+
+it('joins no completion text when usage is reported; hooks with keepOutputText get it for every answer', async () => {
+  const s = await client.chat.completions.create({
+    model: 'gpt-4o',
+    messages: [{ role: 'user', content: 'hi' }],
+    stream: true,
+  });
+  for await (const _ of s) {
+  }
+  expect(finished.at(-1)!.usage).toBeDefined();
+  expect(finished.at(-1)!.outputText).toBeUndefined();
+
+  const kept: FinishInfo[] = [];
+  const keeping: GatewayHooks = {
+    keepOutputText: true,
+    admit: () => ({
+      headers: undefined,
+      attemptStart: () => {},
+      attemptEnd: () => {},
+      firstByte: () => {},
+      finish: (f) => kept.push(f),
+    }),
+    rejected: () => {},
+  };
+  const gw2 = await startGateway(gw.gateway.config, { hooks: keeping });
+  try {
+    const c2 = new OpenAI({ baseURL: gw2.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+    up.enqueue({ kind: 'default', text: 'kept answer' });
+    await c2.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    up.enqueue({ kind: 'default', text: 'kept stream' });
+    const st = await c2.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    for await (const _ of st) {
+    }
+    // An Anthropic client of an OpenAI-wire provider: the text of the translated body it got.
+    up.enqueue({ kind: 'default', text: 'kept translated' });
+    const res = await fetch(`${gw2.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'unused', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'gpt-4o', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(kept.map((f) => [f.usage?.outputTokens, f.outputText])).toEqual([
+      [7, 'kept answer'],
+      [7, 'kept stream'],
+      [7, 'kept translated'],
+    ]);
+  } finally {
+    await gw2.close();
+  }
+});

@@ -81,9 +81,10 @@ export interface FinishInfo {
   /** Usage reported by the provider (undefined when it reported none or the request failed early). */
   readonly usage: Usage | undefined;
   /**
-   * The completion text the client received (text, tool names and arguments), for estimating output tokens;
-   * set only when `usage` is undefined and something was served (a stream cut short, an upstream that omits
-   * usage). Never logged.
+   * The completion text the client received (text, tool names and arguments): for estimating output tokens
+   * when `usage` is undefined and something was served (a stream cut short, an upstream that omits usage),
+   * and for every served request when the hooks set `keepOutputText` (content logging). Otherwise undefined:
+   * nothing is kept or joined.
    */
   readonly outputText?: string | undefined;
   /** The model the provider reported. */
@@ -142,6 +143,11 @@ export interface GatewayHooks {
   applyConfig?(config: GatewayConfig): void;
   /** Prometheus text for GET /metrics; absent: /metrics answers 404. */
   metricsText?(): string;
+  /**
+   * True: every FinishInfo carries `outputText`, usage or not (content logging is on). Read once when the
+   * gateway is created; absent or false: the text is kept only for usage estimation.
+   */
+  readonly keepOutputText?: boolean;
 }
 
 const noop = (): void => {};

@@ -108,6 +108,7 @@ class GatewayImpl implements Gateway {
       health: this.health,
       random: options.random ?? Math.random,
       logger: this.logger,
+      keepOutputText: this.hooks.keepOutputText === true,
     };
     this.server = createServer({ noDelay: true, keepAlive: true, requestTimeout: 0 }, (req, res) =>
       this.handle(req, res),
