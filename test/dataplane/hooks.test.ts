@@ -90,19 +90,45 @@ it('reports stream usage at finish (async admission)', async () => {
 
 it('renders an admission refusal in the client format with its headers, and reports it as rejected', async () => {
   const before = up.requests.length;
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   const e = (await client.chat.completions
-    .create({ model: 'gpt-4o', user: 'over-quota', messages: [{ role: 'user', content: 'hi' }] })
+    .create(
+      { model: 'gpt-4o', user: 'over-quota', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { traceparent } },
+    )
     .catch((err: unknown) => err)) as InstanceType<typeof OpenAI.APIError>;
   expect(e.status).toBe(429);
   expect(e.code).toBe('quota_exceeded');
   expect(e.headers?.get('retry-after')).toBe('42');
   expect(e.headers?.get('x-tollgate-route')).toBe('ai/r');
   expect(up.requests.length).toBe(before);
-  expect(rejected.at(-1)).toMatchObject({ status: 429, errorCode: 'quota_exceeded', model: 'gpt-4o' });
+  expect(rejected.at(-1)).toMatchObject({
+    status: 429,
+    errorCode: 'quota_exceeded',
+    operation: 'chat',
+    model: 'gpt-4o',
+    route: { id: 'ai/r' },
+    body: { messages: [{ role: 'user', content: 'hi' }] },
+    traceparent,
+  });
   await expect(
     client.chat.completions.create({ model: 'unknown', messages: [{ role: 'user', content: 'x' }] }),
   ).rejects.toThrow();
-  expect(rejected.at(-1)).toMatchObject({ status: 404, errorCode: 'model_not_found', route: undefined });
+  expect(rejected.at(-1)).toMatchObject({
+    status: 404,
+    errorCode: 'model_not_found',
+    operation: 'chat',
+    route: undefined,
+    body: { messages: [{ role: 'user', content: 'x' }] },
+    traceparent: undefined,
+  });
+  // Refused before the body was read or parsed: the operation is known, the body is not.
+  const bad = await fetch(`${gw.url}/v1/embeddings`, { method: 'POST', body: '{"model":' });
+  expect(bad.status).toBe(400);
+  expect(rejected.at(-1)).toMatchObject({ status: 400, errorCode: 'invalid_json', operation: 'embeddings' });
+  expect(rejected.at(-1)!.body).toBeUndefined();
+  await fetch(`${gw.url}/v1/models`, { method: 'POST' });
+  expect(rejected.at(-1)).toMatchObject({ status: 405, errorCode: 'method_not_allowed', operation: undefined });
 });
 
 it('joins no completion text when usage is reported; hooks with keepOutputText get it for every answer', async () => {

@@ -118,16 +118,22 @@ export interface RequestObserver {
   finish(info: FinishInfo): void;
 }
 
-/** A request that ended before it had an observer. */
+/** A request that ended before it had an observer. Fields are known as far as the request got. */
 export interface RejectedInfo {
   readonly clientFormat: ClientFormat;
+  /** Known when the request was for an operation's endpoint (not /v1/models or an unknown path). */
+  readonly operation?: Operation | undefined;
   readonly status: number;
   readonly errorCode: ErrorCode;
   /** Known once the request was routed (e.g. admission rejected it). */
   readonly route: RouteConfig | undefined;
   readonly model: string | undefined;
   readonly key: ApiKeyConfig | undefined;
+  /** The client's parsed, validated body (read-only), once it was. */
+  readonly body?: Readonly<Record<string, unknown>> | undefined;
   readonly startedAt: number;
+  /** The client's W3C `traceparent` header, if any. */
+  readonly traceparent?: string | undefined;
 }
 
 export interface GatewayHooks {
