@@ -18,7 +18,8 @@ import type {
 } from '../pipeline/hooks.js';
 import { ZERO_USAGE } from '../providers/common/usage.js';
 import type { Usage } from '../providers/types.js';
-import { type AccessLogWriter, stdoutAccessLog } from '../telemetry/access-log.js';
+import { type AccessLogWriter, type AccessRecord, stdoutAccessLog } from '../telemetry/access-log.js';
+import { type ContentLogOptions, contentFields } from '../telemetry/content-log.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../telemetry/metrics.js';
 import { type Otel, otelSettingsFromEnv, startOtel } from '../telemetry/otel.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/registry.js';
@@ -51,6 +52,8 @@ export interface AccountingOptions {
   logger?: Logger;
   /** Output tokens reserved for token/cost quotas when the request sets no max_tokens. Default 4096. */
   defaultMaxTokens?: number;
+  /** Prompts and completions in the access log (`--log-content`); absent: never. */
+  logContent?: ContentLogOptions;
 }
 
 interface Tables {
@@ -110,6 +113,10 @@ export class AccountingHooks implements GatewayHooks {
   readonly accessLog: AccessLogWriter | undefined;
   readonly logger: Logger | undefined;
   private readonly defaultMaxTokens: number;
+  /** Set when prompts and completions go into the access log. */
+  readonly logContent: ContentLogOptions | undefined;
+  /** The proxy keeps every completion's text for us only when it is logged. */
+  readonly keepOutputText: boolean;
 
   constructor(options: AccountingOptions = {}) {
     this.otel = options.otel;
@@ -122,6 +129,8 @@ export class AccountingHooks implements GatewayHooks {
       new QuotaService({ logger: options.logger, metrics: { quotaRejected: (p) => this.quotaRejected(p) } });
     this.accessLog = options.accessLog === false ? undefined : (options.accessLog ?? stdoutAccessLog);
     this.defaultMaxTokens = options.defaultMaxTokens ?? 4096;
+    this.logContent = this.accessLog ? options.logContent : undefined;
+    this.keepOutputText = this.logContent !== undefined;
   }
 
   quotaRejected(policyId: string): void {
@@ -166,7 +175,7 @@ export class AccountingHooks implements GatewayHooks {
     const route = info.route?.id ?? '';
     this.metrics.requests.labels(route, '', String(info.status)).inc();
     if (this.accessLog) {
-      this.accessLog({
+      const line: AccessRecord = {
         time: new Date().toISOString(),
         type: 'access',
         route: route || undefined,
@@ -177,7 +186,9 @@ export class AccountingHooks implements GatewayHooks {
         latency_ms: round1(performance.now() - info.startedAt),
         key: info.key?.id,
         team: info.key?.labels.team,
-      });
+      };
+      if (this.logContent) Object.assign(line, contentFields(this.logContent, info.body, undefined));
+      this.accessLog(line);
     }
   }
 
@@ -379,7 +390,7 @@ class Observer implements RequestObserver {
     }
 
     if (acc.accessLog) {
-      acc.accessLog({
+      const line: AccessRecord = {
         time: new Date().toISOString(),
         type: 'access',
         route,
@@ -405,7 +416,13 @@ class Observer implements RequestObserver {
         team: info.key?.labels.team,
         trace_id: span?.spanContext().traceId,
         quota_store: this.ticket?.store,
-      });
+      };
+      if (acc.logContent)
+        Object.assign(
+          line,
+          contentFields(acc.logContent, req.body, req.operation === 'chat' ? info.outputText : undefined),
+        );
+      acc.accessLog(line);
     }
   }
 }
@@ -418,6 +435,8 @@ export interface CreateAccountingOptions {
   logger?: Logger;
   accessLog?: AccessLogWriter | false;
   env?: NodeJS.ProcessEnv;
+  /** Prompts and completions in the access log (`--log-content`); absent: never. */
+  logContent?: ContentLogOptions;
 }
 
 /** Accounting wired from flags and env: Redis when a URL is given, OTLP when OTEL_* asks for it. */
@@ -443,6 +462,16 @@ export async function createAccounting(options: CreateAccountingOptions = {}): P
     logger: options.logger,
     accessLog: options.accessLog ?? (env.TOLLGATE_ACCESS_LOG === 'off' ? false : undefined),
     defaultMaxTokens: Number.isFinite(maxTok) && maxTok > 0 ? maxTok : undefined,
+    logContent: options.logContent,
   });
+  if (hooks.logContent)
+    options.logger?.warn(
+      'content logging is on: the access log contains the prompts and completions of every request (personal or confidential data may end up in logs)',
+      { maxBytes: hooks.logContent.maxBytes },
+    );
+  else if (options.logContent)
+    options.logger?.warn(
+      'content logging was asked for but the access log is off (TOLLGATE_ACCESS_LOG=off): nothing is logged',
+    );
   return hooks;
 }
