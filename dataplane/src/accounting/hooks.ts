@@ -17,7 +17,7 @@ import type {
   RequestObserver,
 } from '../pipeline/hooks.js';
 import { ZERO_USAGE } from '../providers/common/usage.js';
-import type { Usage } from '../providers/types.js';
+import type { Operation, Usage } from '../providers/types.js';
 import { type AccessLogWriter, type AccessRecord, stdoutAccessLog } from '../telemetry/access-log.js';
 import { type ContentLogOptions, contentFields } from '../telemetry/content-log.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../telemetry/metrics.js';
@@ -174,6 +174,8 @@ export class AccountingHooks implements GatewayHooks {
   rejected(info: RejectedInfo): void {
     const route = info.route?.id ?? '';
     this.metrics.requests.labels(route, '', String(info.status)).inc();
+    const tracer = this.tracer;
+    const span = tracer && info.operation ? rejectedSpan(tracer, info.operation, info) : undefined;
     if (this.accessLog) {
       const line: AccessRecord = {
         time: new Date().toISOString(),
@@ -186,6 +188,7 @@ export class AccountingHooks implements GatewayHooks {
         latency_ms: round1(performance.now() - info.startedAt),
         key: info.key?.id,
         team: info.key?.labels.team,
+        trace_id: span?.spanContext().traceId,
       };
       if (this.logContent) Object.assign(line, contentFields(this.logContent, info.body, undefined));
       this.accessLog(line);
@@ -196,6 +199,45 @@ export class AccountingHooks implements GatewayHooks {
     await this.quota.close();
     await this.otel?.shutdown();
   }
+}
+
+/** Longest client-sent model name put on a span of a refused request (the body limit is the only other bound). */
+const MAX_REFUSED_MODEL = 256;
+
+/**
+ * The one SERVER span of a request refused before it had an observer (auth, bad input, unknown model,
+ * quota), so 401/404/429 show in traces, parented on the client's traceparent; started and ended at once.
+ * Named `<operation> <model>` once the request was routed (the model is one a route serves), else
+ * `<operation>`: a model no route knows is client-chosen text, kept (capped) in gen_ai.request.model only.
+ */
+function rejectedSpan(tracer: Tracer, op: Operation, info: RejectedInfo): Span {
+  const parent = parseTraceparent(info.traceparent);
+  const ctx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+  const model = info.model;
+  const span = tracer.startSpan(
+    info.route && model !== undefined ? `${op} ${model}` : op,
+    {
+      kind: SpanKind.SERVER,
+      startTime: info.startedAt,
+      attributes: {
+        'gen_ai.operation.name': op,
+        'tollgate.client_format': info.clientFormat,
+        'http.response.status_code': info.status,
+        'error.type': info.errorCode,
+        'tollgate.attempts': 0,
+        ...(model !== undefined
+          ? { 'gen_ai.request.model': model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model }
+          : {}),
+        ...(info.route ? { 'tollgate.route': info.route.id } : {}),
+        ...(info.key ? { 'tollgate.key': info.key.id } : {}),
+        ...(info.key?.labels.team ? { 'tollgate.key_team': info.key.labels.team } : {}),
+      },
+    },
+    ctx,
+  );
+  span.setStatus({ code: SpanStatusCode.ERROR, message: info.errorCode });
+  span.end(performance.now());
+  return span;
 }
 
 /** Upper bound of a request's cost over the route's candidate backends (nano-USD); 0 when none is priced. */
