@@ -46,3 +46,15 @@ it('gives the operator and the data plane the same --redis, and the status inter
   expect(without['tg-tollgate-operator']?.some((a) => a.startsWith('--redis'))).toBe(false);
   expect(without['tg-tollgate-dataplane']?.some((a) => a.startsWith('--redis'))).toBe(false);
 });
+
+it('passes --log-content to the data plane only when dataplane.logContent.enabled, with its cap', async () => {
+  const off = await args([]);
+  expect(off['tg-tollgate-dataplane']?.some((a) => a.startsWith('--log-content'))).toBe(false);
+  expect(off['tg-tollgate-operator']?.some((a) => a.startsWith('--log-content'))).toBe(false);
+
+  const on = await args(['dataplane.logContent.enabled=true', 'dataplane.logContent.maxBytes=1048576']);
+  expect(on['tg-tollgate-dataplane']).toEqual(
+    expect.arrayContaining(['--log-content', '--log-content-max-bytes=1048576']),
+  );
+  expect(on['tg-tollgate-operator']?.some((a) => a.startsWith('--log-content'))).toBe(false);
+});

@@ -17,8 +17,9 @@ import type {
   RequestObserver,
 } from '../pipeline/hooks.js';
 import { ZERO_USAGE } from '../providers/common/usage.js';
-import type { Usage } from '../providers/types.js';
-import { type AccessLogWriter, stdoutAccessLog } from '../telemetry/access-log.js';
+import type { Operation, Usage } from '../providers/types.js';
+import { type AccessLogWriter, type AccessRecord, stdoutAccessLog } from '../telemetry/access-log.js';
+import { type ContentLogOptions, contentFields } from '../telemetry/content-log.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../telemetry/metrics.js';
 import { type Otel, otelSettingsFromEnv, startOtel } from '../telemetry/otel.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/registry.js';
@@ -51,6 +52,8 @@ export interface AccountingOptions {
   logger?: Logger;
   /** Output tokens reserved for token/cost quotas when the request sets no max_tokens. Default 4096. */
   defaultMaxTokens?: number;
+  /** Prompts and completions in the access log (`--log-content`); absent: never. */
+  logContent?: ContentLogOptions;
 }
 
 interface Tables {
@@ -110,6 +113,10 @@ export class AccountingHooks implements GatewayHooks {
   readonly accessLog: AccessLogWriter | undefined;
   readonly logger: Logger | undefined;
   private readonly defaultMaxTokens: number;
+  /** Set when prompts and completions go into the access log. */
+  readonly logContent: ContentLogOptions | undefined;
+  /** The proxy keeps every completion's text for us only when it is logged. */
+  readonly keepOutputText: boolean;
 
   constructor(options: AccountingOptions = {}) {
     this.otel = options.otel;
@@ -122,6 +129,8 @@ export class AccountingHooks implements GatewayHooks {
       new QuotaService({ logger: options.logger, metrics: { quotaRejected: (p) => this.quotaRejected(p) } });
     this.accessLog = options.accessLog === false ? undefined : (options.accessLog ?? stdoutAccessLog);
     this.defaultMaxTokens = options.defaultMaxTokens ?? 4096;
+    this.logContent = this.accessLog ? options.logContent : undefined;
+    this.keepOutputText = this.logContent !== undefined;
   }
 
   quotaRejected(policyId: string): void {
@@ -165,8 +174,10 @@ export class AccountingHooks implements GatewayHooks {
   rejected(info: RejectedInfo): void {
     const route = info.route?.id ?? '';
     this.metrics.requests.labels(route, '', String(info.status)).inc();
+    const tracer = this.tracer;
+    const span = tracer && info.operation ? rejectedSpan(tracer, info.operation, info) : undefined;
     if (this.accessLog) {
-      this.accessLog({
+      const line: AccessRecord = {
         time: new Date().toISOString(),
         type: 'access',
         route: route || undefined,
@@ -177,7 +188,10 @@ export class AccountingHooks implements GatewayHooks {
         latency_ms: round1(performance.now() - info.startedAt),
         key: info.key?.id,
         team: info.key?.labels.team,
-      });
+        trace_id: span?.spanContext().traceId,
+      };
+      if (this.logContent) Object.assign(line, contentFields(this.logContent, info.body, undefined));
+      this.accessLog(line);
     }
   }
 
@@ -185,6 +199,45 @@ export class AccountingHooks implements GatewayHooks {
     await this.quota.close();
     await this.otel?.shutdown();
   }
+}
+
+/** Longest client-sent model name put on a span of a refused request (the body limit is the only other bound). */
+const MAX_REFUSED_MODEL = 256;
+
+/**
+ * The one SERVER span of a request refused before it had an observer (auth, bad input, unknown model,
+ * quota), so 401/404/429 show in traces, parented on the client's traceparent; started and ended at once.
+ * Named `<operation> <model>` once the request was routed (the model is one a route serves), else
+ * `<operation>`: a model no route knows is client-chosen text, kept (capped) in gen_ai.request.model only.
+ */
+function rejectedSpan(tracer: Tracer, op: Operation, info: RejectedInfo): Span {
+  const parent = parseTraceparent(info.traceparent);
+  const ctx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+  const model = info.model;
+  const span = tracer.startSpan(
+    info.route && model !== undefined ? `${op} ${model}` : op,
+    {
+      kind: SpanKind.SERVER,
+      startTime: info.startedAt,
+      attributes: {
+        'gen_ai.operation.name': op,
+        'tollgate.client_format': info.clientFormat,
+        'http.response.status_code': info.status,
+        'error.type': info.errorCode,
+        'tollgate.attempts': 0,
+        ...(model !== undefined
+          ? { 'gen_ai.request.model': model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model }
+          : {}),
+        ...(info.route ? { 'tollgate.route': info.route.id } : {}),
+        ...(info.key ? { 'tollgate.key': info.key.id } : {}),
+        ...(info.key?.labels.team ? { 'tollgate.key_team': info.key.labels.team } : {}),
+      },
+    },
+    ctx,
+  );
+  span.setStatus({ code: SpanStatusCode.ERROR, message: info.errorCode });
+  span.end(performance.now());
+  return span;
 }
 
 /** Upper bound of a request's cost over the route's candidate backends (nano-USD); 0 when none is priced. */
@@ -379,7 +432,7 @@ class Observer implements RequestObserver {
     }
 
     if (acc.accessLog) {
-      acc.accessLog({
+      const line: AccessRecord = {
         time: new Date().toISOString(),
         type: 'access',
         route,
@@ -405,7 +458,13 @@ class Observer implements RequestObserver {
         team: info.key?.labels.team,
         trace_id: span?.spanContext().traceId,
         quota_store: this.ticket?.store,
-      });
+      };
+      if (acc.logContent)
+        Object.assign(
+          line,
+          contentFields(acc.logContent, req.body, req.operation === 'chat' ? info.outputText : undefined),
+        );
+      acc.accessLog(line);
     }
   }
 }
@@ -418,6 +477,8 @@ export interface CreateAccountingOptions {
   logger?: Logger;
   accessLog?: AccessLogWriter | false;
   env?: NodeJS.ProcessEnv;
+  /** Prompts and completions in the access log (`--log-content`); absent: never. */
+  logContent?: ContentLogOptions;
 }
 
 /** Accounting wired from flags and env: Redis when a URL is given, OTLP when OTEL_* asks for it. */
@@ -443,6 +504,16 @@ export async function createAccounting(options: CreateAccountingOptions = {}): P
     logger: options.logger,
     accessLog: options.accessLog ?? (env.TOLLGATE_ACCESS_LOG === 'off' ? false : undefined),
     defaultMaxTokens: Number.isFinite(maxTok) && maxTok > 0 ? maxTok : undefined,
+    logContent: options.logContent,
   });
+  if (hooks.logContent)
+    options.logger?.warn(
+      'content logging is on: the access log contains the prompts and completions of every request (personal or confidential data may end up in logs)',
+      { maxBytes: hooks.logContent.maxBytes },
+    );
+  else if (options.logContent)
+    options.logger?.warn(
+      'content logging was asked for but the access log is off (TOLLGATE_ACCESS_LOG=off): nothing is logged',
+    );
   return hooks;
 }

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBootSnapshot } from './dataplane.js';
+import { jest } from '@jest/globals';
+import { main, readBootSnapshot, usage } from './dataplane.js';
 
 describe('readBootSnapshot', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-boot-'));
@@ -28,5 +29,34 @@ describe('readBootSnapshot', () => {
     const path = join(dir, 'wrong.json');
     writeFileSync(path, JSON.stringify({ version: 1, providers: [{ credential: 'sk-live-SECRET' }] }));
     expect(() => readBootSnapshot(path)).toThrow(`boot snapshot ${path} is not a valid GatewayConfig`);
+  });
+});
+
+describe('tollgate dataplane flags', () => {
+  it('documents --log-content and --log-content-max-bytes', () => {
+    expect(usage).toContain('--log-content ');
+    expect(usage).toContain('--log-content-max-bytes <s>');
+  });
+
+  it('exits 2 on a cap it cannot read, before reading any file', async () => {
+    const errors: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((m: unknown) => {
+      errors.push(String(m));
+    });
+    try {
+      const code = await main([
+        '--operator-url',
+        'https://op.tollgate.svc:9443',
+        '--ca-file',
+        '/nonexistent/ca.crt',
+        '--log-content',
+        '--log-content-max-bytes',
+        'lots',
+      ]);
+      expect(code).toBe(2);
+      expect(errors.join('\n')).toContain('--log-content-max-bytes must be a positive number of bytes');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

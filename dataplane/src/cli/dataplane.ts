@@ -12,6 +12,8 @@ import { type GatewayConfig, GatewayConfigSchema } from '../config/gateway-confi
 import { OperatorSource } from '../config/operator-source.js';
 import { createLogger, type Logger } from '../log.js';
 import { createGateway, type Gateway } from '../server/gateway.js';
+import type { ContentLogOptions } from '../telemetry/content-log.js';
+import { parseLogContent } from './log-content.js';
 
 export const usage = `tollgate dataplane [flags]
 
@@ -31,6 +33,12 @@ Flags:
   --redis <url>             Redis for quotas shared across replicas (default: in-process counters)
   --body-timeout <d>        how long a client may take to send its request body: 408 after it
                             (default 30s; streamed responses are not limited by it)
+  --log-content             also write each request's prompt and the completion the client got into its
+                            access-log line on stdout (off by default; or TOLLGATE_LOG_CONTENT=true).
+                            They may hold personal or confidential data: mind who can read the logs
+  --log-content-max-bytes <s>
+                            cap of each logged prompt and completion, bytes or with Ki, Mi (default
+                            16384; or TOLLGATE_LOG_CONTENT_MAX_BYTES); cut ones are marked *_truncated
   -h, --help                this text
 `;
 
@@ -45,6 +53,8 @@ export interface DataplaneOptions {
   redis?: string;
   /** Body-read timeout (ms); default 30 s. */
   bodyTimeoutMs?: number;
+  /** Prompts and completions in the access log; absent: never. */
+  logContent?: ContentLogOptions;
   logger: Logger;
 }
 
@@ -78,7 +88,7 @@ export function readBootSnapshot(path: string): GatewayConfig | undefined {
 
 export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHandle> {
   const { createAccounting } = await import('../accounting/hooks.js');
-  const accounting = await createAccounting({ redisUrl: o.redis, logger: o.logger });
+  const accounting = await createAccounting({ redisUrl: o.redis, logger: o.logger, logContent: o.logContent });
   const gateway = createGateway({ logger: o.logger, hooks: accounting, bodyTimeoutMs: o.bodyTimeoutMs });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
   if (o.bootSnapshot) {
@@ -134,6 +144,8 @@ export async function main(args: string[]): Promise<number> {
         'pod-name': { type: 'string' },
         redis: { type: 'string' },
         'body-timeout': { type: 'string', default: '30s' },
+        'log-content': { type: 'boolean' },
+        'log-content-max-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -159,6 +171,13 @@ export async function main(args: string[]): Promise<number> {
   const timeoutText = String(values['body-timeout']);
   const bodyTimeoutMs = isDuration(timeoutText) ? parseDuration(timeoutText) : 0;
   if (!(bodyTimeoutMs > 0)) return fail(`--body-timeout: not a positive duration (like 30s): ${timeoutText}`);
+  const maxText = values['log-content-max-bytes'];
+  const logContent = parseLogContent(
+    values['log-content'] === true,
+    typeof maxText === 'string' ? maxText : undefined,
+    process.env,
+  );
+  if (!logContent.ok) return fail(logContent.message);
   let ca: string;
   try {
     ca = readFileSync(caFile, 'utf8');
@@ -176,6 +195,7 @@ export async function main(args: string[]): Promise<number> {
     podName: (values['pod-name'] as string | undefined) || process.env.POD_NAME || hostname(),
     ...(typeof values.redis === 'string' ? { redis: values.redis } : {}),
     bodyTimeoutMs,
+    ...(logContent.value ? { logContent: logContent.value } : {}),
     logger,
   });
   logger.info('data plane listening', { port: handle.port });

@@ -1,4 +1,4 @@
-import { parseRunFlags, parseSize } from './run.js';
+import { parseRunFlags, parseSize, RUN_USAGE } from './run.js';
 
 describe('tollgate run flags', () => {
   it('applies defaults and freezes the result', () => {
@@ -50,6 +50,35 @@ describe('tollgate run flags', () => {
         redisUrl: 'redis://127.0.0.1:6379/0',
       },
     });
+  });
+
+  it('logs no content unless asked; --log-content and TOLLGATE_LOG_CONTENT turn it on, frozen', () => {
+    const off = parseRunFlags(['-f', 'x'], {});
+    expect(off.kind === 'ok' && off.flags.logContent).toBeUndefined();
+    const on = parseRunFlags(['-f', 'x', '--log-content'], {});
+    expect(on).toMatchObject({ kind: 'ok', flags: { logContent: { maxBytes: 16384 } } });
+    if (on.kind !== 'ok') throw new Error('unreachable');
+    expect(Object.isFrozen(on.flags.logContent)).toBe(true);
+    expect(parseRunFlags(['-f', 'x', '--log-content', '--log-content-max-bytes', '4Ki'], {})).toMatchObject({
+      kind: 'ok',
+      flags: { logContent: { maxBytes: 4096 } },
+    });
+    expect(parseRunFlags(['-f', 'x'], { TOLLGATE_LOG_CONTENT: 'true' })).toMatchObject({
+      kind: 'ok',
+      flags: { logContent: { maxBytes: 16384 } },
+    });
+    expect(RUN_USAGE).toContain('--log-content');
+    expect(RUN_USAGE).toContain('--log-content-max-bytes');
+  });
+
+  it.each([
+    [['-f', 'x', '--log-content', '--log-content-max-bytes', '16KB'], {}, /--log-content-max-bytes must be/],
+    [['-f', 'x', '--log-content=yes'], {}, /does not take an argument/],
+    [['-f', 'x'], { TOLLGATE_LOG_CONTENT: 'yes' }, /TOLLGATE_LOG_CONTENT must be true or false, got "yes"/],
+  ])('%j with env %j is an error', (args, env, message) => {
+    const p = parseRunFlags(args, env);
+    expect(p.kind).toBe('error');
+    if (p.kind === 'error') expect(p.message).toMatch(message);
   });
 
   it('--help wins', () => {

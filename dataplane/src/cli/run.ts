@@ -7,6 +7,9 @@ import { isDuration, parseDuration } from '../config/duration.js';
 import { type AppliedConfig, FileSource } from '../config/file-source.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { createLogger, type Logger } from '../log.js';
+import type { ContentLogOptions } from '../telemetry/content-log.js';
+import { parseLogContent } from './log-content.js';
+import { parseSize } from './size.js';
 
 export const RUN_USAGE = `tollgate run -f <file-or-dir> [-f ...] [flags]
 
@@ -23,9 +26,16 @@ Flags:
       --body-timeout <d>   how long a client may take to send its request body: 408 after it (default 30s;
                            streamed responses are not limited by it)
       --redis <url>        Redis for quota counters shared across replicas (redis://host:6379)
+      --log-content        also write each request's prompt and the completion the client got into its
+                           access-log line (off by default; or TOLLGATE_LOG_CONTENT=true). They may hold
+                           personal or confidential data: mind who can read the logs
+      --log-content-max-bytes <s>
+                           cap of each logged prompt and completion, bytes or with Ki, Mi (default 16384;
+                           or TOLLGATE_LOG_CONTENT_MAX_BYTES); cut ones are marked *_truncated
   -h, --help               show this help
 
-Logs are JSON lines on stderr; set TOLLGATE_LOG_LEVEL=debug|info|warn|error.`;
+Logs are JSON lines on stderr, the access log (one line per request) on stdout;
+set TOLLGATE_LOG_LEVEL=debug|info|warn|error.`;
 
 export interface RunFlags {
   readonly files: readonly string[];
@@ -35,22 +45,20 @@ export interface RunFlags {
   readonly maxBodyBytes: number;
   readonly bodyTimeoutMs: number;
   readonly redisUrl: string | undefined;
+  /** Prompts and completions in the access log; undefined: off. */
+  readonly logContent: ContentLogOptions | undefined;
 }
 
 export type ParsedRunFlags = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'ok'; flags: RunFlags };
 
-const SIZE_UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+/** Kept exported from here, where --max-body-size made it. */
+export { parseSize };
 
-/** `1048576`, `512Ki`, `32Mi`, `1Gi` → bytes; undefined when malformed. */
-export function parseSize(text: string): number | undefined {
-  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const bytes = Number(m[1]) * SIZE_UNITS[m[2] ?? '']!;
-  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
-}
-
-/** Validates the command line once into a frozen object. */
-export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
+/** Validates the command line (and the env it reads) once into a frozen object. */
+export function parseRunFlags(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ParsedRunFlags {
   let values: {
     file?: string[];
     recursive?: boolean;
@@ -59,6 +67,8 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
     'max-body-size'?: string;
     'body-timeout'?: string;
     redis?: string;
+    'log-content'?: boolean;
+    'log-content-max-bytes'?: string;
     help?: boolean;
   };
   let positionals: string[];
@@ -75,6 +85,8 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
         'max-body-size': { type: 'string' },
         'body-timeout': { type: 'string' },
         redis: { type: 'string' },
+        'log-content': { type: 'boolean' },
+        'log-content-max-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -123,6 +135,8 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
     }
     if (!ok) return { kind: 'error', message: '--redis must be a redis:// or rediss:// URL' };
   }
+  const logContent = parseLogContent(values['log-content'], values['log-content-max-bytes'], env);
+  if (!logContent.ok) return { kind: 'error', message: logContent.message };
   return {
     kind: 'ok',
     flags: Object.freeze({
@@ -133,6 +147,7 @@ export function parseRunFlags(args: readonly string[]): ParsedRunFlags {
       maxBodyBytes,
       bodyTimeoutMs,
       redisUrl,
+      logContent: logContent.value,
     }),
   };
 }
@@ -176,7 +191,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   const { createGateway } = await import('../server/gateway.js');
   // Accounting (quotas, cost, metrics, traces, access log): Redis counters when --redis is given.
   const { createAccounting } = await import('../accounting/hooks.js');
-  const accounting = await createAccounting({ redisUrl: flags.redisUrl, logger });
+  const accounting = await createAccounting({ redisUrl: flags.redisUrl, logger, logContent: flags.logContent });
   const gateway = createGateway({
     maxBodyBytes: flags.maxBodyBytes,
     bodyTimeoutMs: flags.bodyTimeoutMs,

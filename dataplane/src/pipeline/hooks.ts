@@ -81,9 +81,10 @@ export interface FinishInfo {
   /** Usage reported by the provider (undefined when it reported none or the request failed early). */
   readonly usage: Usage | undefined;
   /**
-   * The completion text the client received (text, tool names and arguments), for estimating output tokens;
-   * set only when `usage` is undefined and something was served (a stream cut short, an upstream that omits
-   * usage). Never logged.
+   * The completion text the client received (text, tool names and arguments): for estimating output tokens
+   * when `usage` is undefined and something was served (a stream cut short, an upstream that omits usage),
+   * and for every served request when the hooks set `keepOutputText` (content logging). Otherwise undefined:
+   * nothing is kept or joined.
    */
   readonly outputText?: string | undefined;
   /** The model the provider reported. */
@@ -117,16 +118,22 @@ export interface RequestObserver {
   finish(info: FinishInfo): void;
 }
 
-/** A request that ended before it had an observer. */
+/** A request that ended before it had an observer. Fields are known as far as the request got. */
 export interface RejectedInfo {
   readonly clientFormat: ClientFormat;
+  /** Known when the request was for an operation's endpoint (not /v1/models or an unknown path). */
+  readonly operation?: Operation | undefined;
   readonly status: number;
   readonly errorCode: ErrorCode;
   /** Known once the request was routed (e.g. admission rejected it). */
   readonly route: RouteConfig | undefined;
   readonly model: string | undefined;
   readonly key: ApiKeyConfig | undefined;
+  /** The client's parsed, validated body (read-only), once it was. */
+  readonly body?: Readonly<Record<string, unknown>> | undefined;
   readonly startedAt: number;
+  /** The client's W3C `traceparent` header, if any. */
+  readonly traceparent?: string | undefined;
 }
 
 export interface GatewayHooks {
@@ -142,6 +149,11 @@ export interface GatewayHooks {
   applyConfig?(config: GatewayConfig): void;
   /** Prometheus text for GET /metrics; absent: /metrics answers 404. */
   metricsText?(): string;
+  /**
+   * True: every FinishInfo carries `outputText`, usage or not (content logging is on). Read once when the
+   * gateway is created; absent or false: the text is kept only for usage estimation.
+   */
+  readonly keepOutputText?: boolean;
 }
 
 const noop = (): void => {};

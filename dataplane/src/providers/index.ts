@@ -11,6 +11,8 @@ import { azureOpenAiAdapter } from './azure-openai/adapter.js';
 import { bedrockAdapter } from './bedrock/adapter.js';
 import { bedrockToAnthropic } from './bedrock/bedrock-to-anthropic.js';
 import { bedrockToOpenAi } from './bedrock/bedrock-to-openai.js';
+import { anthropicBodyText } from './common/anthropic-out.js';
+import { openAiBodyText } from './common/openai-out.js';
 import { geminiAdapter } from './gemini/adapter.js';
 import { geminiToAnthropic } from './gemini/gemini-to-anthropic.js';
 import { geminiToOpenAi } from './gemini/gemini-to-openai.js';
@@ -104,6 +106,14 @@ export function clientWantsUsage(clientFormat: ClientFormat, body: Record<string
   if (clientFormat === 'anthropic') return true;
   const so = body.stream_options;
   return typeof so === 'object' && so !== null && (so as Record<string, unknown>).include_usage === true;
+}
+
+/**
+ * The completion text of a response body in the client's format (what a non-streaming client got), as
+ * translators' `outputText` gives it: text, tool names and arguments.
+ */
+export function clientBodyText(clientFormat: ClientFormat, body: unknown): string {
+  return clientFormat === 'anthropic' ? anthropicBodyText(body) : openAiBodyText(body);
 }
 
 export type {

@@ -10,6 +10,7 @@ import type { ApiKeyConfig, ProviderConfig, RetryCondition } from '../config/gat
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AttemptInfo, AttemptOutcome, RequestObserver } from '../pipeline/hooks.js';
+import { clientBodyText } from '../providers/index.js';
 import type {
   Operation,
   ProviderAdapter,
@@ -38,6 +39,8 @@ export interface CallShared {
   readonly health: HealthRegistry;
   readonly random: () => number;
   readonly logger: Logger;
+  /** Keep the completion text of every answer for the hooks (content logging), not only when usage is missing. */
+  readonly keepOutputText: boolean;
 }
 
 /** A request that passed auth, validation, routing and admission. */
@@ -343,6 +346,9 @@ export class ProxyCall {
     res.setHeader('content-length', Buffer.byteLength(payload));
     res.end(payload);
     this.markFirstByte();
+    // Translators build the text only when usage is missing; content logging wants it always.
+    if (this.outputText === undefined && this.shared.keepOutputText)
+      this.outputText = clientBodyText(r.format, out.body);
     this.finish(200, undefined);
     return undefined;
   }
@@ -708,8 +714,12 @@ export class ProxyCall {
         status,
         errorCode,
         usage: this.usage,
-        // Joined only when the provider reported no usage: accounting then estimates from it.
-        outputText: this.usage === undefined ? (this.outputText ?? this.st?.outputText?.()) : undefined,
+        // Joined only when the provider reported no usage (accounting then estimates from it), or when
+        // content logging asked for it.
+        outputText:
+          this.usage === undefined || this.shared.keepOutputText
+            ? (this.outputText ?? this.st?.outputText?.())
+            : undefined,
         responseModel: this.responseModel,
         attempts: this.attempts,
         route: this.r.route.config,

@@ -18,7 +18,7 @@ import type { Operation } from '../providers/types.js';
 import { type CallShared, isStackOverflow, type ProviderRegistry, ProxyCall, tooDeep } from '../proxy/call.js';
 import { UpstreamPools } from '../proxy/upstream.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
-import { compileTables, EMPTY_TABLE, matchRoute, type NamespaceTable } from '../routing/table.js';
+import { type CompiledRoute, compileTables, EMPTY_TABLE, matchRoute, type NamespaceTable } from '../routing/table.js';
 import { validateClientRequest } from './validate.js';
 
 export interface GatewayOptions {
@@ -78,6 +78,26 @@ const ROUTES: Record<string, { method: string; format: ClientFormat; operation: 
 
 const defaultProviders: ProviderRegistry = { adapterFor, translatorFor };
 
+/** What is known of a request when it is refused (for the `rejected` hook); grows as the request gets further. */
+interface Refused {
+  readonly operation?: Operation | undefined;
+  readonly key?: ApiKeyConfig | undefined;
+  readonly route?: CompiledRoute | undefined;
+  readonly model?: string | undefined;
+  readonly body?: Readonly<Record<string, unknown>> | undefined;
+  /** performance.now() when the request arrived; default: when it is refused. */
+  readonly startedAt?: number | undefined;
+}
+
+const NOTHING_KNOWN: Refused = Object.freeze({});
+
+/** Refusals at the endpoint level (method, auth, readiness): only the operation is known. Built once. */
+const KNOWN_BY_ENDPOINT: Readonly<Record<Operation | 'models', Refused>> = Object.freeze({
+  chat: Object.freeze({ operation: 'chat' }),
+  embeddings: Object.freeze({ operation: 'embeddings' }),
+  models: NOTHING_KNOWN,
+});
+
 export function createGateway(options: GatewayOptions = {}): Gateway {
   return new GatewayImpl(options);
 }
@@ -108,6 +128,7 @@ class GatewayImpl implements Gateway {
       health: this.health,
       random: options.random ?? Math.random,
       logger: this.logger,
+      keepOutputText: this.hooks.keepOutputText === true,
     };
     this.server = createServer({ noDelay: true, keepAlive: true, requestTimeout: 0 }, (req, res) =>
       this.handle(req, res),
@@ -193,6 +214,7 @@ class GatewayImpl implements Gateway {
         res,
         spec.format,
         new GatewayError('method_not_allowed', `${req.method} is not allowed on ${path}; use ${spec.method}`),
+        KNOWN_BY_ENDPOINT[spec.operation],
       );
       return;
     }
@@ -210,7 +232,7 @@ class GatewayImpl implements Gateway {
       }
       this.readBody(req, res, spec.format, spec.operation, key, table);
     } catch (err) {
-      this.reject(req, res, spec.format, err);
+      this.reject(req, res, spec.format, err, KNOWN_BY_ENDPOINT[spec.operation]);
     }
   }
 
@@ -234,19 +256,27 @@ class GatewayImpl implements Gateway {
           'unsupported_media_type',
           `content-encoding ${encoding} is not supported: send the request body uncompressed`,
         ),
+        { operation, key },
       );
       return;
     }
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > max) {
-      this.tooLarge(req, res, format, max);
+      this.tooLarge(req, res, format, operation, key, max);
       return;
     }
     new BodyRead(this, req, res, format, operation, key, table, max, this.bodyTimeoutMs);
   }
 
   /** @internal BodyRead: the client's body did not arrive in time. */
-  bodyTimedOut(req: IncomingMessage, res: ServerResponse, format: ClientFormat, ms: number): void {
+  bodyTimedOut(
+    req: IncomingMessage,
+    res: ServerResponse,
+    format: ClientFormat,
+    operation: Operation,
+    key: ApiKeyConfig | undefined,
+    ms: number,
+  ): void {
     // Drop whatever still comes, answer, and close the connection once the answer is out; a client that
     // keeps the socket open after that is cut a second later.
     res.setHeader('connection', 'close');
@@ -257,15 +287,29 @@ class GatewayImpl implements Gateway {
       res,
       format,
       new GatewayError('request_timeout', `the request body was not received within ${ms / 1000}s`),
+      { operation, key },
     );
   }
 
   /** @internal */
-  tooLarge(req: IncomingMessage, res: ServerResponse, format: ClientFormat, max: number): void {
+  tooLarge(
+    req: IncomingMessage,
+    res: ServerResponse,
+    format: ClientFormat,
+    operation: Operation,
+    key: ApiKeyConfig | undefined,
+    max: number,
+  ): void {
     // Keep reading (and dropping) what the client still sends so it can read the answer; then close.
     res.setHeader('connection', 'close');
     req.resume();
-    this.reject(req, res, format, new GatewayError('body_too_large', `request body exceeds the limit of ${max} bytes`));
+    this.reject(
+      req,
+      res,
+      format,
+      new GatewayError('body_too_large', `request body exceeds the limit of ${max} bytes`),
+      { operation, key },
+    );
   }
 
   /** @internal BodyRead hands the complete body over. */
@@ -280,7 +324,8 @@ class GatewayImpl implements Gateway {
   ): void {
     const startedAt = performance.now();
     let model: string | undefined;
-    let routeForError: import('../routing/table.js').CompiledRoute | undefined;
+    let routeForError: CompiledRoute | undefined;
+    let validated: Record<string, unknown> | undefined;
     try {
       // JSON is UTF-8 (RFC 8259); decoding other bytes would silently turn them into U+FFFD.
       if (!isUtf8(buf)) throw new GatewayError('invalid_json', 'request body is not valid UTF-8');
@@ -294,6 +339,7 @@ class GatewayImpl implements Gateway {
       }
       const info = validateClientRequest(format, operation, body);
       const obj = info.body;
+      validated = obj;
       model = info.model;
       const headers = req.headers;
       const route = matchRoute(table, model, (name) => headers[name]);
@@ -333,47 +379,54 @@ class GatewayImpl implements Gateway {
         });
       };
       if (admitted instanceof Promise) {
-        admitted.then(start, (err: unknown) => this.rejectRouted(req, res, format, err, route, model, key, startedAt));
+        admitted.then(start, (err: unknown) =>
+          this.reject(req, res, format, err, { operation, key, route, model, body: obj, startedAt }),
+        );
       } else start(admitted);
     } catch (err) {
-      this.rejectRouted(req, res, format, err, routeForError, model, key, startedAt);
+      this.reject(req, res, format, err, {
+        operation,
+        key,
+        route: routeForError,
+        model,
+        body: validated,
+        startedAt,
+      });
     }
   }
 
-  private rejectRouted(
+  /** Answers with an error and reports the refusal to the hooks with what is known of the request. */
+  private reject(
     req: IncomingMessage,
     res: ServerResponse,
     format: ClientFormat,
     err: unknown,
-    route: import('../routing/table.js').CompiledRoute | undefined,
-    model: string | undefined,
-    key: ApiKeyConfig | undefined,
-    startedAt: number,
+    known: Refused = NOTHING_KNOWN,
   ): void {
     const ge = toError(err, this.logger);
+    const route = known.route;
     if (route !== undefined) {
       res.setHeader('x-tollgate-route', route.id);
       res.setHeader('x-tollgate-attempts', '0');
     }
     this.send(res, format, ge);
+    const traceparent = req.headers.traceparent;
     try {
       this.hooks.rejected({
         clientFormat: format,
+        operation: known.operation,
         status: ge.status,
         errorCode: ge.code,
         route: route?.config,
-        model,
-        key,
-        startedAt,
+        model: known.model,
+        key: known.key,
+        body: known.body,
+        startedAt: known.startedAt ?? performance.now(),
+        traceparent: typeof traceparent === 'string' ? traceparent : undefined,
       });
     } catch (e) {
       this.logger.warn('hook rejected threw', { err: e });
     }
-    void req;
-  }
-
-  private reject(req: IncomingMessage, res: ServerResponse, format: ClientFormat, err: unknown): void {
-    this.rejectRouted(req, res, format, err, undefined, undefined, undefined, performance.now());
   }
 
   private send(res: ServerResponse, format: ClientFormat, err: GatewayError): void {
@@ -471,7 +524,7 @@ class BodyRead {
     this.size += c.length;
     if (this.size > this.max) {
       this.stop();
-      this.gw.tooLarge(this.req, this.res, this.format, this.max);
+      this.gw.tooLarge(this.req, this.res, this.format, this.operation, this.key, this.max);
       return;
     }
     this.chunks.push(c);
@@ -490,7 +543,7 @@ class BodyRead {
     if (this.done) return;
     this.stop();
     if (this.req.socket.destroyed) return;
-    this.gw.bodyTimedOut(this.req, this.res, this.format, this.timeoutMs);
+    this.gw.bodyTimedOut(this.req, this.res, this.format, this.operation, this.key, this.timeoutMs);
   }
 
   private stop(): void {

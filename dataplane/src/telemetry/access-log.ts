@@ -1,7 +1,8 @@
 /**
  * The access log: one JSON line per request on stdout. Fields: route, backend, attempts, status, tokens,
  * cost, latency, time to first token, the key's id (its Secret, never the key) and team label. Prompts
- * and completions are never part of it.
+ * and completions are part of it only when content logging was turned on at start (`--log-content`,
+ * see content-log.ts); never headers or the key.
  */
 import { writeSync } from 'node:fs';
 
