@@ -31,6 +31,13 @@ export interface OtelSettings {
   /** Full OTLP/HTTP URLs (signal-specific variable, else the base endpoint + /v1/<signal>). */
   tracesUrl: string | undefined;
   metricsUrl: string | undefined;
+  /** Batch span processor: OTEL_BSP_SCHEDULE_DELAY, _MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _EXPORT_TIMEOUT. */
+  batch: { delayMs: number; maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMs: number };
+}
+
+function positiveInt(v: string | undefined, dflt: number): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isInteger(n) && n > 0 ? n : dflt;
 }
 
 function signalUrl(env: NodeJS.ProcessEnv, specific: string | undefined, signal: string): string | undefined {
@@ -50,6 +57,12 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
     metricIntervalMs: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
     tracesUrl: signalUrl(env, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'traces'),
     metricsUrl: signalUrl(env, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'metrics'),
+    batch: {
+      delayMs: positiveInt(env.OTEL_BSP_SCHEDULE_DELAY, 1000),
+      maxQueueSize: positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
+      maxExportBatchSize: positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512),
+      exportTimeoutMs: positiveInt(env.OTEL_BSP_EXPORT_TIMEOUT, 30_000),
+    },
   };
 }
 
@@ -84,7 +97,12 @@ export function startOtel(settings: OtelSettings): Otel {
     tracerProvider = new BasicTracerProvider({
       resource,
       spanProcessors: [
-        new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }), { scheduledDelayMillis: 1000 }),
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }), {
+          scheduledDelayMillis: settings.batch.delayMs,
+          maxQueueSize: settings.batch.maxQueueSize,
+          maxExportBatchSize: Math.min(settings.batch.maxExportBatchSize, settings.batch.maxQueueSize),
+          exportTimeoutMillis: settings.batch.exportTimeoutMs,
+        }),
       ],
     });
     tracer = tracerProvider.getTracer('tollgate');

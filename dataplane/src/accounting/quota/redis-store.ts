@@ -11,10 +11,11 @@
  * each once, so an admission reads two fields instead of summing the window (slots.ts has the same
  * algorithm on maps; the in-process store runs it).
  *
- * Batching: the admissions and settlements issued in one event-loop turn go to Redis as one script call
- * (flushed by setImmediate, so nothing waits longer than the rest of the turn). The script handles them in
- * order, each admission all-or-nothing, exactly as if they had been sent one by one; under load a
- * replica makes one round trip per turn instead of two per request.
+ * Batching: the admissions issued in one event-loop turn go to Redis as one script call (flushed by
+ * setImmediate, so an admission never waits longer than the rest of the turn). Settlements are off the
+ * request's path: while a call is under way they wait and ride along with the next call. The script
+ * handles a call's operations in order, each admission all-or-nothing, exactly as if they had been sent
+ * one by one; under load a replica makes about one round trip per turn instead of two per request.
  *
  * Commands fail fast when Redis is unreachable (no offline queue, no retries, a short command timeout),
  * so the quota service can fall back (failureMode open) or answer 503 (closed) without hanging.
@@ -196,8 +197,6 @@ export const DEFAULT_KEY_PREFIX = 'tollgate:quota:v2:';
 
 /** Most operations in one script call, so one call never holds Redis long. */
 const MAX_BATCH = 128;
-/** Script calls under way at once; what arrives meanwhile waits for one to come back, then goes as one. */
-const MAX_IN_FLIGHT = 1;
 
 export interface RedisStoreOptions {
   url: string;
@@ -300,7 +299,9 @@ export class RedisStore implements CounterStore {
 
   private enqueue(op: Op): void {
     this.queue.push(op);
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
+    // An admission is on the request's path: it goes at the end of this turn, whatever is under way.
+    // Settlements are not: while a call is under way they wait for it and ride along with the next one.
+    if (this.scheduled || (op.kind === 's' && this.inFlight > 0)) return;
     this.scheduled = true;
     setImmediate(this.flush);
   }
@@ -314,10 +315,10 @@ export class RedisStore implements CounterStore {
     for (let i = 0; i < queue.length; i += MAX_BATCH) this.send(queue.slice(i, i + MAX_BATCH));
   };
 
-  /** A call came back: what queued up behind it goes out now, as one call. */
+  /** A call came back: settlements that waited for it go out now, as one call. */
   private settled(): void {
     this.inFlight--;
-    if (this.inFlight < MAX_IN_FLIGHT && !this.scheduled && this.queue.length > 0) this.flush();
+    if (this.inFlight === 0 && !this.scheduled && this.queue.length > 0) this.flush();
   }
 
   private send(ops: Op[]): void {
