@@ -29,5 +29,5 @@ COPY --from=build /src/dist ./dist
 USER 10001:10001
 EXPOSE 8080 9443 8081
 # --max-semi-space-size: see bin/tollgate (bounded young generation, less RSS under load).
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=16", "/app/dist/bin/cli.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=8", "/app/dist/bin/cli.js"]
 CMD ["--help"]

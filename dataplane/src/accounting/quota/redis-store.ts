@@ -30,7 +30,7 @@ const ADVANCE_LUA = `
 local function advance(key, minField)
   local st = redis.call('HMGET', key, 't', 'lo')
   local t = tonumber(st[1])
-  if t == nil then return 0, false end
+  if t == nil then return 0, nil end
   local lo = tonumber(st[2]) or minField
   if lo < minField then
     if minField - lo > 256 then
@@ -54,8 +54,9 @@ local function advance(key, minField)
     end
     redis.call('HSET', key, 'lo', string.format('%d', minField))
     t = tonumber(redis.call('HGET', key, 't'))
+    lo = minField
   end
-  return t, true
+  return t, lo
 end
 `;
 
@@ -90,15 +91,15 @@ for _ = 1, tonumber(ARGV[1]) do
   a = a + 2
   if kind == 'r' then
     local res = { 1 }
-    local exists = {}
+    local los = {}
     for i = 0, n - 1 do
       local b = a + i * 6
       local key = KEYS[k + i]
       local limit = tonumber(ARGV[b + 2])
       local add = tonumber(ARGV[b + 3])
       local budget = ARGV[b + 4] == '1'
-      local used, ex = advance(key, tonumber(ARGV[b + 1]))
-      exists[i] = ex
+      local used, lo = advance(key, tonumber(ARGV[b + 1]))
+      los[i] = lo
       local ok
       if budget then ok = used < limit else ok = used + add <= limit end
       local free = -1
@@ -116,12 +117,12 @@ for _ = 1, tonumber(ARGV[1]) do
         if add ~= '0' then
           local key = KEYS[k + i]
           local field = ARGV[b]
-          if exists[i] then
-            local lo = tonumber(redis.call('HGET', key, 'lo'))
-            if lo ~= nil and tonumber(field) < lo then field = string.format('%d', lo) end
-          else
+          local lo = los[i]
+          if lo == nil then
             redis.call('HSET', key, 'lo', ARGV[b + 1])
-            exists[i] = true
+            los[i] = tonumber(ARGV[b + 1])
+          elseif tonumber(field) < lo then
+            field = string.format('%d', lo)
           end
           redis.call('HINCRBY', key, field, add)
           redis.call('HINCRBY', key, 't', add)
