@@ -354,6 +354,7 @@ export class Controller {
     const pods = this.configServer.pods();
     const now = new Date();
     const byKey = new Map(statuses.map((s) => [resourceKey(s.kind, s.namespace, s.name), s]));
+    const servedPolicies = new Set(this.served?.quotaPolicies.map((p) => p.id) ?? []);
     for (const kind of RESOURCE_KINDS) {
       for (const r of this.store.all(kind)) {
         if (!this.leader || this.stopped) return;
@@ -368,10 +369,21 @@ export class Controller {
         }
         const next = mergeStatus(r.status, desired, r.meta.generation, now);
         if (kind === 'QuotaPolicy') {
-          // Always set (possibly to undefined), so a policy that stops being served loses stale usage.
-          const u = this.usage.get(`${r.meta.namespace}/${r.meta.name}`);
-          next.usage = u?.usage;
-          next.lastUpdated = u?.lastUpdated;
+          const id = `${r.meta.namespace}/${r.meta.name}`;
+          const u = this.usage.get(id);
+          if (u !== undefined) {
+            next.usage = u.usage;
+            next.lastUpdated = u.lastUpdated;
+          } else if (!servedPolicies.has(id)) {
+            // A policy that stops being served loses stale usage.
+            next.usage = undefined;
+            next.lastUpdated = undefined;
+          } else {
+            // Served but not read by this leader yet (a new term while Redis is away): the last reading
+            // stays, with its lastUpdated saying how old it is.
+            next.usage = r.status?.usage;
+            next.lastUpdated = r.status?.lastUpdated;
+          }
         }
         if (statusEqual(r.status, next)) continue;
         const previous = r.status;

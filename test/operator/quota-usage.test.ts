@@ -195,6 +195,15 @@ describe('QuotaPolicy status.usage', () => {
       if ((op?.controller.metrics.usageReadErrors ?? 0) <= errors) throw new Error('no failed read yet');
     });
     expect((await usageOf('team')).usage?.[0]?.used).toBe(4);
+    // Leadership lost and regained (a Lease renewal missed under load, or a failover) while Redis is
+    // away: the new term has no reading of its own, and the status keeps the last one.
+    const reconciles = op!.controller.metrics.reconciles;
+    await op!.controller.stopLeading();
+    await op!.controller.startLeading();
+    await eventually(async () => {
+      if (op!.controller.metrics.reconciles <= reconciles) throw new Error('no reconcile in the new term yet');
+    });
+    expect((await usageOf('team')).usage?.[0]?.used).toBe(4);
     await redis.start();
     // A fresh Redis has no counters: the next good read says so.
     await eventually(async () => {
