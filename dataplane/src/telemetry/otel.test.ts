@@ -1,11 +1,14 @@
 import { otelSettingsFromEnv } from './otel.js';
 
+/** The OTel spec's defaults for the batch span processor. */
+const SPEC_BATCH = { delayMs: 1000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 };
+
 describe('otelSettingsFromEnv', () => {
   test('nothing set: no traces, no metrics, the batch processor defaults of the OTel spec', () => {
     const s = otelSettingsFromEnv({});
     expect(s.traces).toBe(false);
     expect(s.metrics).toBe(false);
-    expect(s.batch).toEqual({ delayMs: 1000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 });
+    expect(s.batch).toEqual(SPEC_BATCH);
   });
 
   test('the endpoint turns both signals on; the OTEL_BSP_* variables tune the span batches', () => {
@@ -27,7 +30,7 @@ describe('otelSettingsFromEnv', () => {
       OTEL_BSP_SCHEDULE_DELAY: 'soon',
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1.5',
     });
-    expect(s.batch).toEqual({ delayMs: 1000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 });
+    expect(s.batch).toEqual(SPEC_BATCH);
   });
 
   test('OTEL_SDK_DISABLED wins over an endpoint', () => {
