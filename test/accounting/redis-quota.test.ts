@@ -331,4 +331,18 @@ describe('Redis quota store (real redis-server)', () => {
     const usage = await reps[0]!.usage('ai/shared');
     expect(usage.map((u) => u.used)).toEqual([N, N * 40]);
   });
+
+  test('closing flushes settlements still waiting behind a call under way', async () => {
+    const limits = [{ kind: 'tokens' as const, amount: 1_000_000, window: { type: 'sliding' as const, ms: HOUR } }];
+    const [svc] = await replicas(1, [policy({ limits })]);
+    const first = (await settleAll(svc!.admit(req(0, 500)))) as QuotaTicket;
+    const second = settleAll(svc!.admit(req(1, 500))); // goes out at the end of this turn ...
+    await new Promise((r) => setImmediate(r)); // ... and is under way now
+    const settled = first.settle({ tokens: 100, costNano: 0 }); // waits behind it
+    await svc!.close();
+    expect(await second).not.toBeInstanceOf(GatewayError);
+    await settled;
+    const [reader] = await replicas(1, [policy({ limits })]);
+    expect((await reader!.usage('ai/shared'))[0]!.used).toBe(500 + 100);
+  });
 });

@@ -357,8 +357,8 @@ export class RedisStore implements CounterStore {
   }
 
   async close(): Promise<void> {
-    // Whatever this turn queued goes out before the connection closes.
-    if (this.scheduled) this.flush();
+    // Whatever is queued (this turn's operations, settlements waiting for a call) goes out before QUIT.
+    if (this.queue.length > 0) this.flush();
     try {
       await this.redis.quit();
     } catch {
