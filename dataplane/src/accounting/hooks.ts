@@ -195,9 +195,18 @@ export class AccountingHooks implements GatewayHooks {
     }
   }
 
-  async close(): Promise<void> {
-    await this.quota.close();
-    await this.otel?.shutdown();
+  private closing: Promise<void> | undefined;
+
+  /**
+   * Sends what is still pending (quota settlements, spans, metrics) and closes the stores. Idempotent: the
+   * server's 'close' and a shutdown path may both call it; both wait for the same work.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.quota.close();
+      await this.otel?.shutdown();
+    })();
+    return this.closing;
   }
 }
 

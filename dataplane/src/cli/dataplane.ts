@@ -123,6 +123,8 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
     stop: async () => {
       source.stop();
       await gateway.close();
+      // Settlements and spans of the requests that just finished leave before the process does.
+      await accounting.close();
     },
   };
 }

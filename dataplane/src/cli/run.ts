@@ -258,17 +258,21 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
       stopping = true;
       logger.info('shutting down', { signal });
       source.close();
-      gateway.close().then(
-        () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve(0);
-        },
-        (err: unknown) => {
-          logger.error('error while shutting down', { err: err instanceof Error ? err.message : String(err) });
-          resolve(1);
-        },
-      );
+      // In-flight requests finish first; then their settlements and spans are sent before the exit.
+      gateway
+        .close()
+        .then(() => accounting.close())
+        .then(
+          () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolve(0);
+          },
+          (err: unknown) => {
+            logger.error('error while shutting down', { err: err instanceof Error ? err.message : String(err) });
+            resolve(1);
+          },
+        );
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
