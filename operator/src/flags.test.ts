@@ -1,4 +1,4 @@
-import { parseListen, parseOperatorFlags } from './flags.js';
+import { OPERATOR_USAGE, parseListen, parseOperatorFlags } from './flags.js';
 
 const env = { env: {}, hostname: 'host-1' };
 
@@ -50,6 +50,32 @@ describe('parseOperatorFlags', () => {
     expect(() => parseOperatorFlags(['--redis', 'http://x'], env)).toThrow(/--redis/);
     expect(() => parseOperatorFlags(['--quota-status-interval', '100ms'], env)).toThrow(/--quota-status-interval/);
     expect(() => parseOperatorFlags(['--quota-status-interval', 'soon'], env)).toThrow(/--quota-status-interval/);
+  });
+
+  it('takes the Redis URL from TOLLGATE_REDIS_URL when --redis is not given; the flag wins', () => {
+    const withEnv = { ...env, env: { TOLLGATE_REDIS_URL: 'rediss://default:s3cret@redis.example:6380' } };
+    const r = parseOperatorFlags([], withEnv);
+    if (r.help) throw new Error('unexpected help');
+    expect(r.flags.redis).toBe('rediss://default:s3cret@redis.example:6380');
+    const f = parseOperatorFlags(['--redis', 'redis://flag:6379'], withEnv);
+    if (f.help) throw new Error('unexpected help');
+    expect(f.flags.redis).toBe('redis://flag:6379');
+    const empty = parseOperatorFlags([], { ...env, env: { TOLLGATE_REDIS_URL: '' } });
+    if (empty.help) throw new Error('unexpected help');
+    expect(empty.flags.redis).toBeUndefined();
+  });
+
+  it('names TOLLGATE_REDIS_URL when its value is not a Redis URL, without quoting it', () => {
+    const bad = { ...env, env: { TOLLGATE_REDIS_URL: 'http://:s3cret@redis:6379' } };
+    expect(() => parseOperatorFlags([], bad)).toThrow('TOLLGATE_REDIS_URL must be a redis:// or rediss:// URL');
+    let message = '';
+    try {
+      parseOperatorFlags([], bad);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toContain('s3cret');
+    expect(OPERATOR_USAGE).toContain('TOLLGATE_REDIS_URL');
   });
 
   it('parseListen', () => {

@@ -1,5 +1,6 @@
 /** `tollgate operator` flags, parsed once into a frozen object (pure: env and files are passed in). */
 import { parseArgs } from 'node:util';
+import { parseRedisUrl } from '../../dataplane/src/cli/redis-url.js';
 import { isDuration, parseDuration } from '../../dataplane/src/config/duration.js';
 
 export const OPERATOR_USAGE = `tollgate operator [flags]
@@ -31,6 +32,7 @@ Flags:
   --require-keys <bool>         every request needs an API key, even when none exist (default true)
   --redis <url>                 the Redis the data plane keeps quota counters in (redis:// or rediss://);
                                 QuotaPolicy status then shows usage per limit. Without it: no usage in status
+                                (default: $TOLLGATE_REDIS_URL, which keeps a password out of the pod spec)
   --quota-status-interval <dur> how often QuotaPolicy usage is read and written to status (default 30s, min 1s)
   --help                        show this help
 `;
@@ -133,9 +135,8 @@ export function parseOperatorFlags(args: string[], e: FlagEnv): ParsedFlags {
   }
   const quotaStatusIntervalMs = duration(values['quota-status-interval'], '--quota-status-interval');
   if (quotaStatusIntervalMs < 1000) throw new Error('--quota-status-interval: at least 1s');
-  if (values.redis !== undefined && !/^rediss?:\/\/.+/.test(values.redis)) {
-    throw new Error('--redis: expected a redis:// or rediss:// URL');
-  }
+  const redis = parseRedisUrl(values.redis, e.env);
+  if (!redis.ok) throw new Error(redis.message);
   const flags: OperatorFlags = {
     configListen: parseListen(values['config-listen'], '--config-listen'),
     healthListen: parseListen(values['health-listen'], '--health-listen'),
@@ -154,7 +155,7 @@ export function parseOperatorFlags(args: string[], e: FlagEnv): ParsedFlags {
     requireKeys: bool(values['require-keys'], '--require-keys'),
     quotaStatusIntervalMs,
   };
-  if (values.redis) flags.redis = values.redis;
+  if (redis.value) flags.redis = redis.value;
   if (values.kubeconfig) flags.kubeconfig = values.kubeconfig;
   if (namespaces?.length) flags.namespaces = namespaces;
   if (values['snapshot-secret']) flags.snapshotSecret = values['snapshot-secret'];

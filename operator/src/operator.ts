@@ -66,7 +66,10 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
       ? { quotaUsage: { reader: await QuotaUsageReader.connect(flags.redis), intervalMs: flags.quotaStatusIntervalMs } }
       : {}),
   });
-  if (!flags.redis) logger.info('no --redis: QuotaPolicy status carries no usage (counters are per data-plane pod)');
+  if (!flags.redis)
+    logger.info(
+      'no --redis (or TOLLGATE_REDIS_URL): QuotaPolicy status carries no usage (counters are per data-plane pod)',
+    );
 
   // While running: a rotated, deleted or broken PKI Secret is reloaded, written back or reissued.
   const pkiWatcher = new PkiWatcher({

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { main, readBootSnapshot, usage } from './dataplane.js';
+import { main, parseDataplaneFlags, readBootSnapshot, usage } from './dataplane.js';
 
 describe('readBootSnapshot', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-boot-'));
@@ -33,6 +33,55 @@ describe('readBootSnapshot', () => {
 });
 
 describe('tollgate dataplane flags', () => {
+  const required = ['--operator-url', 'https://op.tollgate.svc:9443', '--ca-file', '/etc/tollgate/ca/ca.crt'];
+
+  it('parses into a frozen object with the defaults', () => {
+    const p = parseDataplaneFlags(required, { POD_NAME: 'dp-0' });
+    expect(p).toEqual({
+      kind: 'ok',
+      flags: {
+        operatorUrl: 'https://op.tollgate.svc:9443',
+        caFile: '/etc/tollgate/ca/ca.crt',
+        tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        bootSnapshot: undefined,
+        port: 8080,
+        host: '0.0.0.0',
+        podName: 'dp-0',
+        redis: undefined,
+        bodyTimeoutMs: 30_000,
+        logContent: undefined,
+      },
+    });
+    expect(p.kind === 'ok' && Object.isFrozen(p.flags)).toBe(true);
+  });
+
+  it('takes the Redis URL from TOLLGATE_REDIS_URL when --redis is not given; the flag wins', () => {
+    const env = { TOLLGATE_REDIS_URL: 'rediss://default:s3cret@redis.example:6380' };
+    expect(parseDataplaneFlags(required, env)).toMatchObject({
+      kind: 'ok',
+      flags: { redis: 'rediss://default:s3cret@redis.example:6380' },
+    });
+    expect(parseDataplaneFlags([...required, '--redis=redis://flag:6379'], env)).toMatchObject({
+      kind: 'ok',
+      flags: { redis: 'redis://flag:6379' },
+    });
+  });
+
+  it('names TOLLGATE_REDIS_URL when its value is not a Redis URL, without quoting it', () => {
+    expect(parseDataplaneFlags(required, { TOLLGATE_REDIS_URL: 'http://:s3cret@redis:6379' })).toEqual({
+      kind: 'error',
+      message: 'TOLLGATE_REDIS_URL must be a redis:// or rediss:// URL',
+    });
+    expect(parseDataplaneFlags([...required, '--redis', 'nope'], {})).toEqual({
+      kind: 'error',
+      message: '--redis must be a redis:// or rediss:// URL',
+    });
+  });
+
+  it('documents TOLLGATE_REDIS_URL', () => {
+    expect(usage).toContain('TOLLGATE_REDIS_URL');
+  });
+
   it('documents --log-content and --log-content-max-bytes', () => {
     expect(usage).toContain('--log-content ');
     expect(usage).toContain('--log-content-max-bytes <s>');

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../log.js';
 import { createGateway, type Gateway } from '../server/gateway.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
+import { parseRedisUrl, redactUrl } from './redis-url.js';
 
 export const usage = `tollgate dataplane [flags]
 
@@ -30,7 +31,9 @@ Flags:
   --port <n>                port of the gateway (default 8080)
   --host <addr>             address to bind (default 0.0.0.0)
   --pod-name <name>         name reported to the operator (default $POD_NAME, else the hostname)
-  --redis <url>             Redis for quotas shared across replicas (default: in-process counters)
+  --redis <url>             Redis for quotas shared across replicas, redis:// or rediss:// (default:
+                            TOLLGATE_REDIS_URL, which keeps a password out of the pod spec; else in-process
+                            counters)
   --body-timeout <d>        how long a client may take to send its request body: 408 after it
                             (default 30s; streamed responses are not limited by it)
   --log-content             also write each request's prompt and the completion the client got into its
@@ -129,11 +132,33 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
   };
 }
 
-export async function main(args: string[]): Promise<number> {
+export interface DataplaneFlags {
+  readonly operatorUrl: string;
+  readonly caFile: string;
+  readonly tokenFile: string;
+  readonly bootSnapshot: string | undefined;
+  readonly port: number;
+  readonly host: string;
+  readonly podName: string;
+  readonly redis: string | undefined;
+  readonly bodyTimeoutMs: number;
+  readonly logContent: ContentLogOptions | undefined;
+}
+
+export type ParsedDataplaneFlags =
+  | { kind: 'help' }
+  | { kind: 'error'; message: string }
+  | { kind: 'ok'; flags: DataplaneFlags };
+
+/** Validates the command line and the env it reads once into a frozen object; reads no file. */
+export function parseDataplaneFlags(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ParsedDataplaneFlags {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args,
+      args: [...args],
       strict: true,
       allowPositionals: false,
       options: {
@@ -152,17 +177,10 @@ export async function main(args: string[]): Promise<number> {
       },
     }));
   } catch (error) {
-    console.error(`tollgate dataplane: ${(error as Error).message}\n\n${usage}`);
-    return 2;
+    return { kind: 'error', message: (error as Error).message };
   }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
-  const fail = (msg: string) => {
-    console.error(`tollgate dataplane: ${msg}\n\n${usage}`);
-    return 2;
-  };
+  if (values.help) return { kind: 'help' };
+  const fail = (message: string): ParsedDataplaneFlags => ({ kind: 'error', message });
   const operatorUrl = values['operator-url'];
   const caFile = values['ca-file'];
   if (typeof operatorUrl !== 'string' || !/^https:\/\//.test(operatorUrl))
@@ -173,34 +191,68 @@ export async function main(args: string[]): Promise<number> {
   const timeoutText = String(values['body-timeout']);
   const bodyTimeoutMs = isDuration(timeoutText) ? parseDuration(timeoutText) : 0;
   if (!(bodyTimeoutMs > 0)) return fail(`--body-timeout: not a positive duration (like 30s): ${timeoutText}`);
+  const redis = parseRedisUrl(typeof values.redis === 'string' ? values.redis : undefined, env);
+  if (!redis.ok) return fail(redis.message);
   const maxText = values['log-content-max-bytes'];
   const logContent = parseLogContent(
     values['log-content'] === true,
     typeof maxText === 'string' ? maxText : undefined,
-    process.env,
+    env,
   );
   if (!logContent.ok) return fail(logContent.message);
+  return {
+    kind: 'ok',
+    flags: Object.freeze({
+      operatorUrl,
+      caFile,
+      tokenFile: String(values['token-file']),
+      bootSnapshot: typeof values['boot-snapshot'] === 'string' ? values['boot-snapshot'] : undefined,
+      port,
+      host: String(values.host),
+      podName: (values['pod-name'] as string | undefined) || env.POD_NAME || hostname(),
+      redis: redis.value,
+      bodyTimeoutMs,
+      logContent: logContent.value,
+    }),
+  };
+}
+
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseDataplaneFlags(args);
+  if (parsed.kind === 'help') {
+    console.log(usage);
+    return 0;
+  }
+  const fail = (msg: string) => {
+    console.error(`tollgate dataplane: ${msg}\n\n${usage}`);
+    return 2;
+  };
+  if (parsed.kind === 'error') return fail(parsed.message);
+  const flags = parsed.flags;
   let ca: string;
   try {
-    ca = readFileSync(caFile, 'utf8');
+    ca = readFileSync(flags.caFile, 'utf8');
   } catch (error) {
     return fail(`--ca-file: ${(error as Error).message}`);
   }
   const logger = createLogger({ fields: { component: 'dataplane' } });
   const handle = await startDataplane({
-    operatorUrl,
+    operatorUrl: flags.operatorUrl,
     ca,
-    tokenFile: String(values['token-file']),
-    ...(typeof values['boot-snapshot'] === 'string' ? { bootSnapshot: values['boot-snapshot'] } : {}),
-    port,
-    host: String(values.host),
-    podName: (values['pod-name'] as string | undefined) || process.env.POD_NAME || hostname(),
-    ...(typeof values.redis === 'string' ? { redis: values.redis } : {}),
-    bodyTimeoutMs,
-    ...(logContent.value ? { logContent: logContent.value } : {}),
+    tokenFile: flags.tokenFile,
+    ...(flags.bootSnapshot !== undefined ? { bootSnapshot: flags.bootSnapshot } : {}),
+    port: flags.port,
+    host: flags.host,
+    podName: flags.podName,
+    ...(flags.redis !== undefined ? { redis: flags.redis } : {}),
+    bodyTimeoutMs: flags.bodyTimeoutMs,
+    ...(flags.logContent ? { logContent: flags.logContent } : {}),
     logger,
   });
-  logger.info('data plane listening', { port: handle.port });
+  logger.info('data plane listening', {
+    port: handle.port,
+    ...(flags.redis !== undefined ? { redis: redactUrl(flags.redis) } : {}),
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

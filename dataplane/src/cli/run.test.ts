@@ -86,6 +86,33 @@ describe('tollgate run flags', () => {
     expect(parseRunFlags(['-h', '-f', 'x'])).toEqual({ kind: 'help' });
   });
 
+  it('takes the Redis URL from TOLLGATE_REDIS_URL when --redis is not given; the flag wins', () => {
+    const env = { TOLLGATE_REDIS_URL: 'rediss://user:s3cret@redis.example:6380/1' };
+    expect(parseRunFlags(['-f', 'x'], env)).toMatchObject({
+      kind: 'ok',
+      flags: { redisUrl: 'rediss://user:s3cret@redis.example:6380/1' },
+    });
+    expect(parseRunFlags(['-f', 'x', '--redis', 'redis://flag:6379'], env)).toMatchObject({
+      kind: 'ok',
+      flags: { redisUrl: 'redis://flag:6379' },
+    });
+    expect(parseRunFlags(['-f', 'x'], { TOLLGATE_REDIS_URL: '' })).toMatchObject({
+      kind: 'ok',
+      flags: { redisUrl: undefined },
+    });
+  });
+
+  it('names TOLLGATE_REDIS_URL when its value is not a Redis URL, without quoting it', () => {
+    const p = parseRunFlags(['-f', 'x'], { TOLLGATE_REDIS_URL: 'http://:s3cret@redis:6379' });
+    expect(p).toEqual({ kind: 'error', message: 'TOLLGATE_REDIS_URL must be a redis:// or rediss:// URL' });
+    // A valid flag makes a broken env value irrelevant.
+    expect(parseRunFlags(['-f', 'x', '--redis', 'redis://r:6379'], { TOLLGATE_REDIS_URL: 'nope' }).kind).toBe('ok');
+  });
+
+  it('documents TOLLGATE_REDIS_URL', () => {
+    expect(RUN_USAGE).toContain('TOLLGATE_REDIS_URL');
+  });
+
   it.each([
     [[], /at least one -f/],
     [['-f', 'x', '--port', '70000'], /--port must be a number from 0 to 65535/],

@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
+import { parseRedisUrl, redactUrl } from './redis-url.js';
 import { parseSize } from './size.js';
 
 export const RUN_USAGE = `tollgate run -f <file-or-dir> [-f ...] [flags]
@@ -25,7 +26,8 @@ Flags:
       --max-body-size <s>  largest request body: bytes, or with Ki, Mi, Gi suffix (default 32Mi)
       --body-timeout <d>   how long a client may take to send its request body: 408 after it (default 30s;
                            streamed responses are not limited by it)
-      --redis <url>        Redis for quota counters shared across replicas (redis://host:6379)
+      --redis <url>        Redis for quota counters shared across replicas (redis://host:6379; or
+                           TOLLGATE_REDIS_URL, which keeps a password out of the command line)
       --log-content        also write each request's prompt and the completion the client got into its
                            access-log line (off by default; or TOLLGATE_LOG_CONTENT=true). They may hold
                            personal or confidential data: mind who can read the logs
@@ -124,17 +126,9 @@ export function parseRunFlags(
       message: `--body-timeout must be a positive duration like 30s, 500ms or 2m, got "${timeoutText}"`,
     };
   }
-  const redisUrl = values.redis;
-  if (redisUrl !== undefined) {
-    let ok = false;
-    try {
-      const u = new URL(redisUrl);
-      ok = u.protocol === 'redis:' || u.protocol === 'rediss:';
-    } catch {
-      ok = false;
-    }
-    if (!ok) return { kind: 'error', message: '--redis must be a redis:// or rediss:// URL' };
-  }
+  const redis = parseRedisUrl(values.redis, env);
+  if (!redis.ok) return { kind: 'error', message: redis.message };
+  const redisUrl = redis.value;
   const logContent = parseLogContent(values['log-content'], values['log-content-max-bytes'], env);
   if (!logContent.ok) return { kind: 'error', message: logContent.message };
   return {
@@ -150,13 +144,6 @@ export function parseRunFlags(
       logContent: logContent.value,
     }),
   };
-}
-
-/** A Redis URL fit for a log line: the password replaced. */
-function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }
 
 function counts(config: GatewayConfig) {
