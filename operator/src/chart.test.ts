@@ -95,4 +95,27 @@ describe('charts/tollgate/values.schema.json', () => {
       'values.dataplane.logContent.verbose: not in the schema',
     ]);
   });
+
+  it('takes redis.existingSecret {name, key} and dataplane.extraEnv as EnvVar objects', () => {
+    expect(
+      violations(schema, {
+        redis: { existingSecret: { name: 'tollgate-redis', key: 'url' } },
+        dataplane: {
+          extraEnv: [
+            { name: 'A', value: '1' },
+            { name: 'B', valueFrom: { secretKeyRef: {} } },
+          ],
+        },
+      }),
+    ).toEqual([]);
+    expect(violations(schema, { redis: { existingSecret: { name: 'Bad_Name', key: '', password: 'x' } } })).toEqual([
+      'values.redis.existingSecret.name: does not match ^(|[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$',
+      'values.redis.existingSecret.key: too short',
+      'values.redis.existingSecret.password: not in the schema',
+    ]);
+    expect(violations(schema, { dataplane: { extraEnv: [{ value: '1' }, 'A=1'] } })).toEqual([
+      'values.dataplane.extraEnv[0].name: required',
+      'values.dataplane.extraEnv[1]: string is not object',
+    ]);
+  });
 });

@@ -39,9 +39,20 @@ describe('charts/tollgate', () => {
     TIMEOUT,
   );
 
-  test(
-    'helm template renders objects the API server accepts (kubectl apply --dry-run=server)',
-    async () => {
+  test.each([
+    ['the default values', []],
+    [
+      'redis.existingSecret and dataplane.extraEnv',
+      [
+        '--set',
+        'redis.existingSecret.name=tollgate-redis',
+        '--set-json',
+        'dataplane.extraEnv=[{"name":"OTEL_TRACES_SAMPLER","value":"always_on"},{"name":"X","valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}}]',
+      ],
+    ],
+  ])(
+    'helm template with %s renders objects the API server accepts (kubectl apply --dry-run=server)',
+    async (_label, set) => {
       const namespace = await createNamespace(adminConfig(), 'chart');
       const { stdout: manifests } = await tool('helm', [
         'template',
@@ -50,6 +61,7 @@ describe('charts/tollgate', () => {
         '--namespace',
         namespace,
         '--include-crds',
+        ...set,
       ]);
       expect(manifests).toMatch(/kind: Deployment/);
       const { stdout } = await tool(

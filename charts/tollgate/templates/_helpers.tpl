@@ -60,6 +60,19 @@ seccompProfile:
 {{- end }}
 {{- end -}}
 
+{{/* The Redis URL from redis.existingSecret, as TOLLGATE_REDIS_URL (the kubelet reads the Secret: no RBAC
+   needed). redis.url instead stays the --redis flag; both at once is an error. */}}
+{{- define "tollgate.redisEnv" -}}
+{{- if and .Values.redis.url .Values.redis.existingSecret.name }}
+{{- fail "redis.url and redis.existingSecret.name are both set: set only one (existingSecret keeps a password out of the pod spec)" }}
+{{- end }}
+{{- with .Values.redis.existingSecret.name -}}
+- name: TOLLGATE_REDIS_URL
+  valueFrom:
+    secretKeyRef: { name: {{ . | quote }}, key: {{ $.Values.redis.existingSecret.key | default "url" | quote }} }
+{{- end }}
+{{- end -}}
+
 {{/* Rules the operator needs in every watched namespace: read the Tollgate kinds and Secrets, write
    their status, record Events. */}}
 {{- define "tollgate.watchRules" -}}
