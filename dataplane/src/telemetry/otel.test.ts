@@ -1,4 +1,4 @@
-import { otelSettingsFromEnv } from './otel.js';
+import { otelSettingsFromEnv, startOtel } from './otel.js';
 
 /** The OTel spec's defaults for the batch span processor. */
 const SPEC_BATCH = { delayMs: 1000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 };
@@ -36,5 +36,28 @@ describe('otelSettingsFromEnv', () => {
   test('OTEL_SDK_DISABLED wins over an endpoint', () => {
     const s = otelSettingsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' });
     expect(s.traces || s.metrics).toBe(false);
+  });
+});
+
+describe('startOtel', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('OTEL_TRACES_SAMPLER is honoured by the tracer (e.g. to trace a share of requests)', async () => {
+    for (const [sampler, recording] of [
+      ['always_off', false],
+      ['always_on', true],
+    ] as const) {
+      process.env.OTEL_TRACES_SAMPLER = sampler;
+      const otel = startOtel({
+        ...otelSettingsFromEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:9/v1/traces' }),
+      });
+      const span = otel.tracer!.startSpan('chat gpt-4o');
+      expect(span.isRecording()).toBe(recording);
+      // Not ended: nothing is queued for export, so shutdown does not try the unreachable endpoint.
+      await otel.shutdown().catch(() => {});
+    }
   });
 });
