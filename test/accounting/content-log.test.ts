@@ -18,6 +18,7 @@ import {
   openAiCompletion,
   openAiStream,
 } from '../support/fake-upstream.js';
+import { startTollgateRun } from '../support/tollgate-process.js';
 
 jest.setTimeout(60_000);
 
@@ -108,34 +109,25 @@ describe('access log content (tollgate run)', () => {
   });
 
   async function start(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    const child = spawn(bin, ['run', '-f', dir, '--port', '0', '--host', '127.0.0.1', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info', TOLLGATE_LOG_CONTENT: '', ...env },
-    });
+    const t = await startTollgateRun(dir, args, { TOLLGATE_LOG_CONTENT: '', ...env });
     const r: Run = {
-      child,
-      stdout: '',
-      stderr: '',
-      port: 0,
-      exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+      child: t.child,
+      get stdout() {
+        return t.stdout();
+      },
+      get stderr() {
+        return t.stderr();
+      },
+      port: t.port,
+      exited: t.exited,
       access: () =>
-        r.stdout
+        t
+          .stdout()
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as Line)
           .filter((l) => l.type === 'access'),
     };
-    child.stdout!.on('data', (d: Buffer) => {
-      r.stdout += d.toString('utf8');
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      r.stderr += d.toString('utf8');
-    });
-    const listening = await until('the listening log line', () => {
-      const m = /"msg":"tollgate run listening"[^\n]*"port":(\d+)/.exec(r.stderr);
-      return m ? Number(m[1]) : undefined;
-    });
-    r.port = listening;
     run = r;
     return r;
   }

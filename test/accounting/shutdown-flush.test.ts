@@ -4,8 +4,8 @@
  * delay far longer than the test, so only the shutdown flush can send them) and its quota settlement
  * reaches Redis (the counter holds the real usage, not the reservation).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
@@ -15,10 +15,10 @@ import { QuotaService } from '../../dataplane/src/accounting/quota/service.js';
 import { FakeUpstream, openAiCompletion } from '../support/fake-upstream.js';
 import { OtlpReceiver } from '../support/otlp-receiver.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { startTollgateRun } from '../support/tollgate-process.js';
 
 jest.setTimeout(60_000);
 
-const root = join(import.meta.dirname, '..', '..');
 const KEY = 'tg-shutdown-flush-key-5d1e';
 
 describe('tollgate run: SIGTERM flushes spans and quota settlements', () => {
@@ -29,8 +29,6 @@ describe('tollgate run: SIGTERM flushes spans and quota settlements', () => {
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'dist', 'bin', 'cli.js')))
-      throw new Error('dist/ is missing: run `npm run build` first');
     [upstream, otlp, redis] = await Promise.all([FakeUpstream.start('flush'), OtlpReceiver.start(), startRedis()]);
     dir = mkdtempSync(join(tmpdir(), 'tollgate-flush-'));
     writeFileSync(
@@ -69,35 +67,14 @@ spec:
   });
 
   test('the last request is fully accounted after a graceful stop', async () => {
-    const proc = spawn(
-      join(root, 'bin', 'tollgate'),
-      ['run', '-f', dir, '--port', '0', '--host', '127.0.0.1', '--redis', redis.url],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: {
-          ...process.env,
-          TOLLGATE_LOG_LEVEL: 'info',
-          OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-          OTEL_SERVICE_NAME: 'tollgate-flush',
-          // Spans would leave after 10 minutes: only the shutdown flush can deliver them in time.
-          OTEL_BSP_SCHEDULE_DELAY: '600000',
-        },
-      },
-    );
-    child = proc;
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
+    const run = await startTollgateRun(dir, ['--redis', redis.url], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_SERVICE_NAME: 'tollgate-flush',
+      // Spans would leave after 10 minutes: only the shutdown flush can deliver them in time.
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
     });
-    const end = Date.now() + 20_000;
-    let port = 0;
-    while (port === 0) {
-      const m = /"msg":"tollgate run listening"[^\n]*"port":(\d+)/.exec(stderr);
-      if (m) port = Number(m[1]);
-      else if (Date.now() > end) throw new Error(`tollgate run did not start: ${stderr}`);
-      else await new Promise((r) => setTimeout(r, 25));
-    }
+    child = run.child;
+    const port = run.port;
 
     const openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: KEY, maxRetries: 0 });
     upstream.enqueue({ kind: 'json', body: openAiCompletion('flushed answer') });
@@ -110,8 +87,8 @@ spec:
     expect(r.choices[0]!.message.content).toBe('flushed answer');
     expect(otlp.spans).toHaveLength(0); // still queued in the gateway
 
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
 
     // Both spans of the request arrived before the process was gone.
     const mine = otlp.spans.filter((s) => s.service === 'tollgate-flush');
