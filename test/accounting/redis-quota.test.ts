@@ -345,4 +345,35 @@ describe('Redis quota store (real redis-server)', () => {
     const [reader] = await replicas(1, [policy({ limits })]);
     expect((await reader!.usage('ai/shared'))[0]!.used).toBe(500 + 100);
   });
+
+  test('a counter in use never expires under a bucket that still counts (TTL set when a bucket is created)', async () => {
+    // A 600 ms window (10 ms buckets, TTL 620 ms of real Redis time), admissions every ~70 ms for ~1.5 s:
+    // the key lives far longer than one TTL, so only TTLs renewed as buckets are created keep it.
+    let t = Date.now();
+    const store = new RedisStore({ url: redis.url, timeoutMs: 2000 });
+    expect(await store.ready(5000)).toBe(true);
+    const svc = new QuotaService({ store, now: () => t });
+    services.push(svc);
+    svc.applyPolicies([
+      policy({ limits: [{ kind: 'requests', amount: 1_000_000, window: { type: 'sliding', ms: 600 } }] }),
+    ]);
+    const times: number[] = [];
+    for (let i = 0; i < 22; i++) {
+      t = Date.now();
+      times.push(t);
+      expect(await settleAll(svc.admit(req(i)))).not.toBeInstanceOf(GatewayError);
+      await new Promise((r) => setTimeout(r, 70));
+    }
+    t = Date.now();
+    const minField = Math.floor(t / 10) - 60;
+    const expected = times.filter((x) => Math.floor(x / 10) >= minField).length;
+    expect(expected).toBeGreaterThan(3);
+    expect((await svc.usage('ai/shared'))[0]!.used).toBe(expected);
+    const keys = await admin.keys('tollgate:quota:*');
+    for (const k of keys) {
+      const ttl = await admin.pttl(k);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(620);
+    }
+  });
 });

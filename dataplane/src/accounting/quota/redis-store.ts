@@ -62,7 +62,7 @@ end
 
 // KEYS: the counters of every operation, in order. ARGV[1]: number of operations; then per operation its
 // kind ('r' reserve, 's' settle) and its slot count n, then n argument groups:
-//   reserve: field, minField, limit, add, budget (0|1), ttl    settle: field, delta, ttl
+//   reserve: field, minField, limit, add, budget (0|1), ttl    settle: field, delta
 // Returns one entry per reserve, in order: {allowed, used_1, free_1, used_2, free_2, ...}.
 const BATCH_LUA = `${ADVANCE_LUA}
 local function freeField(key, used, limit, add, budget)
@@ -124,9 +124,10 @@ for _ = 1, tonumber(ARGV[1]) do
           elseif tonumber(field) < lo then
             field = string.format('%d', lo)
           end
-          redis.call('HINCRBY', key, field, add)
+          -- The TTL is set when a bucket is created: it outlives every bucket that can still count
+          -- (window + 2 buckets after the newest), so refreshing it on every write buys nothing.
+          if redis.call('HINCRBY', key, field, add) == tonumber(add) then redis.call('PEXPIRE', key, ARGV[b + 5]) end
           redis.call('HINCRBY', key, 't', add)
-          redis.call('PEXPIRE', key, ARGV[b + 5])
         end
       end
     end
@@ -134,7 +135,7 @@ for _ = 1, tonumber(ARGV[1]) do
     a = a + n * 6
   else
     for i = 0, n - 1 do
-      local b = a + i * 3
+      local b = a + i * 2
       local key = KEYS[k + i]
       local v = redis.call('HGET', key, ARGV[b])
       if v then
@@ -143,10 +144,9 @@ for _ = 1, tonumber(ARGV[1]) do
         if new < 0 then new = 0 end
         redis.call('HSET', key, ARGV[b], string.format('%d', new))
         redis.call('HINCRBY', key, 't', string.format('%d', new - old))
-        redis.call('PEXPIRE', key, ARGV[b + 2])
       end
     end
-    a = a + n * 3
+    a = a + n * 2
   end
   k = k + n
 end
@@ -291,7 +291,7 @@ export class RedisStore implements CounterStore {
     const args: string[] = [];
     for (const it of items) {
       keys.push(this.prefix + it.key);
-      args.push(String(it.field), int(it.delta), String(Math.ceil(it.ttlMs)));
+      args.push(String(it.field), int(it.delta));
     }
     return new Promise<unknown>((resolve, reject) => this.enqueue({ kind: 's', keys, args, resolve, reject })).then(
       () => {},
