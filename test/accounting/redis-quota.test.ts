@@ -261,7 +261,7 @@ describe('Redis quota store (real redis-server)', () => {
         const t = slots[1]!;
         // Now and then more than the bucket holds (clamped at zero on both sides).
         const delta = rand() < 0.1 ? -t.add - 5000 : Math.floor(rand() * 1500) - t.add;
-        const items = [{ key: t.key, field: t.field, delta, ttlMs: t.ttlMs }];
+        const items = [{ key: t.key, field: t.field, delta }];
         redisOps.push(store.settle(items).then(() => undefined));
         memResults.push(undefined);
         mem.settleSync(items);

@@ -228,7 +228,7 @@ export class RedisStore implements CounterStore {
   private queue: Op[] = [];
   private scheduled = false;
   private inFlight = 0;
-  /** Script calls made (tests and benchmarks read it to see the batching). */
+  /** Script calls made (tests read it to see the batching). */
   calls = 0;
 
   constructor(options: RedisStoreOptions) {

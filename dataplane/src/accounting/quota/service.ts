@@ -163,7 +163,7 @@ export class QuotaService {
     const kinds: Slot[] = [];
     for (const s of slots) {
       if (!s.budget || s.add < 0) continue;
-      settleBase.push({ key: s.key, field: s.field, delta: 0, ttlMs: s.ttlMs });
+      settleBase.push({ key: s.key, field: s.field, delta: 0 });
       reserved.push(s.add);
       kinds.push(s);
     }

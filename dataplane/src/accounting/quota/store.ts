@@ -6,7 +6,6 @@ export interface SettleItem {
   field: number;
   /** Real minus reserved (negative releases). */
   delta: number;
-  ttlMs: number;
 }
 
 export interface CounterStore {
