@@ -4,8 +4,8 @@
  * config loads; per request there is one observer object and a few map lookups. Tracing work happens
  * only when an OTLP endpoint is configured.
  */
-import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import type { GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import { type Attributes, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
 import type { Logger } from '../log.js';
 import type {
   AttemptInfo,
@@ -210,6 +210,27 @@ export class AccountingHooks implements GatewayHooks {
   }
 }
 
+/**
+ * A request's SERVER span (served or refused): child of the client's `traceparent` when it sent one, with
+ * the key's Secret id and team label (never the key) added to `attributes`.
+ */
+function startServerSpan(
+  tracer: Tracer,
+  name: string,
+  startTime: number,
+  traceparent: string | undefined,
+  key: ApiKeyConfig | undefined,
+  attributes: Attributes,
+): Span {
+  const parent = parseTraceparent(traceparent);
+  const ctx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+  if (key) {
+    attributes['tollgate.key'] = key.id;
+    if (key.labels.team) attributes['tollgate.key_team'] = key.labels.team;
+  }
+  return tracer.startSpan(name, { kind: SpanKind.SERVER, startTime, attributes }, ctx);
+}
+
 /** Longest client-sent model name put on a span of a refused request (the body limit is the only other bound). */
 const MAX_REFUSED_MODEL = 256;
 
@@ -220,29 +241,24 @@ const MAX_REFUSED_MODEL = 256;
  * `<operation>`: a model no route knows is client-chosen text, kept (capped) in gen_ai.request.model only.
  */
 function rejectedSpan(tracer: Tracer, op: Operation, info: RejectedInfo): Span {
-  const parent = parseTraceparent(info.traceparent);
-  const ctx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
   const model = info.model;
-  const span = tracer.startSpan(
+  const attributes: Attributes = {
+    'gen_ai.operation.name': op,
+    'tollgate.client_format': info.clientFormat,
+    'http.response.status_code': info.status,
+    'error.type': info.errorCode,
+    'tollgate.attempts': 0,
+  };
+  if (model !== undefined)
+    attributes['gen_ai.request.model'] = model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model;
+  if (info.route) attributes['tollgate.route'] = info.route.id;
+  const span = startServerSpan(
+    tracer,
     info.route && model !== undefined ? `${op} ${model}` : op,
-    {
-      kind: SpanKind.SERVER,
-      startTime: info.startedAt,
-      attributes: {
-        'gen_ai.operation.name': op,
-        'tollgate.client_format': info.clientFormat,
-        'http.response.status_code': info.status,
-        'error.type': info.errorCode,
-        'tollgate.attempts': 0,
-        ...(model !== undefined
-          ? { 'gen_ai.request.model': model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model }
-          : {}),
-        ...(info.route ? { 'tollgate.route': info.route.id } : {}),
-        ...(info.key ? { 'tollgate.key': info.key.id } : {}),
-        ...(info.key?.labels.team ? { 'tollgate.key_team': info.key.labels.team } : {}),
-      },
-    },
-    ctx,
+    info.startedAt,
+    info.traceparent,
+    info.key,
+    attributes,
   );
   span.setStatus({ code: SpanStatusCode.ERROR, message: info.errorCode });
   span.end(performance.now());
@@ -281,26 +297,14 @@ class Observer implements RequestObserver {
     this.headers = ticket?.headers;
     const tracer = acc.tracer;
     if (tracer) {
-      const parent = parseTraceparent(req.traceparent);
-      const ctx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
       const op = req.operation;
-      this.span = tracer.startSpan(
-        `${op} ${req.model}`,
-        {
-          kind: SpanKind.SERVER,
-          startTime: req.startedAt,
-          attributes: {
-            'gen_ai.operation.name': op,
-            'gen_ai.request.model': req.model,
-            'tollgate.route': req.route.id,
-            'tollgate.client_format': req.clientFormat,
-            'tollgate.stream': req.stream,
-            ...(req.key ? { 'tollgate.key': req.key.id } : {}),
-            ...(req.key?.labels.team ? { 'tollgate.key_team': req.key.labels.team } : {}),
-          },
-        },
-        ctx,
-      );
+      this.span = startServerSpan(tracer, `${op} ${req.model}`, req.startedAt, req.traceparent, req.key, {
+        'gen_ai.operation.name': op,
+        'gen_ai.request.model': req.model,
+        'tollgate.route': req.route.id,
+        'tollgate.client_format': req.clientFormat,
+        'tollgate.stream': req.stream,
+      });
     }
   }
 
