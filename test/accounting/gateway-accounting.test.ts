@@ -166,9 +166,13 @@ test('a fallback request: spans per attempt under the client trace, cost, metric
     'gen_ai.usage.output_tokens': 200,
     'tollgate.route': 'ai/chat',
     'tollgate.backend': 'good/gpt-4o',
+    // The key's Secret and team label, never the key itself.
+    'tollgate.key': 'ai/research',
+    'tollgate.key_team': 'research',
     // 400 × 2.5 + 600 × 1.25 + 200 × 10 = 1000 + 750 + 2000 = 3750 micro-USD
     'tollgate.cost_usd': 0.00375,
   });
+  expect(JSON.stringify(spans)).not.toContain(KEY);
   const tries = spans.filter((s) => s.parentSpanId === server.spanId);
   expect(tries).toHaveLength(2);
   const failed = tries.find((s) => s.attributes['tollgate.backend'] === 'bad/gpt-4o')!;
