@@ -369,21 +369,13 @@ export class Controller {
         }
         const next = mergeStatus(r.status, desired, r.meta.generation, now);
         if (kind === 'QuotaPolicy') {
+          // This term's reading; else, for a served policy not read yet in this term (a new leader while
+          // Redis is away), the last reading in its status, whose lastUpdated says how old it is. A policy
+          // that stops being served loses stale usage.
           const id = `${r.meta.namespace}/${r.meta.name}`;
-          const u = this.usage.get(id);
-          if (u !== undefined) {
-            next.usage = u.usage;
-            next.lastUpdated = u.lastUpdated;
-          } else if (!servedPolicies.has(id)) {
-            // A policy that stops being served loses stale usage.
-            next.usage = undefined;
-            next.lastUpdated = undefined;
-          } else {
-            // Served but not read by this leader yet (a new term while Redis is away): the last reading
-            // stays, with its lastUpdated saying how old it is.
-            next.usage = r.status?.usage;
-            next.lastUpdated = r.status?.lastUpdated;
-          }
+          const u = this.usage.get(id) ?? (servedPolicies.has(id) ? r.status : undefined);
+          next.usage = u?.usage;
+          next.lastUpdated = u?.lastUpdated;
         }
         if (statusEqual(r.status, next)) continue;
         const previous = r.status;
