@@ -4,7 +4,6 @@
  * config loads; per request there is one observer object and a few map lookups. Tracing work happens
  * only when an OTLP endpoint is configured.
  */
-import { type Attributes, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
 import type { Logger } from '../log.js';
 import type {
@@ -24,6 +23,8 @@ import { createGatewayMetrics, type GatewayMetrics } from '../telemetry/metrics.
 import { type Otel, otelSettingsFromEnv, startOtel } from '../telemetry/otel.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/registry.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/trace-context.js';
+import { type Attributes, type Span, SpanKind } from '../telemetry/tracing/span.js';
+import type { Tracer } from '../telemetry/tracing/tracer.js';
 import { buildPriceIndex, type CostResult, computeCost, lookupPrice, type PriceIndex } from './cost.js';
 import { estimateUsage, requestedMaxTokens, requestText, roughInputTokens } from './estimate.js';
 import { RedisStore } from './quota/redis-store.js';
@@ -188,7 +189,7 @@ export class AccountingHooks implements GatewayHooks {
         latency_ms: round1(performance.now() - info.startedAt),
         key: info.key?.id,
         team: info.key?.labels.team,
-        trace_id: span?.spanContext().traceId,
+        trace_id: span?.traceId,
       };
       if (this.logContent) Object.assign(line, contentFields(this.logContent, info.body, undefined));
       this.accessLog(line);
@@ -222,13 +223,11 @@ function startServerSpan(
   key: ApiKeyConfig | undefined,
   attributes: Attributes,
 ): Span {
-  const parent = parseTraceparent(traceparent);
-  const ctx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
   if (key) {
     attributes['tollgate.key'] = key.id;
     if (key.labels.team) attributes['tollgate.key_team'] = key.labels.team;
   }
-  return tracer.startSpan(name, { kind: SpanKind.SERVER, startTime, attributes }, ctx);
+  return tracer.startSpan(name, SpanKind.SERVER, startTime, parseTraceparent(traceparent), attributes);
 }
 
 /** Longest client-sent model name put on a span of a refused request (the body limit is the only other bound). */
@@ -260,7 +259,7 @@ function rejectedSpan(tracer: Tracer, op: Operation, info: RejectedInfo): Span {
     info.key,
     attributes,
   );
-  span.setStatus({ code: SpanStatusCode.ERROR, message: info.errorCode });
+  span.setError(info.errorCode);
   span.end(performance.now());
   return span;
 }
@@ -313,25 +312,23 @@ class Observer implements RequestObserver {
     if (!tracer || !this.span) return;
     this.attemptSpan = tracer.startSpan(
       `${this.req.operation} ${a.upstreamModel}`,
+      SpanKind.CLIENT,
+      a.startedAt,
+      this.span.context(),
       {
-        kind: SpanKind.CLIENT,
-        startTime: a.startedAt,
-        attributes: {
-          'gen_ai.operation.name': this.req.operation,
-          'gen_ai.provider.name': GENAI_PROVIDER[a.provider.type],
-          'gen_ai.request.model': a.upstreamModel,
-          'tollgate.backend': a.backend,
-          'tollgate.attempt': a.attempt,
-        },
+        'gen_ai.operation.name': this.req.operation,
+        'gen_ai.provider.name': GENAI_PROVIDER[a.provider.type],
+        'gen_ai.request.model': a.upstreamModel,
+        'tollgate.backend': a.backend,
+        'tollgate.attempt': a.attempt,
       },
-      trace.setSpan(context.active(), this.span),
     );
   }
 
   /** The trace continues upstream: the attempt's span when tracing, else the client's traceparent as is. */
   upstreamHeaders(): Readonly<Record<string, string>> | undefined {
     const s = this.attemptSpan;
-    if (s) return { traceparent: formatTraceparent(s.spanContext()) };
+    if (s) return { traceparent: formatTraceparent(s.context()) };
     return this.req.traceparent ? { traceparent: this.req.traceparent } : undefined;
   }
 
@@ -344,7 +341,7 @@ class Observer implements RequestObserver {
       if (r.status !== undefined) s.setAttribute('http.response.status_code', r.status);
       if (r.outcome !== 'ok') {
         s.setAttribute('error.type', r.outcome);
-        s.setStatus({ code: SpanStatusCode.ERROR, message: r.outcome });
+        s.setError(r.outcome);
       }
       s.end(r.endedAt);
     }
@@ -439,7 +436,7 @@ class Observer implements RequestObserver {
       else if (cost) span.setAttribute('tollgate.unpriced', true);
       if (info.errorCode) {
         span.setAttribute('error.type', info.errorCode);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: info.errorCode });
+        span.setError(info.errorCode);
       }
       span.end(info.endedAt);
     }
@@ -469,7 +466,7 @@ class Observer implements RequestObserver {
         client_aborted: info.clientAborted || undefined,
         key: info.key?.id,
         team: info.key?.labels.team,
-        trace_id: span?.spanContext().traceId,
+        trace_id: span?.traceId,
         quota_store: this.ticket?.store,
       };
       if (acc.logContent)
@@ -498,7 +495,7 @@ export interface CreateAccountingOptions {
 export async function createAccounting(options: CreateAccountingOptions = {}): Promise<AccountingHooks> {
   const env = options.env ?? process.env;
   const settings = otelSettingsFromEnv(env);
-  const otel = settings.traces || settings.metrics ? startOtel(settings) : undefined;
+  const otel = settings.traces || settings.metrics ? startOtel(settings, options.logger) : undefined;
   let hooks: AccountingHooks | undefined;
   const metrics = { quotaRejected: (p: string) => hooks?.quotaRejected(p) };
   let quota: QuotaService;

@@ -1,15 +1,20 @@
 /**
- * OpenTelemetry SDK setup, only when the standard OTLP variables ask for it. With none set, nothing here
+ * OpenTelemetry export, only when the standard OTLP variables ask for it. With none set, nothing here
  * is loaded on the request path: no tracer, no meter, no exporter (the hooks check one boolean).
  *
- * Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP/HTTP JSON, batched).
+ * Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP/HTTP JSON, batched per
+ * OTEL_BSP_*, sampled per OTEL_TRACES_SAMPLER). Spans are recorded and encoded by tracing/ (ADR 0032) and
+ * sent by the OpenTelemetry OTLP/HTTP transport, which reads OTEL_EXPORTER_OTLP_*_HEADERS, _COMPRESSION,
+ * _TIMEOUT and the TLS variables and retries what the spec says to retry.
  * Metrics: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (every
- * OTEL_METRIC_EXPORT_INTERVAL ms, default 60000). OTEL_SERVICE_NAME names the service (default tollgate).
+ * OTEL_METRIC_EXPORT_INTERVAL ms, default 60000).
+ * OTEL_SERVICE_NAME names the service (default tollgate); OTEL_RESOURCE_ATTRIBUTES adds resource attributes.
  * OTEL_SDK_DISABLED=true turns both off.
  */
-import { type HrTime, type Tracer, ValueType } from '@opentelemetry/api';
+import { type HrTime, ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
@@ -20,19 +25,27 @@ import {
   type MetricProducer,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Logger } from '../log.js';
 import type { MetricSnapshot, Registry } from './registry.js';
+import { type BatchSettings, SpanBatcher } from './tracing/batch.js';
+import { OtlpJsonTraceEncoder } from './tracing/otlp-json.js';
+import { type SamplerChoice, samplerFromEnv } from './tracing/sampler.js';
+import type { RecordedSpan } from './tracing/span.js';
+import { Tracer } from './tracing/tracer.js';
 
 export interface OtelSettings {
   traces: boolean;
   metrics: boolean;
   serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES, decoded (serviceName, not this, gives service.name). */
+  resourceAttributes: Record<string, string>;
+  sampler: SamplerChoice;
   metricIntervalMs: number;
   /** Full OTLP/HTTP URLs (signal-specific variable, else the base endpoint + /v1/<signal>). */
   tracesUrl: string | undefined;
   metricsUrl: string | undefined;
   /** Batch span processor: OTEL_BSP_SCHEDULE_DELAY, _MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _EXPORT_TIMEOUT. */
-  batch: { delayMs: number; maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMs: number };
+  batch: BatchSettings;
 }
 
 function positiveInt(v: string | undefined, dflt: number): number {
@@ -50,20 +63,50 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
   const off = (env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true';
   const base = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
+  const resource = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
   return {
     traces: !off && (base || Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) && env.OTEL_TRACES_EXPORTER !== 'none',
     metrics: !off && (base || Boolean(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)) && env.OTEL_METRICS_EXPORTER !== 'none',
-    serviceName: env.OTEL_SERVICE_NAME || 'tollgate',
+    // The spec's precedence: OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES.
+    serviceName: env.OTEL_SERVICE_NAME || resource['service.name'] || 'tollgate',
+    resourceAttributes: resource,
+    sampler: samplerFromEnv(env),
     metricIntervalMs: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
     tracesUrl: signalUrl(env, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'traces'),
     metricsUrl: signalUrl(env, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'metrics'),
     batch: {
       delayMs: positiveInt(env.OTEL_BSP_SCHEDULE_DELAY, 1000),
       maxQueueSize: positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
-      maxExportBatchSize: positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512),
+      // A batch larger than the queue could never fill (the spec: the batch size must not exceed the queue).
+      maxExportBatchSize: Math.min(
+        positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512),
+        positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
+      ),
       exportTimeoutMs: positiveInt(env.OTEL_BSP_EXPORT_TIMEOUT, 30_000),
     },
   };
+}
+
+/**
+ * OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs separated by commas, percent-encoded (W3C Baggage octets).
+ * A malformed pair is skipped, as the spec asks; a value that does not decode is kept as written.
+ */
+export function parseResourceAttributes(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const pair of raw.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const key = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    if (key === '') continue;
+    try {
+      out[key] = decodeURIComponent(value);
+    } catch {
+      out[key] = value;
+    }
+  }
+  return out;
 }
 
 export interface Otel {
@@ -89,23 +132,22 @@ function otelName(prom: string): { name: string; unit?: string } {
   return OTEL_NAMES[prom] ?? { name: prom.replace(/_total$/, '') };
 }
 
-export function startOtel(settings: OtelSettings): Otel {
-  const resource = resourceFromAttributes({ 'service.name': settings.serviceName });
-  let tracerProvider: BasicTracerProvider | undefined;
+export function startOtel(settings: OtelSettings, logger?: Logger): Otel {
+  const attributes = { ...settings.resourceAttributes, 'service.name': settings.serviceName };
+  const resource = resourceFromAttributes(attributes);
+  let batcher: SpanBatcher | undefined;
+  let exporter: OTLPExporterBase<RecordedSpan[]> | undefined;
   let tracer: Tracer | undefined;
   if (settings.traces) {
-    tracerProvider = new BasicTracerProvider({
-      resource,
-      spanProcessors: [
-        new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }), {
-          scheduledDelayMillis: settings.batch.delayMs,
-          maxQueueSize: settings.batch.maxQueueSize,
-          maxExportBatchSize: Math.min(settings.batch.maxExportBatchSize, settings.batch.maxQueueSize),
-          exportTimeoutMillis: settings.batch.exportTimeoutMs,
-        }),
-      ],
-    });
-    tracer = tracerProvider.getTracer('tollgate');
+    if (settings.sampler.warning) logger?.warn(settings.sampler.warning);
+    exporter = spanExporter(settings, new OtlpJsonTraceEncoder(attributes, 'tollgate'));
+    const send = exporter.export.bind(exporter);
+    batcher = new SpanBatcher(
+      (spans, done) => send(spans, (r) => done(r.code === EXPORT_SUCCESS, r.error)),
+      settings.batch,
+      exportProblems(logger),
+    );
+    tracer = new Tracer(settings.sampler.sampler, batcher);
   }
   let meterProvider: MeterProvider | undefined;
   const producer = new RegistryProducer(resource);
@@ -128,11 +170,62 @@ export function startOtel(settings: OtelSettings): Otel {
       producer.registry = registry;
     },
     async flush() {
-      await Promise.all([tracerProvider?.forceFlush(), meterProvider?.forceFlush()]);
+      await Promise.all([batcher?.flush(), meterProvider?.forceFlush()]);
     },
     async shutdown() {
-      await Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]);
+      await Promise.all([batcher?.shutdown().then(() => exporter?.shutdown()), meterProvider?.shutdown()]);
     },
+  };
+}
+
+/** ExportResultCode.SUCCESS of @opentelemetry/core. */
+const EXPORT_SUCCESS = 0;
+
+/** The OTLP/HTTP transport of opentelemetry-js (env headers, compression, TLS, retries) with our encoder. */
+function spanExporter(settings: OtelSettings, encoder: OtlpJsonTraceEncoder): OTLPExporterBase<RecordedSpan[]> {
+  const options = convertLegacyHttpOptions(
+    { url: settings.tracesUrl, timeoutMillis: settings.batch.exportTimeoutMs },
+    'TRACES',
+    'v1/traces',
+    { 'Content-Type': 'application/json' },
+  );
+  const serializer = {
+    serializeRequest: (spans: RecordedSpan[]) => Buffer.from(encoder.encode(spans), 'utf8'),
+    deserializeResponse: (data: Uint8Array): object => {
+      if (data.length === 0) return {};
+      try {
+        const parsed: unknown = JSON.parse(Buffer.from(data).toString('utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+      } catch {
+        return {};
+      }
+    },
+  };
+  const counter = { name: 'span' as const, countItems: (spans: RecordedSpan[]) => spans.length };
+  return new OTLPExporterBase(
+    createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', counter, undefined),
+  );
+}
+
+/** Dropped spans and failed exports, logged at most once a minute each with the count since. */
+function exportProblems(logger: Logger | undefined) {
+  const every = (ms: number, report: (n: number, err?: Error) => void) => {
+    let last = Number.NEGATIVE_INFINITY;
+    let pending = 0;
+    return (n: number, err?: Error) => {
+      pending += n;
+      const now = performance.now();
+      if (now - last < ms) return;
+      last = now;
+      report(pending, err);
+      pending = 0;
+    };
+  };
+  return {
+    dropped: every(60_000, (n) =>
+      logger?.warn('spans dropped: the export queue was full (OTEL_BSP_MAX_QUEUE_SIZE)', { spans: n }),
+    ),
+    failed: every(60_000, (n, err) => logger?.warn('span export failed', { spans: n, error: err?.message })),
   };
 }
 

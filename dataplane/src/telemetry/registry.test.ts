@@ -88,9 +88,10 @@ describe('traceparent', () => {
     expect(ctx).toEqual({
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       spanId: '00f067aa0ba902b7',
-      traceFlags: 1,
-      isRemote: true,
+      sampled: true,
+      remote: true,
     });
+    expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00')?.sampled).toBe(false);
     expect(formatTraceparent(ctx!)).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     expect(parseTraceparent(undefined)).toBeUndefined();
     expect(parseTraceparent('garbage')).toBeUndefined();
