@@ -2,6 +2,7 @@
  * Exactness of the Redis quota store: several engine instances (each its own ioredis connection, as
  * separate replicas would be) admitting concurrently against one real redis-server.
  */
+import { type AddressInfo, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { MemoryStore } from '../../dataplane/src/accounting/quota/memory-store.js';
 import { compilePolicy } from '../../dataplane/src/accounting/quota/policy-index.js';
@@ -214,6 +215,36 @@ describe('Redis quota store (real redis-server)', () => {
     expect((back as QuotaTicket).store).toBe('redis');
   });
 
+  test('a Redis that stops answering: calls fail after the timeout (closed: 503, open: local limits)', async () => {
+    // Connects and answers the handshake, then never answers a script call.
+    const hung = createServer((sock) => {
+      sock.on('error', () => {});
+      sock.on('data', (chunk) => {
+        for (const m of chunk.toString('latin1').matchAll(/\*\d+\r\n\$\d+\r\n([A-Za-z]+)/g)) {
+          const cmd = m[1]!.toUpperCase();
+          if (cmd === 'EVALSHA' || cmd === 'EVAL') continue;
+          sock.write(cmd === 'INFO' ? '$11\r\nloading:0\r\n\r\n' : '+OK\r\n');
+        }
+      });
+    });
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const url = `redis://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    const limits = [{ kind: 'requests' as const, amount: 5, window: { type: 'sliding' as const, ms: HOUR } }];
+    const results: (QuotaTicket | GatewayError)[] = [];
+    for (const failureMode of ['closed', 'open'] as const) {
+      const store = new RedisStore({ url, timeoutMs: 150 });
+      expect(await store.ready(5000)).toBe(true);
+      const svc = new QuotaService({ store, now: () => clock });
+      services.push(svc);
+      svc.applyPolicies([policy({ limits, failureMode })]);
+      results.push(await settleAll(svc.admit(req(0))));
+    }
+    expect((results[0] as GatewayError).code).toBe('quota_store_unavailable');
+    expect((results[1] as QuotaTicket).store).toBe('memory');
+    closers.push({ close: () => new Promise<void>((r) => hung.close(() => r())) });
+    for (const s of services.splice(-2)) s.close().catch(() => {});
+  });
+
   test('the Lua script and the in-process reference agree on every admission, settlement and total', async () => {
     // Random traffic on two limits at once (requests per 1m, tokens per 10m), several counters, clock
     // steps from milliseconds to far past the window; each event-loop turn's operations go out as one
@@ -297,6 +328,46 @@ describe('Redis quota store (real redis-server)', () => {
     expect(store.calls - callsBefore).toBeLessThanOrEqual(120); // one script call per turn (reads are not counted)
   });
 
+  test('the script and the reference agree on the rare writes: two limits on one counter, a lagging clock', async () => {
+    // Two `requests per 6s` limits of one policy share a counter (what the script read for the first is
+    // stale for the second); every third admission comes from a replica whose clock is 7 s behind, so its
+    // bucket is below the counter's lowest and counts in the oldest live one.
+    const [reqA, reqB, tok] = compilePolicy(
+      policy({
+        limits: [
+          { kind: 'requests', amount: 30, window: { type: 'sliding', ms: 6_000 } },
+          { kind: 'requests', amount: 24, window: { type: 'sliding', ms: 6_000 } },
+          { kind: 'tokens', amount: 9_000, window: { type: 'sliding', ms: 6_000 } },
+        ],
+      }),
+    ).limits;
+    const store = new RedisStore({ url: redis.url, timeoutMs: 2000, keyPrefix: 'tollgate:quota:rare:' });
+    expect(await store.ready(5000)).toBe(true);
+    const mem = new MemoryStore(() => clock, 3_600_000);
+    closers.push(store, mem);
+    let now = Date.UTC(2026, 11, 3, 0, 0, 0);
+    let refusals = 0;
+    let previous: Slot | undefined;
+    for (let i = 0; i < 90; i++) {
+      now += 40 + ((i * 37) % 300);
+      clock = now;
+      const at = i % 3 === 2 ? now - 7_000 : now;
+      const slots = [makeSlot(reqA!, 'k', 1, at), makeSlot(reqB!, 'k', 1, at), makeSlot(tok!, 'k', 150 + i, at)];
+      const got = await store.reserve(slots);
+      expect(got).toEqual(mem.reserveSync(slots));
+      if (!got.allowed) refusals++;
+      if (previous && i % 2 === 0) {
+        const items = [{ key: previous.key, field: previous.field, delta: (i % 4) * 40 - 100 }];
+        await store.settle(items);
+        mem.settleSync(items);
+      }
+      if (got.allowed) previous = slots[2];
+      const reads = [makeSlot(reqA!, 'k', 0, now), makeSlot(tok!, 'k', 0, now)];
+      expect(await store.read(reads)).toEqual(await mem.read(reads));
+    }
+    expect(refusals).toBeGreaterThan(5);
+  });
+
   test('one event-loop turn of admissions is one script call, still exact', async () => {
     const N = 25;
     const [svc] = await replicas(1, [
@@ -307,6 +378,21 @@ describe('Redis quota store (real redis-server)', () => {
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => settleAll(svc!.admit(req(i)))));
     expect(results.filter((r) => !(r instanceof GatewayError))).toHaveLength(N);
     expect(store.calls - before).toBe(1);
+  });
+
+  test('an admission at an idle moment is sent at once, not at the end of the event-loop turn', async () => {
+    const [svc] = await replicas(1, [
+      policy({ limits: [{ kind: 'requests', amount: 10, window: { type: 'sliding', ms: HOUR } }] }),
+    ]);
+    const store = (svc as unknown as { shared: RedisStore }).shared;
+    const before = store.calls;
+    let callsAtTurnEnd = -1;
+    setImmediate(() => {
+      callsAtTurnEnd = store.calls;
+    });
+    const admitted = settleAll(svc!.admit(req(0)));
+    expect(await admitted).not.toBeInstanceOf(GatewayError);
+    expect(callsAtTurnEnd).toBe(before + 1);
   });
 
   test('replicas admitting over many turns (batches interleaving in Redis): exactly N', async () => {

@@ -11,17 +11,21 @@
  * each once, so an admission reads two fields instead of summing the window (slots.ts has the same
  * algorithm on maps; the in-process store runs it).
  *
- * Batching: the admissions issued in one event-loop turn go to Redis as one script call (flushed by
- * setImmediate, so an admission never waits longer than the rest of the turn). Settlements are off the
- * request's path: while a call is under way they wait and ride along with the next call. The script
- * handles a call's operations in order, each admission all-or-nothing, exactly as if they had been sent
- * one by one; under load a replica makes about one round trip per turn instead of two per request.
+ * Batching (batcher.ts): an admission at an idle moment goes at once (as soon as the current task's
+ * synchronous work is done); the admissions issued while a call is under way go as one script call at the
+ * end of the turn. Settlements are off the request's path: while a call is under way they wait and ride
+ * along with the next call. The script handles a call's operations in order, each admission
+ * all-or-nothing, exactly as if they had been sent one by one; under load a replica makes about one round
+ * trip per turn instead of two per request.
  *
- * Commands fail fast when Redis is unreachable (no offline queue, no retries, a short command timeout),
- * so the quota service can fall back (failureMode open) or answer 503 (closed) without hanging.
+ * Commands fail fast when Redis is unreachable (no offline queue, no retries, a short timeout per call:
+ * deadlines.ts, one timer for all calls rather than ioredis' timer per command), so the quota service can
+ * fall back (failureMode open) or answer 503 (closed) without hanging.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { Batcher, type BatchOp } from './batcher.js';
+import { Deadlines } from './deadlines.js';
 import type { ReserveResult, Slot, SlotOutcome } from './slots.js';
 import type { CounterStore, SettleItem } from './store.js';
 
@@ -173,20 +177,19 @@ end
 return out
 `;
 
+type KeysAndArgs = [numKeys: number, ...keysThenArgs: (string | number)[]];
+
 class Script {
   readonly sha: string;
   constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
-  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-        return redis.eval(this.source, keys.length, ...keys, ...args);
-      }
+  /** The number of keys, the keys, then the arguments (EVALSHA's own order). */
+  run(redis: Redis, keysAndArgs: KeysAndArgs): Promise<unknown> {
+    return redis.evalsha(this.sha, ...keysAndArgs).catch((err: unknown) => {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return redis.eval(this.source, ...keysAndArgs);
       throw err;
-    }
+    });
   }
 }
 
@@ -207,16 +210,23 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
 }
 
+/** An admission's entry of the script's reply: {allowed, used_1, free_1, used_2, free_2, ...}. */
+function reserveResult(r: number[]): ReserveResult {
+  const outcomes: SlotOutcome[] = [];
+  for (let i = 1; i < r.length; i += 2) outcomes.push({ used: r[i]!, freeField: r[i + 1]! });
+  return { allowed: r[0] === 1, outcomes };
+}
+
 function int(n: number): string {
   // Counters are integers (requests, tokens, nano-USD); never let a float or 1e+21 notation reach HINCRBY.
   return Number.isSafeInteger(n) ? String(n) : BigInt(Math.round(n)).toString();
 }
 
 /** One admission or settlement waiting for the next script call. */
-interface Op {
-  readonly kind: 'r' | 's';
+interface Op extends BatchOp {
   readonly keys: string[];
   readonly args: string[];
+  /** Called with the operation's entry of the script's reply (admissions) or undefined (settlements). */
   resolve(raw: unknown): void;
   reject(err: unknown): void;
 }
@@ -225,19 +235,21 @@ export class RedisStore implements CounterStore {
   readonly kind = 'redis' as const;
   readonly redis: Redis;
   private readonly prefix: string;
-  private queue: Op[] = [];
-  private scheduled = false;
-  private inFlight = 0;
+  private readonly timeoutMs: number;
+  private readonly deadlines: Deadlines;
+  private readonly batcher = new Batcher<Op>((ops) => this.send(ops), MAX_BATCH);
   /** Script calls made (tests read it to see the batching). */
   calls = 0;
 
   constructor(options: RedisStoreOptions) {
     const timeout = options.timeoutMs ?? 250;
+    this.timeoutMs = timeout;
+    this.deadlines = new Deadlines(timeout);
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.redis = new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: timeout,
+      // No commandTimeout: every call goes through timed() instead.
       connectTimeout: Math.max(timeout, 1000),
       retryStrategy: (times) => Math.min(100 * times, 2000),
       lazyConnect: false,
@@ -275,13 +287,8 @@ export class RedisStore implements CounterStore {
         String(Math.ceil(s.ttlMs)),
       );
     }
-    return new Promise<unknown>((resolve, reject) => this.enqueue({ kind: 'r', keys, args, resolve, reject })).then(
-      (raw) => {
-        const r = raw as number[];
-        const outcomes: SlotOutcome[] = [];
-        for (let i = 0; i < slots.length; i++) outcomes.push({ used: r[1 + 2 * i]!, freeField: r[2 + 2 * i]! });
-        return { allowed: r[0] === 1, outcomes };
-      },
+    return new Promise<ReserveResult>((resolve, reject) =>
+      this.batcher.add({ kind: 'r', keys, args, resolve: (raw) => resolve(reserveResult(raw as number[])), reject }),
     );
   }
 
@@ -293,54 +300,30 @@ export class RedisStore implements CounterStore {
       keys.push(this.prefix + it.key);
       args.push(String(it.field), int(it.delta));
     }
-    return new Promise<unknown>((resolve, reject) => this.enqueue({ kind: 's', keys, args, resolve, reject })).then(
-      () => {},
-    );
+    return new Promise<void>((resolve, reject) => this.batcher.add({ kind: 's', keys, args, resolve, reject }));
   }
 
-  private enqueue(op: Op): void {
-    this.queue.push(op);
-    // An admission is on the request's path: it goes at the end of this turn, whatever is under way.
-    // Settlements are not: while a call is under way they wait for it and ride along with the next one.
-    if (this.scheduled || (op.kind === 's' && this.inFlight > 0)) return;
-    this.scheduled = true;
-    setImmediate(this.flush);
-  }
-
-  /** Sends what is queued: one script call per MAX_BATCH operations. */
-  private readonly flush = (): void => {
-    this.scheduled = false;
-    const queue = this.queue;
-    if (queue.length === 0) return;
-    this.queue = [];
-    for (let i = 0; i < queue.length; i += MAX_BATCH) this.send(queue.slice(i, i + MAX_BATCH));
-  };
-
-  /** A call came back: settlements that waited for it go out now, as one call. */
-  private settled(): void {
-    this.inFlight--;
-    if (this.inFlight === 0 && !this.scheduled && this.queue.length > 0) this.flush();
-  }
-
+  /** One script call for `ops` (the batcher decides when). */
   private send(ops: Op[]): void {
-    const keys: string[] = [];
-    const args: string[] = [String(ops.length)];
+    let nkeys = 0;
+    for (const op of ops) nkeys += op.keys.length;
+    const keysAndArgs: KeysAndArgs = [nkeys];
+    for (const op of ops) for (const k of op.keys) keysAndArgs.push(k);
+    keysAndArgs.push(ops.length);
     for (const op of ops) {
-      args.push(op.kind, String(op.keys.length));
-      for (const k of op.keys) keys.push(k);
-      for (const a of op.args) args.push(a);
+      keysAndArgs.push(op.kind, op.keys.length);
+      for (const a of op.args) keysAndArgs.push(a);
     }
     this.calls++;
-    this.inFlight++;
-    batchScript.run(this.redis, keys, args).then(
+    this.timed(batchScript.run(this.redis, keysAndArgs)).then(
       (raw) => {
-        this.settled();
+        this.batcher.done();
         const out = raw as unknown[];
         let r = 0;
         for (const op of ops) op.resolve(op.kind === 'r' ? out[r++] : undefined);
       },
       (err: unknown) => {
-        this.settled();
+        this.batcher.done();
         for (const op of ops) op.reject(err);
       },
     );
@@ -348,19 +331,38 @@ export class RedisStore implements CounterStore {
 
   async read(slots: readonly Slot[]): Promise<number[]> {
     if (slots.length === 0) return [];
-    const raw = (await readScript.run(
-      this.redis,
-      slots.map((s) => this.prefix + s.key),
-      slots.map((s) => String(s.minField)),
+    const raw = (await this.timed(
+      readScript.run(this.redis, [
+        slots.length,
+        ...slots.map((s) => this.prefix + s.key),
+        ...slots.map((s) => String(s.minField)),
+      ]),
     )) as number[];
     return raw;
   }
 
+  /** `call`, failed if Redis has not answered within the store's timeout. */
+  private timed<T>(call: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const deadline = this.deadlines.start(() =>
+        reject(new Error(`quota store: no answer from Redis within ${this.timeoutMs} ms`)),
+      );
+      call.then(
+        (v) => {
+          if (deadline.finish()) resolve(v);
+        },
+        (err: unknown) => {
+          if (deadline.finish()) reject(err);
+        },
+      );
+    });
+  }
+
   async close(): Promise<void> {
     // Whatever is queued (this turn's operations, settlements waiting for a call) goes out before QUIT.
-    if (this.queue.length > 0) this.flush();
+    this.batcher.flush();
     try {
-      await this.redis.quit();
+      await this.timed(this.redis.quit());
     } catch {
       this.redis.disconnect();
     }
