@@ -349,7 +349,7 @@ export async function main(argv: string[]): Promise<number> {
       if (n === 0) row.notes.push('the OTLP sink received no trace export: tracing was not on');
       else
         row.notes.push(
-          `tracing on: the OTLP sink received ${spans} spans in ${n} exports for about ${row.requestsServed ?? '?'} requests answered (2 spans each expected; the OTel SDK drops spans when its 2,048-span queue is full)`,
+          `tracing on: the OTLP sink received ${spans} spans in ${n} exports for about ${row.requestsServed ?? '?'} requests answered (2 spans each expected; spans are dropped when the 2,048-span export queue is full)`,
         );
     }
     log(`${target.name}: ${JSON.stringify(row)}`);
