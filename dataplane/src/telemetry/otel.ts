@@ -48,6 +48,9 @@ export interface OtelSettings {
   batch: BatchSettings;
 }
 
+/** Spans per export when OTEL_BSP_MAX_EXPORT_BATCH_SIZE is unset (see otelSettingsFromEnv). */
+export const DEFAULT_EXPORT_BATCH = 128;
+
 function positiveInt(v: string | undefined, dflt: number): number {
   const n = Number(v);
   return v !== undefined && v !== '' && Number.isInteger(n) && n > 0 ? n : dflt;
@@ -78,8 +81,11 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
       delayMs: positiveInt(env.OTEL_BSP_SCHEDULE_DELAY, 1000),
       maxQueueSize: positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
       // A batch larger than the queue could never fill (the spec: the batch size must not exceed the queue).
+      // Default 128, not the spec's 512: at thousands of spans a second, spans waiting for a 512-span batch
+      // live long enough to be promoted to V8's old space, and the gateway held ~30 MB more RSS under
+      // load (ADR 0032). The variable still wins.
       maxExportBatchSize: Math.min(
-        positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512),
+        positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, DEFAULT_EXPORT_BATCH),
         positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
       ),
       exportTimeoutMs: positiveInt(env.OTEL_BSP_EXPORT_TIMEOUT, 30_000),
