@@ -9,7 +9,7 @@
  * A request that ends before it has an observer (bad input, auth, unknown model, admission rejected)
  * gets exactly one `rejected(info)` call instead.
  *
- * Hooks must not throw (except `admit`, which rejects with a GatewayError); the core catches and logs
+ * Hooks must not throw (except `admit`, which throws or rejects with a GatewayError); the core catches and logs
  * anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
  */
 import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
@@ -139,7 +139,7 @@ export interface RejectedInfo {
 export interface GatewayHooks {
   /**
    * Quota admission, once per routed request, before the first try. Return the observer (synchronously
-   * when no I/O is needed: the core only awaits a Promise). Reject with
+   * when no I/O is needed: the core only awaits a Promise). Throw (when answering synchronously) or reject with
    * GatewayError('quota_exceeded', ..., { headers: { 'retry-after': ... } }) or
    * GatewayError('quota_store_unavailable', ...) to refuse the request; the core renders it.
    */

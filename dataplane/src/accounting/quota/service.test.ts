@@ -52,6 +52,25 @@ describe('QuotaService (in-process)', () => {
     expect(svc.admit(req(undefined))).toBeUndefined();
   });
 
+  test('admitSync answers at once: tickets, then the 429 thrown, with the same counters as admit', async () => {
+    svc.applyPolicies([policy()]);
+    expect(svc.inProcess).toBe(true);
+    expect(svc.admitSync(req('ai/other'))).toBeUndefined();
+    expect(svc.admitSync(req('ai/k1'))?.headers['x-ratelimit-remaining-requests']).toBe('2');
+    expect(await outcome(svc.admit(req('ai/k1')))).not.toBeInstanceOf(GatewayError);
+    expect(svc.admitSync(req('ai/k2'))?.headers['x-ratelimit-remaining-requests']).toBe('0');
+    let thrown: unknown;
+    try {
+      svc.admitSync(req('ai/k1'));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(GatewayError);
+    expect((thrown as GatewayError).code).toBe('quota_exceeded');
+    expect((thrown as GatewayError).headers?.['retry-after']).toBeDefined();
+    expect(rejected).toEqual(['ai/team']);
+  });
+
   test('shared requests limit: exactly N, then 429 with retry-after and headers', async () => {
     svc.applyPolicies([policy()]);
     const a = await outcome(svc.admit(req('ai/k1')));

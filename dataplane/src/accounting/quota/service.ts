@@ -87,18 +87,37 @@ export class QuotaService {
    * promise of a ticket, rejected with GatewayError `quota_exceeded` (429, retry-after and x-ratelimit-*
    * headers) or `quota_store_unavailable` (503, failureMode closed and the store unreachable).
    */
-  admit(req: QuotaRequest): Promise<QuotaTicket> | undefined {
+  /** No shared store: admitSync answers at once. */
+  get inProcess(): boolean {
+    return this.shared === undefined;
+  }
+
+  /**
+   * Admission against in-process counters (no shared store), answered at once: the ticket, undefined for
+   * an ungoverned request, or the 429 thrown. The request path uses it to skip a promise hop.
+   */
+  admitSync(req: QuotaRequest): QuotaTicket | undefined {
+    if (this.shared) throw new Error('admitSync: the counters are in a shared store; use admit');
     const policies = this.index.policiesFor(req.keyId, req.model);
     if (policies.length === 0) return undefined;
     const now = this.now();
     const slots = buildSlots(policies, req, now);
+    return this.decide(this.local.reserveSync(slots), slots, policies, now, 'memory');
+  }
+
+  admit(req: QuotaRequest): Promise<QuotaTicket> | undefined {
     if (!this.shared) {
       try {
-        return Promise.resolve(this.decide(this.local.reserveSync(slots), slots, policies, now, 'memory'));
+        const ticket = this.admitSync(req);
+        return ticket === undefined ? undefined : Promise.resolve(ticket);
       } catch (err) {
         return Promise.reject(err);
       }
     }
+    const policies = this.index.policiesFor(req.keyId, req.model);
+    if (policies.length === 0) return undefined;
+    const now = this.now();
+    const slots = buildSlots(policies, req, now);
     return this.shared.reserve(slots).then(
       (r) => this.decide(r, slots, policies, now, 'redis'),
       (err: unknown) => {
