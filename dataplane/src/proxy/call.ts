@@ -53,7 +53,8 @@ export interface RoutedRequest {
   readonly clientWantsUsage: boolean;
   readonly route: CompiledRoute;
   readonly key: ApiKeyConfig | undefined;
-  readonly observer: RequestObserver;
+  /** The admission's observer; set by `admitted()` when the call was made before the admission ended. */
+  observer: RequestObserver;
   readonly startedAt: number;
   /** Allow-listed client headers for the adapter (providers' forwardedClientHeaders); absent: none. */
   readonly clientHeaders?: Readonly<Record<string, string>> | undefined;
@@ -157,7 +158,14 @@ export class ProxyCall {
     this.ac?.abort();
   }
 
+  /** The admission ended (the call was made while it was under way, to see the client leave). */
+  admitted(observer: RequestObserver): void {
+    this.r.observer = observer;
+  }
+
   async run(): Promise<void> {
+    // The client left while the admission was under way: no upstream call (the provider would bill it).
+    if (this.clientGone) return this.fail(new GatewayError('upstream_error', 'client closed the request'));
     const route = this.r.route;
     const retry = route.config.retry;
     const deadline = this.r.startedAt + route.config.timeoutMs;

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { ApiKeyConfig, GatewayConfig } from '../config/gateway-config.js';
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
-import { type GatewayHooks, noopHooks, type RequestObserver } from '../pipeline/hooks.js';
+import { type GatewayHooks, noopHooks, noopObserver, type RequestObserver } from '../pipeline/hooks.js';
 import { adapterFor, forwardedClientHeaders, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
 import { type CallShared, isStackOverflow, type ProviderRegistry, ProxyCall, tooDeep } from '../proxy/call.js';
@@ -359,8 +359,8 @@ class GatewayImpl implements Gateway {
         startedAt,
         traceparent: headers.traceparent as string | undefined,
       });
-      const start = (observer: RequestObserver) => {
-        const call = new ProxyCall(this.shared, res, {
+      const newCall = (observer: RequestObserver) =>
+        new ProxyCall(this.shared, res, {
           format,
           operation,
           body: obj,
@@ -373,16 +373,23 @@ class GatewayImpl implements Gateway {
           startedAt,
           clientHeaders: forwardedClientHeaders(headers),
         });
+      const run = (call: ProxyCall) =>
         call.run().catch((err: unknown) => {
           this.logger.error('proxy call failed', { err });
           call.fail(new GatewayError('internal', 'internal error', { cause: err }));
         });
-      };
       if (admitted instanceof Promise) {
-        admitted.then(start, (err: unknown) =>
-          this.reject(req, res, format, err, { operation, key, route, model, body: obj, startedAt }),
+        // The admission is a round trip (a shared quota store): the call exists meanwhile so that it sees a
+        // client that leaves before the answer (then nothing goes upstream). noopObserver stands in.
+        const call = newCall(noopObserver);
+        admitted.then(
+          (observer) => {
+            call.admitted(observer);
+            run(call);
+          },
+          (err: unknown) => this.reject(req, res, format, err, { operation, key, route, model, body: obj, startedAt }),
         );
-      } else start(admitted);
+      } else run(newCall(admitted));
     } catch (err) {
       this.reject(req, res, format, err, {
         operation,
