@@ -12,6 +12,7 @@ import { makeSlot, type ReserveResult, type Slot } from '../../dataplane/src/acc
 import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { rng } from '../support/rng.js';
 
 const HOUR = 3_600_000;
 
@@ -261,13 +262,7 @@ describe('Redis quota store (real redis-server)', () => {
     expect(await store.ready(5000)).toBe(true);
     const mem = new MemoryStore(() => clock, 3_600_000);
     closers.push(store, mem);
-    let x = 7;
-    const rand = () => {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      return (x >>> 0) / 2 ** 32;
-    };
+    const rand = rng(7);
     let now = Date.UTC(2026, 11, 2, 0, 0, 0);
     clock = now;
     let admitted: Slot[][] = [];

@@ -67,6 +67,7 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
   const base = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
   const resource = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
+  const maxQueueSize = positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048);
   return {
     traces: !off && (base || Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) && env.OTEL_TRACES_EXPORTER !== 'none',
     metrics: !off && (base || Boolean(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)) && env.OTEL_METRICS_EXPORTER !== 'none',
@@ -79,15 +80,12 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
     metricsUrl: signalUrl(env, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'metrics'),
     batch: {
       delayMs: positiveInt(env.OTEL_BSP_SCHEDULE_DELAY, 1000),
-      maxQueueSize: positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
+      maxQueueSize,
       // A batch larger than the queue could never fill (the spec: the batch size must not exceed the queue).
       // Default 128, not the spec's 512: at thousands of spans a second, spans waiting for a 512-span batch
       // live long enough to be promoted to V8's old space, and the gateway held ~30 MB more RSS under
       // load (ADR 0032). The variable still wins.
-      maxExportBatchSize: Math.min(
-        positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, DEFAULT_EXPORT_BATCH),
-        positiveInt(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
-      ),
+      maxExportBatchSize: Math.min(positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, DEFAULT_EXPORT_BATCH), maxQueueSize),
       exportTimeoutMs: positiveInt(env.OTEL_BSP_EXPORT_TIMEOUT, 30_000),
     },
   };

@@ -82,14 +82,17 @@ export class QuotaService {
     return this.index.policiesFor(keyId, model);
   }
 
-  /**
-   * Admission. `undefined`: no policy governs the request (no headers, nothing to settle). Otherwise a
-   * promise of a ticket, rejected with GatewayError `quota_exceeded` (429, retry-after and x-ratelimit-*
-   * headers) or `quota_store_unavailable` (503, failureMode closed and the store unreachable).
-   */
   /** No shared store: admitSync answers at once. */
   get inProcess(): boolean {
     return this.shared === undefined;
+  }
+
+  /** What an admission needs: the governing policies, the clock, the slots; undefined when ungoverned. */
+  private plan(req: QuotaRequest): { policies: readonly PolicyRt[]; now: number; slots: Slot[] } | undefined {
+    const policies = this.index.policiesFor(req.keyId, req.model);
+    if (policies.length === 0) return undefined;
+    const now = this.now();
+    return { policies, now, slots: buildSlots(policies, req, now) };
   }
 
   /**
@@ -98,13 +101,16 @@ export class QuotaService {
    */
   admitSync(req: QuotaRequest): QuotaTicket | undefined {
     if (this.shared) throw new Error('admitSync: the counters are in a shared store; use admit');
-    const policies = this.index.policiesFor(req.keyId, req.model);
-    if (policies.length === 0) return undefined;
-    const now = this.now();
-    const slots = buildSlots(policies, req, now);
-    return this.decide(this.local.reserveSync(slots), slots, policies, now, 'memory');
+    const p = this.plan(req);
+    if (p === undefined) return undefined;
+    return this.decide(this.local.reserveSync(p.slots), p.slots, p.policies, p.now, 'memory');
   }
 
+  /**
+   * Admission. `undefined`: no policy governs the request (no headers, nothing to settle). Otherwise a
+   * promise of a ticket, rejected with GatewayError `quota_exceeded` (429, retry-after and x-ratelimit-*
+   * headers) or `quota_store_unavailable` (503, failureMode closed and the store unreachable).
+   */
   admit(req: QuotaRequest): Promise<QuotaTicket> | undefined {
     if (!this.shared) {
       try {
@@ -114,10 +120,9 @@ export class QuotaService {
         return Promise.reject(err);
       }
     }
-    const policies = this.index.policiesFor(req.keyId, req.model);
-    if (policies.length === 0) return undefined;
-    const now = this.now();
-    const slots = buildSlots(policies, req, now);
+    const p = this.plan(req);
+    if (p === undefined) return undefined;
+    const { policies, now, slots } = p;
     return this.shared.reserve(slots).then(
       (r) => this.decide(r, slots, policies, now, 'redis'),
       (err: unknown) => {

@@ -1,3 +1,4 @@
+import { rng } from '../../../../test/support/rng.js';
 import type { QuotaPolicyConfig } from '../../config/gateway-config.js';
 import { compilePolicy, type LimitRt } from './policy-index.js';
 import { type Counter, makeSlot, monthOf, reserveInMaps, settleInMaps, totalInMaps } from './slots.js';
@@ -22,17 +23,6 @@ function bruteTotal(c: Counter | undefined, minField: number): number {
   let t = 0;
   if (c) for (const [f, v] of c.buckets) if (f >= minField) t += v;
   return t;
-}
-
-/** Deterministic pseudo-random numbers (xorshift), so a failure replays. */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 describe('counter slots: running totals', () => {

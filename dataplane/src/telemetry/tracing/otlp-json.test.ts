@@ -1,18 +1,8 @@
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { rng } from '../../../../test/support/rng.js';
 import { encodeKeyValues, OtlpJsonTraceEncoder, unixNanos } from './otlp-json.js';
 import type { ParentContext } from './sampler.js';
 import { type AttributeValue, RecordedSpan, type SpanKind, type SpanSink } from './span.js';
-
-/** Deterministic pseudo-random numbers (xorshift), so a failure replays. */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 const noSink: SpanSink = { onEnd() {} };
 
