@@ -167,11 +167,11 @@ export class AccountingHooks implements GatewayHooks {
       q.reserveTokens = input + output;
       if (needsCost) q.reserveCostNano = maxCostNano(tables, req.route, req.model, input, output);
     }
-    // In-process counters answer at once (a refusal throws its 429 to the caller): no promise hop.
-    if (this.quota.inProcess) return new Observer(this, tables, req, this.quota.admitSync(q));
-    const admitted = this.quota.admit(q);
-    if (admitted === undefined) return new Observer(this, tables, req, undefined);
-    return admitted.then((ticket) => new Observer(this, tables, req, ticket));
+    // In-process counters and credits answer at once (a refusal throws its 429 to the caller): no promise
+    // hop; only an admission that goes to Redis is a promise.
+    const admitted = this.quota.admitNow(q);
+    if (admitted instanceof Promise) return admitted.then((ticket) => new Observer(this, tables, req, ticket));
+    return new Observer(this, tables, req, admitted);
   }
 
   rejected(info: RejectedInfo): void {

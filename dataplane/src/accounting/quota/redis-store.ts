@@ -25,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Batcher, type BatchOp } from './batcher.js';
+import { CREDIT_FILL } from './credits.js';
 import { Deadlines } from './deadlines.js';
 import type { ReserveResult, Slot, SlotOutcome } from './slots.js';
 import type { CounterStore, SettleItem } from './store.js';
@@ -66,8 +67,10 @@ end
 
 // KEYS: the counters of every operation, in order. ARGV[1]: number of operations; then per operation its
 // kind ('r' reserve, 's' settle) and its slot count n, then n argument groups:
-//   reserve: field, minField, limit, add, budget (0|1), ttl    settle: field, delta
-// Returns one entry per reserve, in order: {allowed, used_1, free_1, used_2, free_2, ...}.
+//   reserve: field, minField, limit, add, budget (0|1), ttl, credit    settle: field, delta
+// Returns one entry per reserve, in order: {allowed, granted (0|1), used_1, free_1, used_2, free_2, ...}.
+// Credits (credits.ts): when the request is admitted and every slot asks for one, each slot's credit is
+// added with the request's add, only if every counter stays at most half full with it (all or none).
 const BATCH_LUA = `${ADVANCE_LUA}
 local function freeField(key, used, limit, add, budget)
   local h = redis.call('HGETALL', key)
@@ -94,14 +97,15 @@ for _ = 1, tonumber(ARGV[1]) do
   local n = tonumber(ARGV[a + 1])
   a = a + 2
   if kind == 'r' then
-    local res = { 1 }
+    local res = { 1, 1 }
     local los = {}
     for i = 0, n - 1 do
-      local b = a + i * 6
+      local b = a + i * 7
       local key = KEYS[k + i]
       local limit = tonumber(ARGV[b + 2])
       local add = tonumber(ARGV[b + 3])
       local budget = ARGV[b + 4] == '1'
+      local credit = tonumber(ARGV[b + 6])
       local used, lo = advance(key, tonumber(ARGV[b + 1]))
       los[i] = lo
       local ok
@@ -111,14 +115,18 @@ for _ = 1, tonumber(ARGV[1]) do
         res[1] = 0
         free = freeField(key, used, limit, add, budget)
       end
+      if credit == 0 or used + add + credit > limit * ${CREDIT_FILL} then res[2] = 0 end
       res[#res + 1] = used
       res[#res + 1] = free
     end
+    if res[1] == 0 then res[2] = 0 end
     if res[1] == 1 then
       for i = 0, n - 1 do
-        local b = a + i * 6
+        local b = a + i * 7
         local add = ARGV[b + 3]
-        if add ~= '0' then
+        local credit = '0'
+        if res[2] == 1 then credit = ARGV[b + 6] end
+        if add ~= '0' or credit ~= '0' then
           local key = KEYS[k + i]
           local field = ARGV[b]
           local lo = los[i]
@@ -130,13 +138,18 @@ for _ = 1, tonumber(ARGV[1]) do
           end
           -- The TTL is set when a bucket is created: it outlives every bucket that can still count
           -- (window + 2 buckets after the newest), so refreshing it on every write buys nothing.
-          if redis.call('HINCRBY', key, field, add) == tonumber(add) then redis.call('PEXPIRE', key, ARGV[b + 5]) end
-          redis.call('HINCRBY', key, 't', add)
+          -- Integers stay strings (exact up to 2^63; Lua numbers are doubles): the credit is a second add.
+          for _, v in ipairs({ add, credit }) do
+            if v ~= '0' then
+              if redis.call('HINCRBY', key, field, v) == tonumber(v) then redis.call('PEXPIRE', key, ARGV[b + 5]) end
+              redis.call('HINCRBY', key, 't', v)
+            end
+          end
         end
       end
     end
     out[#out + 1] = res
-    a = a + n * 6
+    a = a + n * 7
   else
     for i = 0, n - 1 do
       local b = a + i * 2
@@ -210,11 +223,13 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
 }
 
-/** An admission's entry of the script's reply: {allowed, used_1, free_1, used_2, free_2, ...}. */
+/** An admission's entry of the script's reply: {allowed, granted, used_1, free_1, used_2, free_2, ...}. */
 function reserveResult(r: number[]): ReserveResult {
   const outcomes: SlotOutcome[] = [];
-  for (let i = 1; i < r.length; i += 2) outcomes.push({ used: r[i]!, freeField: r[i + 1]! });
-  return { allowed: r[0] === 1, outcomes };
+  for (let i = 2; i < r.length; i += 2) outcomes.push({ used: r[i]!, freeField: r[i + 1]! });
+  const result: ReserveResult = { allowed: r[0] === 1, outcomes };
+  if (r[1] === 1) result.credited = true;
+  return result;
 }
 
 function int(n: number): string {
@@ -273,10 +288,11 @@ export class RedisStore implements CounterStore {
     });
   }
 
-  reserve(slots: readonly Slot[]): Promise<ReserveResult> {
+  reserve(slots: readonly Slot[], credits?: readonly number[]): Promise<ReserveResult> {
     const keys: string[] = [];
     const args: string[] = [];
-    for (const s of slots) {
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
       keys.push(this.prefix + s.key);
       args.push(
         String(s.field),
@@ -285,6 +301,7 @@ export class RedisStore implements CounterStore {
         int(s.add),
         s.budget ? '1' : '0',
         String(Math.ceil(s.ttlMs)),
+        credits === undefined ? '0' : int(credits[i]!),
       );
     }
     return new Promise<ReserveResult>((resolve, reject) =>

@@ -52,16 +52,15 @@ describe('QuotaService (in-process)', () => {
     expect(svc.admit(req(undefined))).toBeUndefined();
   });
 
-  test('admitSync answers at once: tickets, then the 429 thrown, with the same counters as admit', async () => {
+  test('admitNow answers at once: tickets, then the 429 thrown, with the same counters as admit', async () => {
     svc.applyPolicies([policy()]);
-    expect(svc.inProcess).toBe(true);
-    expect(svc.admitSync(req('ai/other'))).toBeUndefined();
-    expect(svc.admitSync(req('ai/k1'))?.headers['x-ratelimit-remaining-requests']).toBe('2');
+    expect(svc.admitNow(req('ai/other'))).toBeUndefined();
+    expect((svc.admitNow(req('ai/k1')) as QuotaTicket).headers['x-ratelimit-remaining-requests']).toBe('2');
     expect(await outcome(svc.admit(req('ai/k1')))).not.toBeInstanceOf(GatewayError);
-    expect(svc.admitSync(req('ai/k2'))?.headers['x-ratelimit-remaining-requests']).toBe('0');
+    expect((svc.admitNow(req('ai/k2')) as QuotaTicket).headers['x-ratelimit-remaining-requests']).toBe('0');
     let thrown: unknown;
     try {
-      svc.admitSync(req('ai/k1'));
+      svc.admitNow(req('ai/k1'));
     } catch (err) {
       thrown = err;
     }

@@ -10,6 +10,7 @@
 import type { QuotaPolicyConfig } from '../../config/gateway-config.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { CreditBook, type CreditOptions } from './credits.js';
 import { MemoryStore } from './memory-store.js';
 import { buildPolicyIndex, type LimitRt, type PolicyIndex, type PolicyRt } from './policy-index.js';
 import { makeSlot, type ReserveResult, retryAfterMs, type Slot } from './slots.js';
@@ -53,6 +54,11 @@ export interface QuotaServiceOptions {
   now?: () => number;
   logger?: Logger;
   metrics?: QuotaMetrics;
+  /**
+   * Admission credits with a shared store (credits.ts, ADR 0034): on by default; `false` sends every
+   * admission to the store.
+   */
+  credits?: boolean | CreditOptions;
 }
 
 export class QuotaService {
@@ -63,6 +69,9 @@ export class QuotaService {
   private readonly logger: Logger | undefined;
   private readonly metrics: QuotaMetrics | undefined;
   private lastStoreWarn = 0;
+  /** Credits this replica holds in the shared store (undefined: in-process, or credits off). */
+  private readonly credits: CreditBook | undefined;
+  private readonly creditTimer: NodeJS.Timeout | undefined;
 
   constructor(options: QuotaServiceOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -70,11 +79,49 @@ export class QuotaService {
     this.shared = options.store;
     this.logger = options.logger;
     this.metrics = options.metrics;
+    if (this.shared !== undefined && options.credits !== false) {
+      this.credits = new CreditBook(typeof options.credits === 'object' ? options.credits : {});
+      this.creditTimer = setInterval(() => this.expireCredits(), 100);
+      this.creditTimer.unref();
+    }
   }
 
-  /** Rebuilds the policy lookup tables; called when a config loads. Counters are kept. */
+  /** Rebuilds the policy lookup tables; called when a config loads. Counters are kept; credits returned. */
   applyPolicies(policies: readonly QuotaPolicyConfig[]): void {
     this.index = buildPolicyIndex(policies);
+    if (this.credits) this.giveBack(this.credits.drain());
+  }
+
+  /** Returns the credits that ended to the shared store (a timer calls it; tests may too). */
+  expireCredits(): void {
+    if (this.credits) this.giveBack(this.credits.expire(this.now()));
+  }
+
+  /** After a grant: gives back what it replaced, and the grant itself if it came back too late to use. */
+  private granted(released: SettleItem[]): void {
+    this.giveBack(released);
+    this.expireCredits();
+  }
+
+  /** Credits held by this replica (tests). */
+  get creditsHeld(): number {
+    return this.credits?.size ?? 0;
+  }
+
+  /** Script calls that ask for a credit, until answered (close() waits for them, then returns the credits). */
+  private readonly asks = new Set<Promise<unknown>>();
+
+  private track(reply: Promise<unknown>): void {
+    const settled: Promise<unknown> = reply.then(
+      () => this.asks.delete(settled),
+      () => this.asks.delete(settled),
+    );
+    this.asks.add(settled);
+  }
+
+  private giveBack(items: SettleItem[]): Promise<void> {
+    if (items.length === 0 || this.shared === undefined) return Promise.resolve();
+    return this.shared.settle(items).catch((err: unknown) => this.warnStore(err));
   }
 
   /** Policies governing a request (empty when none). */
@@ -82,50 +129,40 @@ export class QuotaService {
     return this.index.policiesFor(keyId, model);
   }
 
-  /** No shared store: admitSync answers at once. */
-  get inProcess(): boolean {
-    return this.shared === undefined;
-  }
-
-  /** What an admission needs: the governing policies, the clock, the slots; undefined when ungoverned. */
-  private plan(req: QuotaRequest): { policies: readonly PolicyRt[]; now: number; slots: Slot[] } | undefined {
+  /**
+   * Admission. `undefined`: no policy governs the request (no headers, nothing to settle). A ticket when
+   * decided at once: in-process counters, or a credit this replica holds (a refusal decided at once is
+   * thrown: GatewayError `quota_exceeded`). Otherwise a promise of the shared store's answer, rejected with
+   * `quota_exceeded` (429, retry-after and x-ratelimit-* headers) or `quota_store_unavailable` (503,
+   * failureMode closed and the store unreachable).
+   */
+  admitNow(req: QuotaRequest): QuotaTicket | Promise<QuotaTicket> | undefined {
     const policies = this.index.policiesFor(req.keyId, req.model);
     if (policies.length === 0) return undefined;
     const now = this.now();
-    return { policies, now, slots: buildSlots(policies, req, now) };
-  }
-
-  /**
-   * Admission against in-process counters (no shared store), answered at once: the ticket, undefined for
-   * an ungoverned request, or the 429 thrown. The request path uses it to skip a promise hop.
-   */
-  admitSync(req: QuotaRequest): QuotaTicket | undefined {
-    if (this.shared) throw new Error('admitSync: the counters are in a shared store; use admit');
-    const p = this.plan(req);
-    if (p === undefined) return undefined;
-    return this.decide(this.local.reserveSync(p.slots), p.slots, p.policies, p.now, 'memory');
-  }
-
-  /**
-   * Admission. `undefined`: no policy governs the request (no headers, nothing to settle). Otherwise a
-   * promise of a ticket, rejected with GatewayError `quota_exceeded` (429, retry-after and x-ratelimit-*
-   * headers) or `quota_store_unavailable` (503, failureMode closed and the store unreachable).
-   */
-  admit(req: QuotaRequest): Promise<QuotaTicket> | undefined {
-    if (!this.shared) {
-      try {
-        const ticket = this.admitSync(req);
-        return ticket === undefined ? undefined : Promise.resolve(ticket);
-      } catch (err) {
-        return Promise.reject(err);
+    const slots = buildSlots(policies, req, now);
+    const shared = this.shared;
+    if (shared === undefined) return this.decide(this.local.reserveSync(slots), slots, policies, now, 'memory');
+    const credits = this.credits;
+    if (credits !== undefined) {
+      const r = credits.take(slots, now);
+      if (r !== undefined) {
+        const more = credits.refillFor(slots, now);
+        if (more !== undefined) this.refill(slots, more, now);
+        return this.decide(r, slots, policies, now, 'redis');
       }
     }
-    const p = this.plan(req);
-    if (p === undefined) return undefined;
-    const { policies, now, slots } = p;
-    return this.shared.reserve(slots).then(
-      (r) => this.decide(r, slots, policies, now, 'redis'),
+    const wanted = credits?.wants(slots, now);
+    const admitted = shared.reserve(slots, wanted).then(
+      (r) => {
+        if (wanted !== undefined) {
+          if (r.credited) this.granted(credits!.grant(slots, wanted, r.outcomes, now));
+          else credits!.answered(slots);
+        }
+        return this.decide(r, slots, policies, now, 'redis');
+      },
       (err: unknown) => {
+        if (wanted !== undefined) credits!.answered(slots);
         this.warnStore(err);
         if (policies.some((p) => p.failureMode === 'closed')) {
           throw new GatewayError('quota_store_unavailable', 'quota store unavailable; try again later', {
@@ -136,6 +173,35 @@ export class QuotaService {
         return this.decide(this.local.reserveSync(slots), slots, policies, now, 'memory');
       },
     );
+    if (wanted !== undefined) this.track(admitted);
+    return admitted;
+  }
+
+  /** admitNow with every answer as a promise (a refusal as a rejection). */
+  admit(req: QuotaRequest): Promise<QuotaTicket> | undefined {
+    try {
+      const r = this.admitNow(req);
+      return r === undefined || r instanceof Promise ? r : Promise.resolve(r);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** A credit ran low: asks for the next one in the background (an admission of nothing, with a credit). */
+  private refill(slots: readonly Slot[], amounts: number[], now: number): void {
+    const credits = this.credits!;
+    const empty = slots.map((s) => ({ ...s, add: 0 }));
+    const reply = this.shared!.reserve(empty, amounts).then(
+      (r) => {
+        if (r.credited) this.granted(credits.grant(empty, amounts, r.outcomes, now));
+        else credits.answered(empty);
+      },
+      (err: unknown) => {
+        credits.answered(empty);
+        this.warnStore(err);
+      },
+    );
+    this.track(reply);
   }
 
   /** Current consumption per limit (for QuotaPolicy status), read without side effects. */
@@ -192,7 +258,7 @@ export class QuotaService {
       kinds.push(s);
     }
     let settled = false;
-    const target = store === 'redis' ? this.shared! : this.local;
+    const local = this.local;
     return {
       headers,
       policies,
@@ -207,9 +273,17 @@ export class QuotaService {
           if (delta !== 0) items.push({ ...settleBase[i]!, delta });
         }
         if (items.length === 0) return Promise.resolve();
-        return target.settle(items).catch((err: unknown) => this.warnStore(err));
+        if (store === 'memory') return local.settle(items);
+        return this.settleShared(items);
       },
     };
+  }
+
+  /** A settlement in the shared store: what a credit of this replica can take, the rest to the store. */
+  private settleShared(items: SettleItem[]): Promise<void> {
+    const rest = this.credits === undefined ? items : this.credits.absorb(items, this.now());
+    if (rest.length === 0) return Promise.resolve();
+    return this.shared!.settle(rest).catch((err: unknown) => this.warnStore(err));
   }
 
   private warnStore(err: unknown): void {
@@ -220,6 +294,11 @@ export class QuotaService {
   }
 
   async close(): Promise<void> {
+    if (this.creditTimer !== undefined) clearInterval(this.creditTimer);
+    if (this.credits) {
+      await Promise.all(this.asks);
+      void this.giveBack(this.credits.drain());
+    }
     await this.local.close();
     await this.shared?.close();
   }

@@ -35,6 +35,8 @@ export interface SlotOutcome {
 export interface ReserveResult {
   allowed: boolean;
   outcomes: SlotOutcome[];
+  /** The credits asked for with the admission were granted (credits.ts; the Redis store only). */
+  credited?: boolean;
 }
 
 /** The month of the last call: a request's month is computed without a Date per request. */
