@@ -160,7 +160,7 @@ export class AccountingHooks implements GatewayHooks {
         if (l.kind === 'tokens') needsTokens = true;
         else if (l.kind === 'costUSD') needsCost = true;
       }
-    const q: QuotaRequest = { keyId: req.key?.id, model: req.model, reserveTokens: 0, reserveCostNano: 0 };
+    const q: QuotaRequest = { keyId: req.key?.id, model: req.model, reserveTokens: 0, reserveCostNano: 0, policies };
     if (needsTokens || needsCost) {
       const input = roughInputTokens(requestText(req.operation, req.body).text.length);
       const output = req.operation === 'embeddings' ? 0 : (requestedMaxTokens(req.body) ?? this.defaultMaxTokens);

@@ -25,6 +25,8 @@ export interface QuotaRequest {
   reserveTokens: number;
   /** nano-USD to reserve (0 when no candidate backend is priced). */
   reserveCostNano: number;
+  /** The governing policies, when the caller already looked them up (`policiesFor`). */
+  policies?: readonly PolicyRt[];
 }
 
 export interface ActualUsage {
@@ -137,7 +139,7 @@ export class QuotaService {
    * failureMode closed and the store unreachable).
    */
   admitNow(req: QuotaRequest): QuotaTicket | Promise<QuotaTicket> | undefined {
-    const policies = this.index.policiesFor(req.keyId, req.model);
+    const policies = req.policies ?? this.index.policiesFor(req.keyId, req.model);
     if (policies.length === 0) return undefined;
     const now = this.now();
     const slots = buildSlots(policies, req, now);
