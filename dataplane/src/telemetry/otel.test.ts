@@ -27,6 +27,24 @@ describe('otelSettingsFromEnv', () => {
     expect(s.batch).toEqual({ delayMs: 200, maxQueueSize: 8192, maxExportBatchSize: 256, exportTimeoutMs: 5000 });
   });
 
+  test('span attribute limits: the span variables, else the general ones, else 128 and no length limit', () => {
+    expect(otelSettingsFromEnv({}).spanLimits).toEqual({
+      attributeCount: 128,
+      attributeValueLength: Number.POSITIVE_INFINITY,
+    });
+    expect(
+      otelSettingsFromEnv({ OTEL_ATTRIBUTE_COUNT_LIMIT: '10', OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '64' }).spanLimits,
+    ).toEqual({ attributeCount: 10, attributeValueLength: 64 });
+    expect(
+      otelSettingsFromEnv({
+        OTEL_ATTRIBUTE_COUNT_LIMIT: '10',
+        OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '0',
+        OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '64',
+        OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: 'short',
+      }).spanLimits,
+    ).toEqual({ attributeCount: 0, attributeValueLength: 64 });
+  });
+
   test('unusable OTEL_BSP_* values fall back to the defaults instead of breaking export', () => {
     const s = otelSettingsFromEnv({
       OTEL_BSP_MAX_QUEUE_SIZE: '-5',

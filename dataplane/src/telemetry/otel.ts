@@ -9,6 +9,8 @@
  * Metrics: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (every
  * OTEL_METRIC_EXPORT_INTERVAL ms, default 60000).
  * OTEL_SERVICE_NAME names the service (default tollgate); OTEL_RESOURCE_ATTRIBUTES adds resource attributes.
+ * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT and OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT (or the OTEL_ATTRIBUTE_* ones)
+ * limit span attributes; the event and link limits do not apply (Tollgate's spans have neither).
  * OTEL_SDK_DISABLED=true turns both off.
  */
 import { type HrTime, ValueType } from '@opentelemetry/api';
@@ -28,7 +30,7 @@ import {
 import type { Logger } from '../log.js';
 import type { MetricSnapshot, Registry } from './registry.js';
 import { type BatchSettings, SpanBatcher } from './tracing/batch.js';
-import { OtlpJsonTraceEncoder } from './tracing/otlp-json.js';
+import { DEFAULT_SPAN_LIMITS, OtlpJsonTraceEncoder, type SpanLimits } from './tracing/otlp-json.js';
 import { type SamplerChoice, samplerFromEnv } from './tracing/sampler.js';
 import type { RecordedSpan } from './tracing/span.js';
 import { Tracer } from './tracing/tracer.js';
@@ -46,6 +48,8 @@ export interface OtelSettings {
   metricsUrl: string | undefined;
   /** Batch span processor: OTEL_BSP_SCHEDULE_DELAY, _MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _EXPORT_TIMEOUT. */
   batch: BatchSettings;
+  /** OTEL_SPAN_ATTRIBUTE_*_LIMIT, else OTEL_ATTRIBUTE_*_LIMIT. */
+  spanLimits: SpanLimits;
 }
 
 /** Spans per export when OTEL_BSP_MAX_EXPORT_BATCH_SIZE is unset (see otelSettingsFromEnv). */
@@ -54,6 +58,25 @@ export const DEFAULT_EXPORT_BATCH = 128;
 function positiveInt(v: string | undefined, dflt: number): number {
   const n = Number(v);
   return v !== undefined && v !== '' && Number.isInteger(n) && n > 0 ? n : dflt;
+}
+
+/** A limit variable: a non-negative integer, else undefined (unset or unusable: the next one applies). */
+function limitVar(v: string | undefined): number | undefined {
+  const n = Number(v);
+  return v !== undefined && v.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+function spanLimitsFromEnv(env: NodeJS.ProcessEnv): SpanLimits {
+  return {
+    attributeCount:
+      limitVar(env.OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT) ??
+      limitVar(env.OTEL_ATTRIBUTE_COUNT_LIMIT) ??
+      DEFAULT_SPAN_LIMITS.attributeCount,
+    attributeValueLength:
+      limitVar(env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT) ??
+      limitVar(env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT) ??
+      DEFAULT_SPAN_LIMITS.attributeValueLength,
+  };
 }
 
 function signalUrl(env: NodeJS.ProcessEnv, specific: string | undefined, signal: string): string | undefined {
@@ -88,6 +111,7 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
       maxExportBatchSize: Math.min(positiveInt(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, DEFAULT_EXPORT_BATCH), maxQueueSize),
       exportTimeoutMs: positiveInt(env.OTEL_BSP_EXPORT_TIMEOUT, 30_000),
     },
+    spanLimits: spanLimitsFromEnv(env),
   };
 }
 
@@ -144,7 +168,7 @@ export function startOtel(settings: OtelSettings, logger?: Logger): Otel {
   let tracer: Tracer | undefined;
   if (settings.traces) {
     if (settings.sampler.warning) logger?.warn(settings.sampler.warning);
-    exporter = spanExporter(settings, new OtlpJsonTraceEncoder(attributes, 'tollgate'));
+    exporter = spanExporter(settings, new OtlpJsonTraceEncoder(attributes, 'tollgate', undefined, settings.spanLimits));
     const send = exporter.export.bind(exporter);
     batcher = new SpanBatcher(
       (spans, done) => send(spans, (r) => done(r.code === EXPORT_SUCCESS, r.error)),

@@ -112,6 +112,24 @@ describe('OTLP JSON encoding of spans', () => {
     ]);
   });
 
+  test('span limits: the first attributes kept, the rest counted as dropped; long strings cut', () => {
+    const s = new RecordedSpan('a'.repeat(32), undefined, 'x', 2, 0, { a: 'héllo wörld', b: 7, c: 'c' }, noSink);
+    s.setAttribute('d', true);
+    s.setAttribute('a', 'abcdefgh'); // a key set again keeps its place
+    s.end(1);
+    const limited = new OtlpJsonTraceEncoder({}, 'tollgate', undefined, { attributeCount: 2, attributeValueLength: 5 });
+    const span = JSON.parse(limited.encode([s])).resourceSpans[0].scopeSpans[0].spans[0];
+    expect(span.attributes).toEqual([
+      { key: 'a', value: { stringValue: 'abcde' } },
+      { key: 'b', value: { intValue: 7 } },
+    ]);
+    expect(span.droppedAttributesCount).toBe(2);
+    const none = new OtlpJsonTraceEncoder({}, 'tollgate', undefined, { attributeCount: 0, attributeValueLength: 0 });
+    const empty = JSON.parse(none.encode([s])).resourceSpans[0].scopeSpans[0].spans[0];
+    expect(empty.attributes).toEqual([]);
+    expect(empty.droppedAttributesCount).toBe(4);
+  });
+
   test('non-finite numbers stay valid JSON (proto3 spells them as strings)', () => {
     const s = new RecordedSpan('a'.repeat(32), undefined, 'x', 2, 0, { n: Number.NaN, i: -Infinity }, noSink);
     s.end(1);

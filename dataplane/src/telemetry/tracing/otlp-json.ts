@@ -48,11 +48,33 @@ export function encodeKeyValues(kv: KeyValues): string {
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
-function encodeSpan(s: RecordedSpan): string {
+/**
+ * The span limits of the SDK environment variables that apply to Tollgate's spans (they have no events or
+ * links): OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT / OTEL_ATTRIBUTE_COUNT_LIMIT (default 128) and
+ * OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT / OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (default none).
+ */
+export interface SpanLimits {
+  /** Attributes kept per span, the first set; the rest are counted in droppedAttributesCount. */
+  attributeCount: number;
+  /** String values are cut to this many UTF-16 code units (as the SDK does). */
+  attributeValueLength: number;
+}
+
+export const DEFAULT_SPAN_LIMITS: SpanLimits = Object.freeze({
+  attributeCount: 128,
+  attributeValueLength: Number.POSITIVE_INFINITY,
+});
+
+function encodeSpan(s: RecordedSpan, limits: SpanLimits): string {
   const a = s.attributes;
+  const kept = Math.min(a.length, limits.attributeCount * 2);
+  const maxLen = limits.attributeValueLength;
   let attrs = '';
-  for (let i = 0; i < a.length; i += 2)
-    attrs += `${i === 0 ? '' : ','}{"key":${JSON.stringify(a[i])},"value":${anyValue(a[i + 1]!)}}`;
+  for (let i = 0; i < kept; i += 2) {
+    let v = a[i + 1]!;
+    if (typeof v === 'string' && v.length > maxLen) v = v.slice(0, maxLen);
+    attrs += `${i === 0 ? '' : ','}{"key":${JSON.stringify(a[i])},"value":${anyValue(v)}}`;
+  }
   const p = s.parent;
   const status =
     s.statusMessage === undefined
@@ -62,7 +84,7 @@ function encodeSpan(s: RecordedSpan): string {
     `{"traceId":"${s.traceId}","spanId":"${s.spanId}",${p ? `"parentSpanId":"${p.spanId}",` : ''}` +
     `"name":${JSON.stringify(s.name)},"kind":${s.kind},` +
     `"startTimeUnixNano":"${unixNanos(s.anchor, s.startTime)}","endTimeUnixNano":"${unixNanos(s.anchor, s.endTime)}",` +
-    `"attributes":[${attrs}],"droppedAttributesCount":0,"events":[],"droppedEventsCount":0,` +
+    `"attributes":[${attrs}],"droppedAttributesCount":${(a.length - kept) / 2},"events":[],"droppedEventsCount":0,` +
     `"status":${status},"links":[],"droppedLinksCount":0,` +
     `"flags":${1 | HAS_IS_REMOTE | (p?.remote ? IS_REMOTE : 0)}}`
   );
@@ -72,7 +94,12 @@ function encodeSpan(s: RecordedSpan): string {
 export class OtlpJsonTraceEncoder {
   private readonly head: string;
 
-  constructor(resource: KeyValues, scopeName: string, scopeVersion?: string) {
+  constructor(
+    resource: KeyValues,
+    scopeName: string,
+    scopeVersion?: string,
+    private readonly limits: SpanLimits = DEFAULT_SPAN_LIMITS,
+  ) {
     const scope =
       scopeVersion === undefined
         ? `{"name":${JSON.stringify(scopeName)}}`
@@ -82,7 +109,7 @@ export class OtlpJsonTraceEncoder {
 
   encode(spans: readonly RecordedSpan[]): string {
     let body = this.head;
-    for (let i = 0; i < spans.length; i++) body += (i === 0 ? '' : ',') + encodeSpan(spans[i]!);
+    for (let i = 0; i < spans.length; i++) body += (i === 0 ? '' : ',') + encodeSpan(spans[i]!, this.limits);
     return `${body}]}]}]}`;
   }
 }
