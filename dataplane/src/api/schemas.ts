@@ -1,7 +1,8 @@
 /**
  * Envelope schemas of client request bodies. Loose objects: unknown fields pass through (the translators
  * decide what to forward, drop or reject). Messages are checked shallowly (role, content type), nested
- * content parts are checked by the translators, which name the exact field.
+ * content parts are checked by the translators, which name the exact field. fast-check.ts mirrors them by
+ * hand for the per-request fast pass: change both (fast-check.test.ts fails when the fast pass is laxer).
  */
 import { z } from 'zod';
 

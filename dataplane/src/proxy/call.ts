@@ -3,9 +3,8 @@
  * the upstream exchange over undici, and the response or stream back to the client. Translation is the
  * providers' (pure); this file only moves bytes, keeps time and decides what to try next.
  */
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, errors as undiciErrors, util as undiciUtil } from 'undici';
 import type { ApiKeyConfig, ProviderConfig, RetryCondition } from '../config/gateway-config.js';
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -14,6 +13,7 @@ import { clientBodyText } from '../providers/index.js';
 import type {
   Operation,
   ProviderAdapter,
+  ResponseTranslator,
   StreamDecoder,
   StreamTranslator,
   TranslatorFactory,
@@ -60,13 +60,6 @@ export interface RoutedRequest {
   readonly clientHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
-interface StreamHandlers {
-  readonly data: (chunk: Buffer) => void;
-  readonly end: () => void;
-  readonly error: (err: unknown) => void;
-  readonly drain: () => void;
-}
-
 /** A try that failed before anything reached the client. */
 interface Failure {
   readonly error: GatewayError;
@@ -88,15 +81,59 @@ const SSE_HEADERS = 'text/event-stream; charset=utf-8';
 const JSON_HEADERS = 'application/json';
 
 /**
- * Cancels one upstream try. undici takes an EventEmitter as its signal; one costs far less to create than
- * an AbortController (whose AbortSignal is an EventTarget), and every request makes one.
+ * One upstream try, as undici's dispatch handler: `pool.dispatch` with it instead of `pool.request` makes
+ * no promise, no request handler with a signal listener and no response Readable per try; status, chunks
+ * and the end come straight from undici's parser to the call. The call reads only the try it is waiting on
+ * (`ProxyCall.cur`): callbacks of a try it has let go of are dropped. Errors are handed over in a microtask,
+ * as undici's request API did, so `abort()` never re-enters the call.
  */
-class TrySignal extends EventEmitter {
-  aborted = false;
+class UpstreamTry implements Dispatcher.DispatchHandler {
+  /** Set once the response ended (nothing left to cancel) or failed. */
+  done = false;
+  private aborted = false;
+  private abortFn: ((err?: Error) => void) | undefined;
+  private resumeFn: (() => void) | undefined;
+
+  constructor(private readonly call: ProxyCall) {}
+
+  /** Cancels the try: the request and its connection are torn down, and the call gets the error. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.emit('abort');
+    // Before undici connected the request: it is cancelled as soon as it is (onConnect).
+    this.abortFn?.(new undiciErrors.RequestAbortedError());
+  }
+
+  /** Resumes reading a response paused by `onData` returning false (no-op once it ended). */
+  resume(): void {
+    if (!this.done) this.resumeFn?.();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.aborted) abort(new undiciErrors.RequestAbortedError());
+    else this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
+    // 1xx informational answers: the real one follows.
+    if (statusCode < 200) return true;
+    this.resumeFn = resume;
+    this.call.upstreamHeaders(this, statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.call.upstreamData(this, chunk);
+  }
+
+  onComplete(): void {
+    this.done = true;
+    this.call.upstreamComplete(this);
+  }
+
+  onError(err: Error): void {
+    this.done = true;
+    queueMicrotask(() => this.call.upstreamError(this, err));
   }
 }
 
@@ -114,7 +151,10 @@ export class ProxyCall {
   private backend: CompiledBackend | undefined;
   private upstreamModel: string | undefined;
   private backendLabel: string | undefined;
-  private ac: TrySignal | undefined;
+  /** The try a client disconnect or the timer cancels; cleared once the exchange needs no cancelling. */
+  private ac: UpstreamTry | undefined;
+  /** The try whose response is being waited on or read. */
+  private cur: UpstreamTry | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
   private clientGone = false;
@@ -126,14 +166,26 @@ export class ProxyCall {
   /** The response's completion text, when it reported no usage (for estimation). */
   private outputText: string | undefined;
   private responseModel: string | undefined;
-  // Stream state (one stream per call at a time).
-  private body: Dispatcher.ResponseData['body'] | undefined;
+  // State of the current try's response (one try at a time).
+  private translator: ResponseTranslator | undefined;
+  private adapter: ProviderAdapter | undefined;
+  /** The response's status; 0 until its headers came. */
+  private upStatus = 0;
+  private upHeaders: Buffer[] | undefined;
+  /** A body read whole (non-streaming answers, and every non-2xx answer). */
+  private chunks: Buffer[] | undefined;
+  private size = 0;
+  /** The response is a stream translated event by event (a 2xx answer to a streaming request). */
+  private streaming = false;
+  /** Reading the upstream is paused until the client drains what was written. */
+  private paused = false;
   private st: StreamTranslator | undefined;
   private parser: StreamDecoder | undefined;
   private attemptInfo: AttemptInfo | undefined;
-  /** Listeners for upstream stream bodies, made on the first stream (non-streaming calls never need them). */
-  private sh: StreamHandlers | undefined;
+  /** Made on the first pause (calls whose client keeps up never need it). */
+  private drainHandler: (() => void) | undefined;
   private settle: ((f: Failure | undefined) => void) | undefined;
+  private reject: ((err: unknown) => void) | undefined;
   /** Epoch seconds read once per request, for `created` of synthesized OpenAI objects (translation stays pure). */
   private readonly now = Math.floor(Date.now() / 1000);
 
@@ -266,78 +318,167 @@ export class ProxyCall {
     if (remaining <= 0) {
       return this.tryFailed(a, 'timeout', undefined, this.timeoutError(provider), 'timeout', undefined);
     }
-    const ac = new TrySignal();
-    this.ac = ac;
+    const up = new UpstreamTry(this);
+    this.ac = up;
     this.timedOut = false;
     this.timer = setTimeout(onTryTimeout, Math.min(provider.requestTimeoutMs, remaining), this);
     const url = upstream.url;
     const path = url.startsWith(target.origin) ? url.slice(target.origin.length) : pathOf(url);
-    let resp: Dispatcher.ResponseData;
-    try {
-      resp = await target.pool.request({
-        path,
-        method: 'POST',
-        headers: upstream.headers,
-        body: upstream.body,
-        signal: ac,
-      });
-    } catch (err) {
-      return this.transportFailed(a, err, false);
-    }
-    const status = resp.statusCode;
-    if (status < 200 || status >= 300) {
-      let text = '';
+    this.translator = translator;
+    this.adapter = adapter;
+    this.attemptInfo = a;
+    this.upStatus = 0;
+    this.upHeaders = undefined;
+    this.chunks = undefined;
+    this.size = 0;
+    this.streaming = false;
+    this.paused = false;
+    return new Promise<Failure | undefined>((resolve, reject) => {
+      this.cur = up;
+      this.settle = resolve;
+      this.reject = reject;
+      // Failures, synchronous ones included, come back through up.onError.
+      target.pool.dispatch({ path, method: 'POST', headers: upstream.headers, body: upstream.body }, up);
+    });
+  }
+
+  // ─── the upstream response (UpstreamTry's callbacks) ──────────────────────────────────────────────
+
+  /** @internal The response's status and headers. */
+  upstreamHeaders(up: UpstreamTry, status: number, headers: Buffer[]): void {
+    if (up !== this.cur) return;
+    this.upStatus = status;
+    const r = this.r;
+    if (status >= 200 && status < 300 && r.stream) {
+      let st: StreamTranslator;
       try {
-        text = await resp.body.text();
+        st = this.translator!.stream({ clientWantsUsage: r.clientWantsUsage, clientModel: r.model, now: this.now });
       } catch (err) {
-        return this.transportFailed(a, err, true);
+        // A translator that cannot stream: an internal error, as any exception in the try.
+        up.abort();
+        this.clearTimer();
+        this.rejectTry(err);
+        return;
       }
-      this.clearTimer();
-      let error: GatewayError;
-      try {
-        error = translator.error(status, text, resp.headers, { provider: provider.id });
-      } catch (err) {
-        error = new GatewayError('upstream_error', `provider ${provider.name} answered ${status}`, { cause: err });
-      }
-      // Retry by what the answer means, not its raw status: a 401/403 (the provider refused the gateway's
-      // credential) is mapped to a 502 and fails over like a 5xx; other 4xx are the request's fault.
-      const condition: RetryCondition | undefined =
-        status === 429 ? '429' : status >= 500 || error.status >= 500 ? '5xx' : undefined;
-      const outcome: AttemptOutcome = status === 429 ? 'http_429' : status >= 500 ? 'http_5xx' : 'http_4xx';
-      const retryAfterMs =
-        status === 429 || status === 503 ? parseRetryAfter(resp.headers['retry-after'], Date.now()) : undefined;
-      return this.tryFailed(a, outcome, status, error, condition, retryAfterMs);
+      this.st = st;
+      this.parser = this.adapter!.streamDecoder?.() ?? new SseParser();
+      this.streaming = true;
+    } else {
+      this.upHeaders = headers;
+      this.chunks = [];
     }
-    if (r.stream) {
-      const st = translator.stream({ clientWantsUsage: r.clientWantsUsage, clientModel: r.model, now: this.now });
-      return this.pump(resp.body, st, a, adapter.streamDecoder?.() ?? new SseParser());
+  }
+
+  /** @internal A chunk of the response; false pauses reading until the client drained what was written. */
+  upstreamData(up: UpstreamTry, chunk: Buffer): boolean {
+    if (up !== this.cur) return true;
+    if (this.streaming) {
+      this.onData(chunk);
+      return !this.paused;
     }
-    let text: string;
+    this.chunks!.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  /** @internal The response ended. */
+  upstreamComplete(up: UpstreamTry): void {
+    if (up !== this.cur) return;
+    if (this.streaming) {
+      this.onEnd();
+      return;
+    }
+    const text = decodeBody(this.chunks!, this.size);
+    this.chunks = undefined;
+    const status = this.upStatus;
+    let f: Failure | undefined;
     try {
-      text = await resp.body.text();
+      f = status < 200 || status >= 300 ? this.refused(status, text) : this.answer(text);
     } catch (err) {
-      return this.transportFailed(a, err, true);
+      this.rejectTry(err);
+      return;
     }
+    const settle = this.settle!;
+    this.settle = undefined;
+    this.reject = undefined;
+    this.cur = undefined;
+    settle(f);
+  }
+
+  /**
+   * The gateway's own code threw while handling the answer: the try's promise rejects, as an exception in an
+   * awaited try did, and run()'s caller fails the call with a 500 (not a retried upstream failure).
+   */
+  private rejectTry(err: unknown): void {
+    const reject = this.reject!;
+    this.settle = undefined;
+    this.reject = undefined;
+    this.cur = undefined;
+    reject(err);
+  }
+
+  /** @internal The exchange failed (connection, reset, abort): before the headers, or while reading the body. */
+  upstreamError(up: UpstreamTry, err: Error): void {
+    if (up !== this.cur) return;
+    if (this.streaming) {
+      this.onBodyError(err);
+      return;
+    }
+    const settle = this.settle!;
+    this.settle = undefined;
+    this.cur = undefined;
+    this.chunks = undefined;
+    settle(this.transportFailed(this.attemptInfo!, err, this.upStatus !== 0));
+  }
+
+  /** A non-2xx answer, read whole: the coded error and whether (and when) to try again. */
+  private refused(status: number, text: string): Failure {
     this.clearTimer();
-    let out: ReturnType<typeof translator.response>;
+    const a = this.attemptInfo!;
+    const provider = a.provider;
+    const headers = undiciUtil.parseHeaders(this.upHeaders!) as Record<string, string | string[] | undefined>;
+    this.upHeaders = undefined;
+    let error: GatewayError;
+    try {
+      error = this.translator!.error(status, text, headers, { provider: provider.id });
+    } catch (err) {
+      error = new GatewayError('upstream_error', `provider ${provider.name} answered ${status}`, { cause: err });
+    }
+    // Retry by what the answer means, not its raw status: a 401/403 (the provider refused the gateway's
+    // credential) is mapped to a 502 and fails over like a 5xx; other 4xx are the request's fault.
+    const condition: RetryCondition | undefined =
+      status === 429 ? '429' : status >= 500 || error.status >= 500 ? '5xx' : undefined;
+    const outcome: AttemptOutcome = status === 429 ? 'http_429' : status >= 500 ? 'http_5xx' : 'http_4xx';
+    const retryAfterMs =
+      status === 429 || status === 503 ? parseRetryAfter(headers['retry-after'], Date.now()) : undefined;
+    return this.tryFailed(a, outcome, status, error, condition, retryAfterMs);
+  }
+
+  /** A 2xx answer to a non-streaming request, read whole: translated and sent to the client. */
+  private answer(text: string): Failure | undefined {
+    this.clearTimer();
+    const r = this.r;
+    const a = this.attemptInfo!;
+    const status = this.upStatus;
+    let out: ReturnType<ResponseTranslator['response']>;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
-      out = translator.response(parsed, { now: this.now, model: r.model, request: r.body });
+      out = this.translator!.response(parsed, { now: this.now, model: r.model, request: r.body });
     } catch (err) {
       const error =
         err instanceof GatewayError
           ? err
           : new GatewayError(
               'upstream_bad_response',
-              `provider ${provider.name} returned a body that is not valid JSON`,
+              `provider ${a.provider.name} returned a body that is not valid JSON`,
               {
                 cause: err,
               },
             );
       return this.tryFailed(a, 'bad_response', status, error, '5xx', undefined);
     }
-    b.health.success();
+    this.backend!.health.success();
     this.hookAttemptEnd(a, 'ok', status);
     this.usage = out.usage;
     this.outputText = out.outputText;
@@ -362,39 +503,6 @@ export class ProxyCall {
   }
 
   // ─── streaming ────────────────────────────────────────────────────────────────────────────────────
-
-  private pump(
-    body: Dispatcher.ResponseData['body'],
-    st: StreamTranslator,
-    a: AttemptInfo,
-    decoder: StreamDecoder,
-  ): Promise<Failure | undefined> {
-    this.body = body;
-    this.st = st;
-    this.parser = decoder;
-    this.attemptInfo = a;
-    const h = this.handlers();
-    return new Promise((resolve) => {
-      this.settle = resolve;
-      body.on('data', h.data);
-      body.on('end', h.end);
-      body.on('error', h.error);
-    });
-  }
-
-  private handlers(): StreamHandlers {
-    let h = this.sh;
-    if (h === undefined) {
-      h = {
-        data: (chunk) => this.onData(chunk),
-        end: () => this.onEnd(),
-        error: (err) => this.onBodyError(err),
-        drain: () => this.onDrain(),
-      };
-      this.sh = h;
-    }
-    return h;
-  }
 
   private onData(chunk: Buffer): void {
     if (this.settle === undefined) return;
@@ -451,14 +559,17 @@ export class ProxyCall {
       this.writeHeaders(200, SSE_HEADERS);
       this.markFirstByte();
     }
-    if (!this.res.write(out)) {
-      this.body!.pause();
-      this.res.once('drain', this.handlers().drain);
+    if (!this.res.write(out) && !this.paused) {
+      this.paused = true;
+      this.drainHandler ??= () => this.onDrain();
+      this.res.once('drain', this.drainHandler);
     }
   }
 
   private onDrain(): void {
-    this.body?.resume();
+    if (!this.paused) return;
+    this.paused = false;
+    this.cur?.resume();
   }
 
   private onEnd(): void {
@@ -554,17 +665,13 @@ export class ProxyCall {
   }
 
   private releaseStream(): void {
-    const body = this.body;
     this.settle = undefined;
-    const h = this.sh;
-    if (body !== undefined && h !== undefined) {
-      body.off('data', h.data);
-      body.off('end', h.end);
-      body.off('error', h.error);
-      body.on('error', ignore);
-      if (!body.readableEnded) body.destroy();
-    }
-    this.body = undefined;
+    const up = this.cur;
+    this.cur = undefined;
+    // A stream let go of before its end: cancel it (the connection is closed, not reused mid-response).
+    if (up !== undefined && !up.done) up.abort();
+    this.streaming = false;
+    this.paused = false;
     this.parser = undefined;
   }
 
@@ -745,8 +852,6 @@ export class ProxyCall {
   }
 }
 
-function ignore(): void {}
-
 function onTryTimeout(call: ProxyCall): void {
   call.timeout();
 }
@@ -758,6 +863,14 @@ function sleep(ms: number): Promise<void> {
 function pathOf(url: string): string {
   const u = new URL(url);
   return `${u.pathname}${u.search}`;
+}
+
+/** A whole body as text, as undici's `body.text()` reads it: UTF-8, a leading byte order mark skipped. */
+function decodeBody(chunks: Buffer[], size: number): string {
+  if (chunks.length === 0 || size === 0) return '';
+  const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  const start = buf.length > 2 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  return buf.toString('utf8', start);
 }
 
 /** A stream decoder's failure: the provider's bytes could not be framed into events. */

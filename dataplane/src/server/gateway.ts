@@ -6,7 +6,7 @@
  * JSON parse → validation → route match (tables compiled at config load) → admission hook → ProxyCall.
  */
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ApiKeyConfig, GatewayConfig } from '../config/gateway-config.js';
@@ -470,7 +470,8 @@ function authenticate(c: Compiled, req: IncomingMessage): ApiKeyConfig | undefin
   }
   if (presented === undefined || presented === '')
     throw new GatewayError('missing_api_key', 'missing API key: send Authorization: Bearer <key> or x-api-key');
-  const key = c.keys.get(createHash('sha256').update(presented).digest('hex'));
+  // One-shot crypto.hash: no Hash object per request (same digest as createHash().update().digest()).
+  const key = c.keys.get(hash('sha256', presented, 'hex'));
   if (key !== undefined) return key;
   throw new GatewayError('invalid_api_key', 'invalid API key');
 }
