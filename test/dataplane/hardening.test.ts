@@ -310,6 +310,37 @@ describe('answers on the error path', () => {
   });
 });
 
+describe('model names a header cannot carry', () => {
+  it('a prefix route passes non-ASCII and control characters through: x-tollgate-backend percent-encodes them', async () => {
+    const oa = await FakeUpstream.start('oa');
+    cleanups.push(() => oa.close());
+    const gw = await startGateway(
+      gatewayConfig({
+        providers: [provider({ name: 'oa', baseUrl: oa.openaiBaseUrl })],
+        routes: [route({ name: 'gpt', models: ['gpt-*'], backends: [{ provider: 'oa' }] })],
+      }),
+    );
+    cleanups.push(() => gw.close());
+    const client = new OpenAI({ baseURL: gw.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    for (const model of ['gpt-模型', 'gpt-\u0001x', 'gpt-\ud800']) {
+      const json = await client.chat.completions.create({ model, messages }).withResponse();
+      expect(json.response.status).toBe(200);
+      expect(json.response.headers.get('x-tollgate-backend')).toMatch(/^oa\/gpt-(%[0-9A-F]{2})+x?$/);
+      const stream = await client.chat.completions.create({ model, messages, stream: true }).withResponse();
+      expect(stream.response.status).toBe(200);
+      let text = '';
+      for await (const chunk of stream.data) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text.length).toBeGreaterThan(0);
+    }
+    expect(
+      (await client.chat.completions.create({ model: 'gpt-模型', messages }).withResponse()).response.headers.get(
+        'x-tollgate-backend',
+      ),
+    ).toBe('oa/gpt-%E6%A8%A1%E5%9E%8B');
+  });
+});
+
 describe('client behaviour while uploading', () => {
   /** A raw HTTP/1.1 client: what SDKs cannot do (stop half-way, stream without a length). */
   async function rawSocket(port: number) {

@@ -777,7 +777,7 @@ export class ProxyCall {
   private setTollgateHeaders(): void {
     const res = this.res;
     res.setHeader('x-tollgate-route', this.r.route.id);
-    if (this.backendLabel !== undefined) res.setHeader('x-tollgate-backend', this.backendLabel);
+    if (this.backendLabel !== undefined) res.setHeader('x-tollgate-backend', headerSafe(this.backendLabel));
     res.setHeader('x-tollgate-attempts', String(this.attempts));
     const extra = this.r.observer.headers;
     if (extra !== undefined) for (const k in extra) res.setHeader(k, extra[k]!);
@@ -893,4 +893,23 @@ export function isStackOverflow(err: unknown): boolean {
 /** The client's body was nested too deeply to forward: its fault, a 400. */
 export function tooDeep(cause: unknown): GatewayError {
   return new GatewayError('invalid_request', 'request body is nested too deeply', { cause });
+}
+
+/** Visible ASCII and spaces: what every HTTP client reads in a header value as is. */
+const PLAIN_HEADER_VALUE = /^[\x20-\x7e]*$/;
+
+/**
+ * A header value Node accepts from a name the client chose (a prefix route passes the model through): bytes
+ * outside visible ASCII are percent-encoded as UTF-8 (`gpt-模型` → `gpt-%E6%A8%A1%E5%9E%8B`). Node throws on
+ * anything above U+00FF and on control characters.
+ */
+export function headerSafe(value: string): string {
+  if (PLAIN_HEADER_VALUE.test(value)) return value;
+  let out = '';
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x20 && c <= 0x7e) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }

@@ -376,7 +376,13 @@ class GatewayImpl implements Gateway {
       const run = (call: ProxyCall) =>
         call.run().catch((err: unknown) => {
           this.logger.error('proxy call failed', { err });
-          call.fail(new GatewayError('internal', 'internal error', { cause: err }));
+          try {
+            call.fail(new GatewayError('internal', 'internal error', { cause: err }));
+          } catch (e) {
+            // Even the error answer failed: never an unhandled rejection (it would end the process).
+            this.logger.error('could not answer a failed call', { err: e });
+            req.socket.destroy();
+          }
         });
       if (admitted instanceof Promise) {
         // The admission is a round trip (a shared quota store): the call exists meanwhile so that it sees a
