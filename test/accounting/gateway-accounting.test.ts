@@ -6,6 +6,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { jest } from '@jest/globals';
 import OpenAI from 'openai';
 import { type AccountingHooks, createAccounting } from '../../dataplane/src/accounting/hooks.js';
+import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
+import { QuotaService } from '../../dataplane/src/accounting/quota/service.js';
 import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import type { AccessRecord } from '../../dataplane/src/telemetry/access-log.js';
 import { FakeUpstream, openAiCompletion, openAiStream } from '../support/fake-upstream.js';
@@ -45,6 +47,7 @@ function config(policies: QuotaPolicyConfig[]) {
         ],
       }),
       route({ name: 'shared', models: ['shared-model'], backends: [{ provider: 'good', model: 'gpt-4o' }] }),
+      route({ name: 'big', models: ['big-model'], backends: [{ provider: 'good', model: 'gpt-4o' }] }),
     ],
     apiKeys: [apiKey('ai/research', KEY, { team: 'research' }), apiKey('ai/ops', OTHER, { team: 'ops' })],
     requireKeys: true,
@@ -74,6 +77,21 @@ const policies: QuotaPolicyConfig[] = [
     models: [{ name: 'shared', prefix: true }],
     scope: 'shared',
     limits: [{ kind: 'requests', amount: N, window: { type: 'sliding', ms: 3_600_000 } }],
+    failureMode: 'closed',
+    keys: ['ai/research', 'ai/ops'],
+    matchesAnonymous: false,
+  },
+  {
+    // Far from full: admissions are answered from credits (ADR 0034).
+    id: 'ai/big',
+    namespace: 'ai',
+    name: 'big',
+    models: [{ name: 'big-model', prefix: false }],
+    scope: 'shared',
+    limits: [
+      { kind: 'requests', amount: 1_048_576, window: { type: 'sliding', ms: 3_600_000 } },
+      { kind: 'tokens', amount: 10_000_000_000, window: { type: 'sliding', ms: 3_600_000 } },
+    ],
     failureMode: 'closed',
     keys: ['ai/research', 'ai/ops'],
     matchesAnonymous: false,
@@ -323,6 +341,46 @@ test('two gateways sharing one Redis: exactly N of many concurrent requests pass
   const rej = (t: string) => Number(/tollgate_quota_rejections_total\{policy="ai\/shared-n"\} (\d+)/.exec(t)?.[1] ?? 0);
   expect(rej(m0) + rej(m1)).toBe(40 - N + 1);
   process.stdout.write(`two gateways, one Redis: ${ok.length} of 40 concurrent requests allowed (limit ${N})\n`);
+});
+
+test('credits through both gateways: every request counted once, tokens settled to the real usage', async () => {
+  const reader = new RedisStore({ url: redis.url });
+  expect(await reader.ready(5000)).toBe(true);
+  const quota = new QuotaService({ store: reader, credits: false });
+  quota.applyPolicies(policies);
+  try {
+    const before = await quota.usage('ai/big');
+    const answers: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const client = openai(gateways[i % 2]!, i % 3 === 0 ? OTHER : KEY);
+      const messages = [{ role: 'user' as const, content: `question ${i}` }];
+      if (i % 2 === 0) {
+        const r = await client.chat.completions.create({ model: 'big-model', messages }).withResponse();
+        expect(r.response.headers.get('x-ratelimit-limit-requests')).toBe('1048576');
+        answers.push(r.data.choices[0]!.message.content ?? '');
+      } else {
+        const stream = await client.chat.completions.create({ model: 'big-model', messages, stream: true });
+        let text = '';
+        for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+        answers.push(text);
+      }
+    }
+    expect(answers.every((a) => a.length > 0)).toBe(true);
+    const big = access.filter((r) => r.model === 'big-model');
+    expect(big).toHaveLength(30);
+    const realTokens = big.reduce((t, r) => t + Number(r.input_tokens ?? 0) + Number(r.output_tokens ?? 0), 0);
+    expect(realTokens).toBeGreaterThan(0);
+    // Credits held make the counters read high until given back; a config change gives them back.
+    const held = await quota.usage('ai/big');
+    expect(held[0]!.used - before[0]!.used).toBeGreaterThan(30);
+    for (const g of gateways) g.gateway.applyConfig(config(policies));
+    await new Promise((r) => setTimeout(r, 100));
+    const after = await quota.usage('ai/big');
+    expect(after[0]!.used - before[0]!.used).toBe(30);
+    expect(after[1]!.used - before[1]!.used).toBe(realTokens);
+  } finally {
+    await quota.close();
+  }
 });
 
 test('failureMode closed: Redis down answers 503 quota_store_unavailable; open policies fall back locally', async () => {
