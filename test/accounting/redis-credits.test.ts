@@ -4,10 +4,12 @@
  * handing it out, and give back what they did not use.
  */
 import { Redis } from 'ioredis';
+import { createAccounting } from '../../dataplane/src/accounting/hooks.js';
 import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
 import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/quota/service.js';
-import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { GatewayConfig, QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
+import type { RequestInfo } from '../../dataplane/src/pipeline/hooks.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
 const HOUR = 3_600_000;
@@ -233,6 +235,42 @@ describe('admission credits (real redis-server)', () => {
     ];
     await svc.close();
     expect(await redisTotal(reader)).toBe(3);
+  });
+
+  test('TOLLGATE_QUOTA_CREDITS=off: the gateway hooks send every admission to Redis', async () => {
+    const config = {
+      providers: [{ id: 'ai/oa', name: 'oa', type: 'openai', models: [{ name: 'gpt-4o' }] }],
+      routes: [],
+      quotaPolicies: [requestsPerHour(1_024_000)],
+    } as unknown as GatewayConfig;
+    const request = (body: Record<string, unknown>) =>
+      ({
+        clientFormat: 'openai',
+        operation: 'chat',
+        stream: false,
+        model: 'gpt-4o',
+        route: { id: 'ai/chat', models: [], backends: [{ provider: 'ai/oa' }] },
+        key: { id: 'ai/k1', namespace: 'ai', labels: {} },
+        body,
+        startedAt: performance.now(),
+      }) as unknown as RequestInfo;
+    for (const [env, sync] of [
+      [{}, true],
+      [{ TOLLGATE_QUOTA_CREDITS: 'off' }, false],
+    ] as const) {
+      await admin.flushall();
+      const hooks = await createAccounting({ redisUrl: redis.url, accessLog: false, env });
+      hooks.applyConfig(config);
+      const answers = [];
+      for (let i = 0; i < 5; i++) {
+        const a = hooks.admit(request({ model: 'gpt-4o', messages: [] }));
+        answers.push(!(a instanceof Promise));
+        await a;
+      }
+      // With credits, the first admission goes to Redis and the next ones are answered at once.
+      expect(answers).toEqual(sync ? [false, true, true, true, true] : [false, false, false, false, false]);
+      await hooks.close();
+    }
   });
 
   test('small limits and short windows never use credits (exact one by one)', async () => {

@@ -493,6 +493,18 @@ export interface CreateAccountingOptions {
   logContent?: ContentLogOptions;
 }
 
+/**
+ * TOLLGATE_QUOTA_CREDITS: `off` sends every admission to Redis (no credits, ADR 0034); `on` or unset keeps
+ * them. Anything else is reported and treated as unset.
+ */
+export function quotaCredits(env: NodeJS.ProcessEnv, logger?: Logger): boolean {
+  const v = (env.TOLLGATE_QUOTA_CREDITS ?? '').trim().toLowerCase();
+  if (v === 'off') return false;
+  if (v !== '' && v !== 'on')
+    logger?.warn(`TOLLGATE_QUOTA_CREDITS=${env.TOLLGATE_QUOTA_CREDITS} is not on or off; credits stay on`);
+  return true;
+}
+
 /** Accounting wired from flags and env: Redis when a URL is given, OTLP when OTEL_* asks for it. */
 export async function createAccounting(options: CreateAccountingOptions = {}): Promise<AccountingHooks> {
   const env = options.env ?? process.env;
@@ -505,7 +517,7 @@ export async function createAccounting(options: CreateAccountingOptions = {}): P
     const store = new RedisStore({ url: options.redisUrl, timeoutMs: options.redisTimeoutMs });
     const ok = await store.ready(3000);
     if (!ok) options.logger?.warn('quota store (redis) not reachable yet; failureMode applies until it is');
-    quota = new QuotaService({ store, logger: options.logger, metrics });
+    quota = new QuotaService({ store, logger: options.logger, metrics, credits: quotaCredits(env, options.logger) });
   } else {
     quota = new QuotaService({ logger: options.logger, metrics });
   }
