@@ -398,11 +398,16 @@ export class ProxyCall {
       this.rejectTry(err);
       return;
     }
+    this.endTry()(f);
+  }
+
+  /** The call is done with the current try: later callbacks of it are dropped. Returns its promise's resolve. */
+  private endTry(): (f: Failure | undefined) => void {
     const settle = this.settle!;
     this.settle = undefined;
     this.reject = undefined;
     this.cur = undefined;
-    settle(f);
+    return settle;
   }
 
   /**
@@ -411,9 +416,7 @@ export class ProxyCall {
    */
   private rejectTry(err: unknown): void {
     const reject = this.reject!;
-    this.settle = undefined;
-    this.reject = undefined;
-    this.cur = undefined;
+    this.endTry();
     reject(err);
   }
 
@@ -424,11 +427,8 @@ export class ProxyCall {
       this.onBodyError(err);
       return;
     }
-    const settle = this.settle!;
-    this.settle = undefined;
-    this.cur = undefined;
     this.chunks = undefined;
-    settle(this.transportFailed(this.attemptInfo!, err, this.upStatus !== 0));
+    this.endTry()(this.transportFailed(this.attemptInfo!, err, this.upStatus !== 0));
   }
 
   /** A non-2xx answer, read whole: the coded error and whether (and when) to try again. */
@@ -623,8 +623,7 @@ export class ProxyCall {
       this.markFirstByte();
     }
     this.res.end();
-    const settle = this.settle!;
-    this.releaseStream();
+    const settle = this.releaseStream();
     this.finish(this.clientGone ? 499 : 200, upstreamErr?.code);
     settle(undefined);
   }
@@ -642,9 +641,8 @@ export class ProxyCall {
     condition: RetryCondition | undefined,
     pending: string,
   ): void {
-    const settle = this.settle!;
     const a = this.attemptInfo!;
-    this.releaseStream();
+    const settle = this.releaseStream();
     if (!this.started) {
       settle(this.tryFailed(a, outcome, 200, error, condition, undefined));
       return;
@@ -664,15 +662,16 @@ export class ProxyCall {
     return this.r.format === 'anthropic' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`;
   }
 
-  private releaseStream(): void {
-    this.settle = undefined;
+  /** Ends the stream's try (see endTry) and returns its promise's resolve. */
+  private releaseStream(): (f: Failure | undefined) => void {
     const up = this.cur;
-    this.cur = undefined;
+    const settle = this.endTry();
     // A stream let go of before its end: cancel it (the connection is closed, not reused mid-response).
     if (up !== undefined && !up.done) up.abort();
     this.streaming = false;
     this.paused = false;
     this.parser = undefined;
+    return settle;
   }
 
   // ─── failures ─────────────────────────────────────────────────────────────────────────────────────
