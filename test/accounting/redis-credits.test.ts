@@ -10,6 +10,7 @@ import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/q
 import type { GatewayConfig, QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import type { RequestInfo } from '../../dataplane/src/pipeline/hooks.js';
+import { outcome } from '../support/quota.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
 const HOUR = 3_600_000;
@@ -32,16 +33,6 @@ const req = (reserveTokens = 0) => ({ keyId: 'ai/k1', model: 'gpt-4o', reserveTo
 
 const requestsPerHour = (amount: number) =>
   policy([{ kind: 'requests', amount, window: { type: 'sliding', ms: HOUR } }]);
-
-function outcome(
-  p: QuotaTicket | Promise<QuotaTicket> | GatewayError | undefined,
-): Promise<QuotaTicket | GatewayError> {
-  if (p === undefined) throw new Error('expected a governed request');
-  return Promise.resolve(p).catch((e: unknown) => {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  });
-}
 
 /** admitNow, with a refusal thrown at once (in-process path) turned into its error. */
 function admitNow(svc: QuotaService, r = req()): QuotaTicket | Promise<QuotaTicket> | GatewayError {

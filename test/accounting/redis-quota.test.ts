@@ -11,6 +11,7 @@ import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/q
 import { makeSlot, type ReserveResult, type Slot } from '../../dataplane/src/accounting/quota/slots.js';
 import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
+import { outcome } from '../support/quota.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { rng } from '../support/rng.js';
 
@@ -37,14 +38,6 @@ const req = (i: number, reserveTokens = 0, reserveCostNano = 0) => ({
   reserveTokens,
   reserveCostNano,
 });
-
-function settleAll(p: Promise<QuotaTicket> | undefined): Promise<QuotaTicket | GatewayError> {
-  if (!p) return Promise.reject(new Error('ungoverned'));
-  return p.catch((e: unknown) => {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  });
-}
 
 describe('Redis quota store (real redis-server)', () => {
   let redis: RedisServer;
@@ -89,7 +82,7 @@ describe('Redis quota store (real redis-server)', () => {
     const reps = await replicas(5, [
       policy({ limits: [{ kind: 'requests', amount: N, window: { type: 'sliding', ms: HOUR } }] }),
     ]);
-    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => settleAll(reps[i % 5]!.admit(req(i)))));
+    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => outcome(reps[i % 5]!.admit(req(i)))));
     const allowed = results.filter((r) => !(r instanceof GatewayError)) as QuotaTicket[];
     const denied = results.filter((r) => r instanceof GatewayError) as GatewayError[];
     expect(allowed).toHaveLength(N);
@@ -119,7 +112,7 @@ describe('Redis quota store (real redis-server)', () => {
       rounds++;
       const wave = await Promise.all(
         Array.from({ length: 12 }, async (_, i) => {
-          const t = await settleAll(reps[i % 4]!.admit(req(i, 0, reserve)));
+          const t = await outcome(reps[i % 4]!.admit(req(i, 0, reserve)));
           if (t instanceof GatewayError) return 0;
           const real = 2_000_000 + ((i * 7919) % 1_000_001);
           await new Promise((r) => setTimeout(r, i % 3));
@@ -148,7 +141,7 @@ describe('Redis quota store (real redis-server)', () => {
       policy({ limits: [{ kind: 'tokens', amount: 10_000, window: { type: 'sliding', ms: HOUR } }] }),
     ]);
     const tickets = (await Promise.all(
-      Array.from({ length: 30 }, (_, i) => settleAll(reps[i % 3]!.admit(req(i, 500)))),
+      Array.from({ length: 30 }, (_, i) => outcome(reps[i % 3]!.admit(req(i, 500)))),
     )) as (QuotaTicket | GatewayError)[];
     const ok = tickets.filter((t) => !(t instanceof GatewayError)) as QuotaTicket[];
     expect(ok).toHaveLength(20); // admitted while reserved < 10_000: 20 × 500
@@ -162,12 +155,12 @@ describe('Redis quota store (real redis-server)', () => {
     const reps = await replicas(2, [
       policy({ scope: 'perKey', limits: [{ kind: 'requests', amount: 5, window: { type: 'calendarMonth' } }] }),
     ]);
-    const first = await Promise.all(Array.from({ length: 12 }, () => settleAll(reps[0]!.admit(req(0)))));
+    const first = await Promise.all(Array.from({ length: 12 }, () => outcome(reps[0]!.admit(req(0)))));
     expect(first.filter((r) => !(r instanceof GatewayError))).toHaveLength(5);
     const denied = first.find((r) => r instanceof GatewayError) as GatewayError;
     expect(denied.headers?.['retry-after']).toBe('1');
     clock = Date.UTC(2027, 0, 1, 0, 0, 0, 0);
-    const second = await Promise.all(Array.from({ length: 12 }, (_, i) => settleAll(reps[i % 2]!.admit(req(0)))));
+    const second = await Promise.all(Array.from({ length: 12 }, (_, i) => outcome(reps[i % 2]!.admit(req(0)))));
     expect(second.filter((r) => !(r instanceof GatewayError))).toHaveLength(5);
     // The December counter expires a day after the month ends.
     const keys = await admin.keys('tollgate:quota:*2026-12');
@@ -181,25 +174,25 @@ describe('Redis quota store (real redis-server)', () => {
     const [svc] = await replicas(1, [
       policy({ limits: [{ kind: 'requests', amount: 2, window: { type: 'sliding', ms: HOUR } }] }),
     ]);
-    expect(await settleAll(svc!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
+    expect(await outcome(svc!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
     await admin.script('FLUSH');
-    expect(await settleAll(svc!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
-    expect(await settleAll(svc!.admit(req(0)))).toBeInstanceOf(GatewayError);
+    expect(await outcome(svc!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
+    expect(await outcome(svc!.admit(req(0)))).toBeInstanceOf(GatewayError);
   });
 
   test('Redis down: failureMode open falls back to local limits, closed answers 503; recovers when back', async () => {
     const limits = [{ kind: 'requests' as const, amount: 3, window: { type: 'sliding' as const, ms: HOUR } }];
     const [open] = await replicas(1, [policy({ limits })], 200);
     const [closed] = await replicas(1, [policy({ id: 'ai/closed', limits, failureMode: 'closed' })], 200);
-    expect(await settleAll(open!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
+    expect(await outcome(open!.admit(req(0)))).not.toBeInstanceOf(GatewayError);
     await redis.stop();
     const t0 = Date.now();
     const openResults = [];
-    for (let i = 0; i < 6; i++) openResults.push(await settleAll(open!.admit(req(i))));
+    for (let i = 0; i < 6; i++) openResults.push(await outcome(open!.admit(req(i))));
     const okOpen = openResults.filter((r) => !(r instanceof GatewayError)) as QuotaTicket[];
     expect(okOpen).toHaveLength(3); // the local approximation enforces the same limit in this replica
     expect(okOpen.every((t) => t.store === 'memory')).toBe(true);
-    const c = await settleAll(closed!.admit(req(0)));
+    const c = await outcome(closed!.admit(req(0)));
     expect(c).toBeInstanceOf(GatewayError);
     expect((c as GatewayError).code).toBe('quota_store_unavailable');
     expect((c as GatewayError).status).toBe(503);
@@ -208,7 +201,7 @@ describe('Redis quota store (real redis-server)', () => {
     await redis.start();
     let back: QuotaTicket | GatewayError | undefined;
     for (let i = 0; i < 50; i++) {
-      back = await settleAll(closed!.admit(req(0)));
+      back = await outcome(closed!.admit(req(0)));
       if (!(back instanceof GatewayError)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -238,7 +231,7 @@ describe('Redis quota store (real redis-server)', () => {
       const svc = new QuotaService({ store, now: () => clock });
       services.push(svc);
       svc.applyPolicies([policy({ limits, failureMode })]);
-      results.push(await settleAll(svc.admit(req(0))));
+      results.push(await outcome(svc.admit(req(0))));
     }
     expect((results[0] as GatewayError).code).toBe('quota_store_unavailable');
     expect((results[1] as QuotaTicket).store).toBe('memory');
@@ -370,7 +363,7 @@ describe('Redis quota store (real redis-server)', () => {
     ]);
     const store = (svc as unknown as { shared: RedisStore }).shared;
     const before = store.calls;
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => settleAll(svc!.admit(req(i)))));
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => outcome(svc!.admit(req(i)))));
     expect(results.filter((r) => !(r instanceof GatewayError))).toHaveLength(N);
     expect(store.calls - before).toBe(1);
   });
@@ -385,7 +378,7 @@ describe('Redis quota store (real redis-server)', () => {
     setImmediate(() => {
       callsAtTurnEnd = store.calls;
     });
-    const admitted = settleAll(svc!.admit(req(0)));
+    const admitted = outcome(svc!.admit(req(0)));
     expect(await admitted).not.toBeInstanceOf(GatewayError);
     expect(callsAtTurnEnd).toBe(before + 1);
   });
@@ -403,7 +396,7 @@ describe('Redis quota store (real redis-server)', () => {
     const results = await Promise.all(
       Array.from({ length: 240 }, async (_, i) => {
         for (let d = i % 7; d > 0; d--) await new Promise((r) => setImmediate(r));
-        const t = await settleAll(reps[i % 4]!.admit(req(i, 100)));
+        const t = await outcome(reps[i % 4]!.admit(req(i, 100)));
         if (!(t instanceof GatewayError)) await t.settle({ tokens: 40, costNano: 0 });
         return t;
       }),
@@ -416,8 +409,8 @@ describe('Redis quota store (real redis-server)', () => {
   test('closing flushes settlements still waiting behind a call under way', async () => {
     const limits = [{ kind: 'tokens' as const, amount: 1_000_000, window: { type: 'sliding' as const, ms: HOUR } }];
     const [svc] = await replicas(1, [policy({ limits })]);
-    const first = (await settleAll(svc!.admit(req(0, 500)))) as QuotaTicket;
-    const second = settleAll(svc!.admit(req(1, 500))); // goes out at the end of this turn ...
+    const first = (await outcome(svc!.admit(req(0, 500)))) as QuotaTicket;
+    const second = outcome(svc!.admit(req(1, 500))); // goes out at the end of this turn ...
     await new Promise((r) => setImmediate(r)); // ... and is under way now
     const settled = first.settle({ tokens: 100, costNano: 0 }); // waits behind it
     await svc!.close();
@@ -442,7 +435,7 @@ describe('Redis quota store (real redis-server)', () => {
     for (let i = 0; i < 22; i++) {
       t = Date.now();
       times.push(t);
-      expect(await settleAll(svc.admit(req(i)))).not.toBeInstanceOf(GatewayError);
+      expect(await outcome(svc.admit(req(i)))).not.toBeInstanceOf(GatewayError);
       await new Promise((r) => setTimeout(r, 70));
     }
     t = Date.now();

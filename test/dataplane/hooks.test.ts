@@ -3,9 +3,11 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import type { FinishInfo, GatewayHooks, RejectedInfo, RequestObserver } from '../../dataplane/src/pipeline/hooks.js';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
+import type { FakeUpstream } from '../support/fake-upstream.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { type HookedGateway, startHookedGateway } from '../support/hooked-gateway.js';
 
+let setup: HookedGateway;
 let up: FakeUpstream;
 let gw: TestGateway;
 let client: OpenAI;
@@ -34,21 +36,11 @@ const hooks: GatewayHooks = {
 };
 
 beforeAll(async () => {
-  up = await FakeUpstream.start('up');
-  gw = await startGateway(
-    gatewayConfig({
-      providers: [provider({ name: 'up', baseUrl: up.openaiBaseUrl })],
-      routes: [route({ name: 'r', models: ['gpt-4o'], backends: [{ provider: 'up' }] })],
-    }),
-    { hooks },
-  );
-  client = new OpenAI({ baseURL: gw.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+  setup = await startHookedGateway(hooks);
+  ({ up, gw, client } = setup);
 });
 
-afterAll(async () => {
-  await gw.close();
-  await up.close();
-});
+afterAll(() => setup.close());
 
 it('calls the observer in order, with usage, and adds its headers', async () => {
   up.enqueue({ kind: 'json', status: 500, body: { error: { message: 'x', type: 'server_error' } } });

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import type { GatewayHooks, RequestObserver } from '../../dataplane/src/pipeline/hooks.js';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
+import type { FakeUpstream } from '../support/fake-upstream.js';
+import { type HookedGateway, startHookedGateway } from '../support/hooked-gateway.js';
 
+let setup: HookedGateway;
 let up: FakeUpstream;
-let gw: TestGateway;
 let client: OpenAI;
 /** Admissions waiting for the test to answer them. */
 const pending: { user: unknown; answer: (ok: boolean) => void }[] = [];
@@ -48,21 +48,11 @@ async function admissionOf(user: string): Promise<(ok: boolean) => void> {
 }
 
 beforeAll(async () => {
-  up = await FakeUpstream.start('up');
-  gw = await startGateway(
-    gatewayConfig({
-      providers: [provider({ name: 'up', baseUrl: up.openaiBaseUrl })],
-      routes: [route({ name: 'r', models: ['gpt-4o'], backends: [{ provider: 'up' }] })],
-    }),
-    { hooks },
-  );
-  client = new OpenAI({ baseURL: gw.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+  setup = await startHookedGateway(hooks);
+  ({ up, client } = setup);
 });
 
-afterAll(async () => {
-  await gw.close();
-  await up.close();
-});
+afterAll(() => setup.close());
 
 it('sends nothing upstream until admitted, then the request with the admitted observer', async () => {
   up.requests.length = 0;

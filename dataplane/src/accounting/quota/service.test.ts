@@ -1,3 +1,4 @@
+import { outcome } from '../../../../test/support/quota.js';
 import type { QuotaPolicyConfig } from '../../config/gateway-config.js';
 import { GatewayError } from '../../errors.js';
 import { QuotaService, type QuotaTicket } from './service.js';
@@ -26,14 +27,6 @@ const req = (keyId: string | undefined, model = 'gpt-4o', reserveTokens = 0, res
   reserveTokens,
   reserveCostNano,
 });
-
-async function outcome(p: Promise<QuotaTicket> | undefined): Promise<QuotaTicket | GatewayError> {
-  if (!p) throw new Error('expected a governed request');
-  return p.catch((e: unknown) => {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  });
-}
 
 describe('QuotaService (in-process)', () => {
   let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
