@@ -1,6 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only tollgate,bare]`: one table, one run, one set of simulated
- * upstreams, every gateway measured the same way in turn. Writes .bench/results.{json,md}.
+ * upstreams, every gateway measured the same way. All rows are started up front and measured in
+ * interleaved rounds (each round: every row in turn), then their memory one row at a time. Writes
+ * .bench/results.{json,md}, with every round's figures in the JSON.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chatBody, type Endpoint, holdStreams, type LoadResult, nodeRun, pct, ttftRun, wrkRun } from './measure.js';
 import { freePort, type Proc, runToEnd, startProc, stopAll, waitFor, which } from './proc.js';
-import { ALL_TARGETS, type Context, cacheRoot, MODELS, type ModelName, type Started } from './targets.js';
+import { ALL_TARGETS, cacheRoot, MODELS, type ModelName, type Started } from './targets.js';
 
 const DIRECT = 'direct';
 const FLOOR = 'bare';
@@ -21,23 +23,36 @@ const TOLLGATE_ROWS = ['tollgate', 'tollgate-acc', 'tollgate-redis'];
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 interface Settings {
+  /**
+   * Throughput, latency and TTFT are measured in this many rounds; each round measures every row in
+   * turn, and a row's figures are medians over rounds. On a shared 2-core machine one measurement per
+   * row lets a burst of noise decide a verdict; interleaved rounds put the same noise on every row, and
+   * "% of floor" is taken against the floor of the same round.
+   */
+  rounds: number;
+  /** Warm-up before a row's first round (later rounds: 1 s). */
   warmSeconds: number;
+  /** Per round. */
   throughputSeconds: number;
+  /** Per round. */
   latencySeconds: number;
+  /** Per round. */
   ttftStreams: number;
   slowStreams: number;
   connections: number;
 }
 
 const FULL: Settings = {
+  rounds: 3,
   warmSeconds: 3,
-  throughputSeconds: 10,
-  latencySeconds: 8,
-  ttftStreams: 300,
+  throughputSeconds: 5,
+  latencySeconds: 3,
+  ttftStreams: 100,
   slowStreams: 1000,
   connections: 32,
 };
 const QUICK: Settings = {
+  rounds: 1,
   warmSeconds: 1,
   throughputSeconds: 3,
   latencySeconds: 2,
@@ -46,11 +61,26 @@ const QUICK: Settings = {
   connections: 32,
 };
 
+/** One round's figures for one row. */
+export interface Round {
+  rps?: number;
+  /** rps over the floor's rps in the same round. */
+  floorShare?: number;
+  p50us?: number;
+  p99us?: number;
+  /** p50 minus the direct row's p50 in the same round. */
+  addedP50us?: number;
+  ttftP50ms?: number;
+  addedTtftMs?: number;
+}
+
 export interface Row {
   target: string;
   available: boolean;
   reason?: string;
+  /** Medians over rounds (see Settings.rounds); the rounds themselves are in `rounds`. */
   rps?: number;
+  floorShare?: number;
   throughputErrors?: number;
   p50us?: number;
   p99us?: number;
@@ -62,6 +92,7 @@ export interface Row {
   streamsOpen?: number;
   /** Requests the row answered in all its measurements (for the span count). */
   requestsServed?: number;
+  rounds: Round[];
   notes: string[];
 }
 
@@ -177,39 +208,85 @@ async function load(
   return wrk ? wrkRun(wrk, ep, body, conns, secs) : nodeRun(ep, body, conns, secs);
 }
 
-async function measure(started: Started, s: Settings, wrk: string | undefined, isDirect: boolean, row: Row) {
+/** One round of one row: throughput at 32 connections, latency at 1, time to first token. */
+async function measureRound(started: Started, s: Settings, wrk: string | undefined, row: Row, first: boolean) {
   const fast = started.endpoint(MODELS.fast);
   const body = chatBody(MODELS.fast);
-  const w = await load(wrk, fast, body, s.connections, s.warmSeconds);
+  const round: Round = {};
+  row.rounds.push(round);
+  let served = 0;
+  const w = await load(wrk, fast, body, s.connections, first ? s.warmSeconds : 1);
+  served += w.requests - w.errors;
   const t = await load(wrk, fast, body, s.connections, s.throughputSeconds);
-  row.rps = t.rps;
-  row.throughputErrors = t.errors;
-  if (t.errors > 0) row.notes.push(`${t.errors} of ${t.requests} requests failed under load`);
+  served += t.requests - t.errors;
+  round.rps = t.rps;
+  row.throughputErrors = (row.throughputErrors ?? 0) + t.errors;
+  if (t.errors > 0)
+    row.notes.push(`round ${row.rounds.length}: ${t.errors} of ${t.requests} requests failed under load`);
   const l = await load(wrk, fast, body, 1, s.latencySeconds);
-  row.p50us = l.p50us;
-  row.p99us = l.p99us;
-  row.requestsServed = w.requests - w.errors + t.requests - t.errors + l.requests - l.errors;
+  served += l.requests - l.errors;
+  round.p50us = l.p50us;
+  round.p99us = l.p99us;
   try {
     const tt = await ttftRun(started.endpoint(MODELS.stream), MODELS.stream, s.ttftStreams);
+    served += tt.samples.length;
     if (tt.samples.length === 0)
       throw new Error(`no stream delivered a token (${tt.errors} failed; first: ${tt.firstError ?? 'no detail'})`);
-    row.ttftP50ms = pct(tt.samples, 50);
-    row.requestsServed = (row.requestsServed ?? 0) + tt.samples.length;
-    if (tt.errors > 0) row.notes.push(`${tt.errors} of ${s.ttftStreams} streams failed (first: ${tt.firstError})`);
+    round.ttftP50ms = pct(tt.samples, 50);
+    if (tt.errors > 0)
+      row.notes.push(
+        `round ${row.rounds.length}: ${tt.errors} of ${s.ttftStreams} streams failed (first: ${tt.firstError})`,
+      );
   } catch (err) {
-    row.notes.push(`streaming: ${(err as Error).message}`);
+    row.notes.push(`round ${row.rounds.length}: streaming: ${(err as Error).message}`);
   }
-  if (!isDirect && started.proc !== undefined) {
-    try {
-      const h = await holdStreams(started.endpoint(MODELS.slow), MODELS.slow, s.slowStreams, started.proc.pid, 60_000);
-      row.streamsOpen = h.open;
-      row.requestsServed = (row.requestsServed ?? 0) + h.open;
-      row.idleRssMB = h.idleRssBytes / 1048576;
-      // RSS means something only while streams are really held open.
-      if (h.open > 0) row.rssMB = h.rssBytes / 1048576;
-      if (h.open < s.slowStreams) row.notes.push(`only ${h.open} of ${s.slowStreams} slow streams were flowing`);
-    } catch (err) {
-      row.notes.push(`slow streams: ${(err as Error).message}`);
+  row.requestsServed = (row.requestsServed ?? 0) + served;
+}
+
+/** RSS of the gateway's process tree while `slowStreams` slow streams are held open. */
+async function measureMemory(started: Started, s: Settings, row: Row) {
+  if (started.proc === undefined) return;
+  try {
+    const h = await holdStreams(started.endpoint(MODELS.slow), MODELS.slow, s.slowStreams, started.proc.pid, 60_000);
+    row.streamsOpen = h.open;
+    row.requestsServed = (row.requestsServed ?? 0) + h.open;
+    row.idleRssMB = h.idleRssBytes / 1048576;
+    // RSS means something only while streams are really held open.
+    if (h.open > 0) row.rssMB = h.rssBytes / 1048576;
+    if (h.open < s.slowStreams) row.notes.push(`only ${h.open} of ${s.slowStreams} slow streams were flowing`);
+  } catch (err) {
+    row.notes.push(`slow streams: ${(err as Error).message}`);
+  }
+}
+
+function median(xs: (number | undefined)[]): number | undefined {
+  const v = xs.filter((x): x is number => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m] : (v[m - 1]! + v[m]!) / 2;
+}
+
+/** Pairs each row's rounds with the floor's and the direct row's of the same round, then takes medians. */
+function summarize(rows: Row[], direct: Row | undefined, floor: Row | undefined) {
+  for (const r of rows) {
+    if (!r.available) continue;
+    r.rounds.forEach((x, i) => {
+      const f = floor?.rounds[i]?.rps;
+      if (f !== undefined && x.rps !== undefined) x.floorShare = x.rps / f;
+      if (r === direct) return;
+      const d = direct?.rounds[i];
+      if (d?.p50us !== undefined && x.p50us !== undefined) x.addedP50us = x.p50us - d.p50us;
+      if (d?.ttftP50ms !== undefined && x.ttftP50ms !== undefined) x.addedTtftMs = x.ttftP50ms - d.ttftP50ms;
+    });
+    const of = <K extends keyof Round>(k: K) => median(r.rounds.map((x) => x[k]));
+    r.rps = of('rps');
+    r.floorShare = of('floorShare');
+    r.p50us = of('p50us');
+    r.p99us = of('p99us');
+    r.ttftP50ms = of('ttftP50ms');
+    if (r !== direct) {
+      r.addedP50us = of('addedP50us');
+      r.addedTtftMs = of('addedTtftMs');
     }
   }
 }
@@ -233,9 +310,9 @@ const HEAD = [
   'RSS MB, 1k slow streams (before)',
 ];
 
-function cells(r: Row, floor: number | undefined): string[] {
+function cells(r: Row): string[] {
   if (!r.available) return [r.target, `not available: ${r.reason ?? 'unknown'}`, '', '', '', '', '', '', ''];
-  const pctFloor = floor && r.rps !== undefined ? `${((100 * r.rps) / floor).toFixed(0)}%` : '—';
+  const pctFloor = r.floorShare === undefined ? '—' : `${(100 * r.floorShare).toFixed(0)}%`;
   const rss =
     r.rssMB === undefined
       ? '—'
@@ -253,10 +330,10 @@ function cells(r: Row, floor: number | undefined): string[] {
   ];
 }
 
-function table(rows: Row[], floor: number | undefined): { text: string; md: string } {
-  const all = [HEAD, ...rows.map((r) => cells(r, floor))];
+function table(rows: Row[]): { text: string; md: string } {
+  const all = [HEAD, ...rows.map(cells)];
   // An unavailable row's reason runs across the number columns; it does not widen them.
-  const sized = [HEAD, ...rows.filter((r) => r.available).map((r) => cells(r, floor))];
+  const sized = [HEAD, ...rows.filter((r) => r.available).map(cells)];
   const widths = HEAD.map((_, i) =>
     Math.max(...[...sized, ...all.map((r) => [r[0]!])].map((r) => (r[i] ?? '').length)),
   );
@@ -273,16 +350,24 @@ function table(rows: Row[], floor: number | undefined): { text: string; md: stri
   return { text, md };
 }
 
-function targetsVerdict(t: Row | undefined, floor: number | undefined): string[] {
+/** "lo–hi over n rounds" of one per-round figure, when there was more than one round. */
+function spread(t: Row, k: keyof Round, fmt: (n: number) => string): string {
+  const v = t.rounds.map((x) => x[k]).filter((x): x is number => x !== undefined);
+  if (v.length < 2) return '';
+  return ` (rounds: ${v.map(fmt).join(', ')})`;
+}
+
+function targetsVerdict(t: Row | undefined): string[] {
   if (t === undefined) return [];
   if (!t.available) return [`${t.target}: targets not measured (${t.reason})`];
   const mark = (ok: boolean | undefined) => (ok === undefined ? '?' : ok ? 'met' : 'MISSED');
-  const share = floor && t.rps !== undefined ? t.rps / floor : undefined;
+  const share = t.floorShare;
+  const pc = (x: number) => `${(x * 100).toFixed(0)}%`;
   return [
-    `${t.target}, targets:`,
-    `  throughput >= 50% of the bare floor: ${share === undefined ? '—' : `${(share * 100).toFixed(0)}%`} ${mark(share === undefined ? undefined : share >= 0.5)}`,
-    `  added p50 <= 150 µs: ${signed0(t.addedP50us)} µs ${mark(t.addedP50us === undefined ? undefined : t.addedP50us <= 150)}`,
-    `  added TTFT <= 1 ms: ${signed2(t.addedTtftMs)} ms ${mark(t.addedTtftMs === undefined ? undefined : t.addedTtftMs <= 1)}`,
+    `${t.target}, targets (medians over rounds):`,
+    `  throughput >= 50% of the bare floor: ${share === undefined ? '—' : pc(share)} ${mark(share === undefined ? undefined : share >= 0.5)}${spread(t, 'floorShare', pc)}`,
+    `  added p50 <= 150 µs: ${signed0(t.addedP50us)} µs ${mark(t.addedP50us === undefined ? undefined : t.addedP50us <= 150)}${spread(t, 'addedP50us', signed0)}`,
+    `  added TTFT <= 1 ms: ${signed2(t.addedTtftMs)} ms ${mark(t.addedTtftMs === undefined ? undefined : t.addedTtftMs <= 1)}${spread(t, 'addedTtftMs', signed2)}`,
     `  1,000 slow streams <= 200 MB RSS: ${f0(t.rssMB)} MB ${mark(t.rssMB === undefined ? undefined : t.rssMB <= 200 && (t.streamsOpen ?? 0) >= 1000)}`,
   ];
 }
@@ -304,76 +389,86 @@ export async function main(argv: string[]): Promise<number> {
   );
   const sims = await startSimulators();
   const wanted = ALL_TARGETS.filter((t) => only === undefined || only.includes(t.key));
-  const sink = await startOtlpSink();
   const redis = wanted.some((t) => t.key === 'tollgate-redis') ? await startRedis() : {};
-  const ctx: Context = {
+  const base = {
     root,
     node: process.execPath,
     upstreams: sims.upstreams,
     cacheDir: cacheRoot(),
-    otlp: sink.url,
     redis: redis.url,
     redisProblem: redis.problem,
     log,
   };
+  interface Live {
+    key: string;
+    row: Row;
+    started: Started;
+    /** Each row exports its spans to a sink of its own, so the span count is the row's. */
+    sink: Awaited<ReturnType<typeof startOtlpSink>>;
+  }
   const rows: Row[] = [];
   const rowKey = new Map<Row, string>();
+  const live: Live[] = [];
+  // Every row is started first and stays up (idle) while the others are measured, so that the rounds
+  // can interleave them.
   for (const target of wanted) {
-    const row: Row = { target: target.name, available: false, notes: [] };
+    const row: Row = { target: target.name, available: false, rounds: [], notes: [] };
     rows.push(row);
     rowKey.set(row, target.key);
-    const exportsBefore = sink.exports.traces;
-    const spansBefore = sink.exports.spans;
     log(`${target.name}: starting`);
-    let started: Started | undefined;
+    const sink = await startOtlpSink();
     try {
-      started = await target.start(ctx);
+      const started = await target.start({ ...base, otlp: sink.url });
+      row.available = true;
+      live.push({ key: target.key, row, started, sink });
     } catch (err) {
+      sink.server.close();
       row.reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
       log(`${target.name}: not available: ${row.reason}`);
-      continue;
     }
-    row.available = true;
-    try {
-      await measure(started, s, wrk, target.key === DIRECT, row);
-    } catch (err) {
-      row.notes.push(`measurement failed: ${(err as Error).message.slice(0, 300)}`);
-    } finally {
-      await started.stop();
+  }
+  for (let round = 1; round <= s.rounds; round++) {
+    for (const l of live) {
+      log(`${l.row.target}: round ${round} of ${s.rounds}`);
+      try {
+        await measureRound(l.started, s, wrk, l.row, round === 1);
+      } catch (err) {
+        l.row.rounds.push({});
+        l.row.notes.push(`round ${round}: measurement failed: ${(err as Error).message.slice(0, 300)}`);
+      }
     }
-    if (target.key.startsWith('tollgate-')) {
+  }
+  for (const l of live) {
+    if (l.key !== DIRECT) {
+      log(`${l.row.target}: ${s.slowStreams} slow streams`);
+      await measureMemory(l.started, s, l.row);
+    }
+    await l.started.stop();
+    if (l.key.startsWith('tollgate-')) {
       // Spans still queued at stop are flushed on shutdown; give the last export a moment to land.
       await new Promise((r) => setTimeout(r, 500));
-      const n = sink.exports.traces - exportsBefore;
-      const spans = sink.exports.spans - spansBefore;
-      if (n === 0) row.notes.push('the OTLP sink received no trace export: tracing was not on');
+      const { traces: n, spans } = l.sink.exports;
+      if (n === 0) l.row.notes.push('the OTLP sink received no trace export: tracing was not on');
       else
-        row.notes.push(
-          `tracing on: the OTLP sink received ${spans} spans in ${n} exports for about ${row.requestsServed ?? '?'} requests answered (2 spans each expected; spans are dropped when the 2,048-span export queue is full)`,
+        l.row.notes.push(
+          `tracing on: the OTLP sink received ${spans} spans in ${n} exports for about ${l.row.requestsServed ?? '?'} requests answered (2 spans each expected; spans are dropped when the 2,048-span export queue is full)`,
         );
     }
-    log(`${target.name}: ${JSON.stringify(row)}`);
+    l.sink.server.close();
+    log(`${l.row.target}: ${JSON.stringify(l.row)}`);
   }
   for (const p of sims.procs) await p.stop();
   await redis.proc?.stop();
-  sink.server.close();
 
   const directRow = rows.find((r) => rowKey.get(r) === DIRECT && r.available);
   const floorRow = rows.find((r) => rowKey.get(r) === FLOOR && r.available);
-  for (const r of rows) {
-    if (!r.available || r === directRow) continue;
-    if (directRow?.p50us !== undefined && r.p50us !== undefined) r.addedP50us = r.p50us - directRow.p50us;
-    if (directRow?.ttftP50ms !== undefined && r.ttftP50ms !== undefined)
-      r.addedTtftMs = r.ttftP50ms - directRow.ttftP50ms;
-  }
+  summarize(rows, directRow, floorRow);
   const floor = floorRow?.rps;
-  const { text, md } = table(rows, floor);
-  const verdict = rows
-    .filter((r) => TOLLGATE_ROWS.includes(rowKey.get(r) ?? ''))
-    .flatMap((r) => targetsVerdict(r, floor));
+  const { text, md } = table(rows);
+  const verdict = rows.filter((r) => TOLLGATE_ROWS.includes(rowKey.get(r) ?? '')).flatMap((r) => targetsVerdict(r));
   const notes = rows.flatMap((r) => r.notes.map((n) => `${r.target}: ${n}`));
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, load generator ${wrk ? 'wrk -t1' : 'Node.js fallback'}, all on 127.0.0.1`;
-  const settings = `${values.quick ? 'quick' : 'full'}: throughput ${s.throughputSeconds}s at ${s.connections} connections after ${s.warmSeconds}s warm-up; latency ${s.latencySeconds}s at 1 connection; TTFT median of ${s.ttftStreams} sequential streams; RSS with ${s.slowStreams} concurrent slow streams`;
+  const settings = `${values.quick ? 'quick' : 'full'}: ${s.rounds} interleaved round(s), each row in turn, medians over rounds; per round: throughput ${s.throughputSeconds}s at ${s.connections} connections after a warm-up (${s.warmSeconds}s first, then 1s); latency ${s.latencySeconds}s at 1 connection; TTFT median of ${s.ttftStreams} sequential streams; then RSS with ${s.slowStreams} concurrent slow streams, one row at a time`;
   console.log(`\n${text}\n`);
   for (const v of verdict) console.log(v);
   if (notes.length > 0) console.log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
