@@ -4,8 +4,9 @@
  *
  * Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP/HTTP JSON, batched per
  * OTEL_BSP_*, sampled per OTEL_TRACES_SAMPLER). Spans are recorded and encoded by tracing/ (ADR 0032) and
- * sent by the OpenTelemetry OTLP/HTTP transport, which reads OTEL_EXPORTER_OTLP_*_HEADERS, _COMPRESSION,
- * _TIMEOUT and the TLS variables and retries what the spec says to retry.
+ * sent through opentelemetry-js's export delegate and configuration (OTEL_EXPORTER_OTLP_*_HEADERS,
+ * _COMPRESSION, _TIMEOUT) by our undici transport (otlp-http.ts: the TLS variables, the spec's retries;
+ * ADR 0035).
  * Metrics: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (every
  * OTEL_METRIC_EXPORT_INTERVAL ms, default 60000).
  * OTEL_SERVICE_NAME names the service (default tollgate); OTEL_RESOURCE_ATTRIBUTES adds resource attributes.
@@ -15,8 +16,8 @@
  */
 import { type HrTime, ValueType } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { createOtlpNetworkExportDelegate, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
@@ -28,11 +29,11 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../log.js';
+import { tlsFromEnv, UndiciOtlpTransport } from './otlp-http.js';
 import type { MetricSnapshot, Registry } from './registry.js';
-import { type BatchSettings, SpanBatcher } from './tracing/batch.js';
+import { type BatchSettings, type EncodedBatch, SpanBatcher } from './tracing/batch.js';
 import { DEFAULT_SPAN_LIMITS, OtlpJsonTraceEncoder, type SpanLimits } from './tracing/otlp-json.js';
 import { type SamplerChoice, samplerFromEnv } from './tracing/sampler.js';
-import type { RecordedSpan } from './tracing/span.js';
 import { Tracer } from './tracing/tracer.js';
 
 export interface OtelSettings {
@@ -164,14 +165,15 @@ export function startOtel(settings: OtelSettings, logger?: Logger): Otel {
   const attributes = { ...settings.resourceAttributes, 'service.name': settings.serviceName };
   const resource = resourceFromAttributes(attributes);
   let batcher: SpanBatcher | undefined;
-  let exporter: OTLPExporterBase<RecordedSpan[]> | undefined;
+  let exporter: OTLPExporterBase<EncodedBatch> | undefined;
   let tracer: Tracer | undefined;
   if (settings.traces) {
     if (settings.sampler.warning) logger?.warn(settings.sampler.warning);
-    exporter = spanExporter(settings, new OtlpJsonTraceEncoder(attributes, 'tollgate', undefined, settings.spanLimits));
+    exporter = spanExporter(settings, logger);
     const send = exporter.export.bind(exporter);
     batcher = new SpanBatcher(
-      (spans, done) => send(spans, (r) => done(r.code === EXPORT_SUCCESS, r.error)),
+      new OtlpJsonTraceEncoder(attributes, 'tollgate', undefined, settings.spanLimits),
+      (batch, done) => send(batch, (r) => done(r.code === EXPORT_SUCCESS, r.error)),
       settings.batch,
       exportProblems(logger),
     );
@@ -209,8 +211,11 @@ export function startOtel(settings: OtelSettings, logger?: Logger): Otel {
 /** ExportResultCode.SUCCESS of @opentelemetry/core. */
 const EXPORT_SUCCESS = 0;
 
-/** The OTLP/HTTP transport of opentelemetry-js (env headers, compression, TLS, retries) with our encoder. */
-function spanExporter(settings: OtelSettings, encoder: OtlpJsonTraceEncoder): OTLPExporterBase<RecordedSpan[]> {
+/**
+ * opentelemetry-js's export delegate and configuration (URL, env headers, compression, timeout) with our
+ * undici transport (otlp-http.ts) and the batches' already encoded bodies.
+ */
+function spanExporter(settings: OtelSettings, logger?: Logger): OTLPExporterBase<EncodedBatch> {
   const options = convertLegacyHttpOptions(
     { url: settings.tracesUrl, timeoutMillis: settings.batch.exportTimeoutMs },
     'TRACES',
@@ -218,7 +223,7 @@ function spanExporter(settings: OtelSettings, encoder: OtlpJsonTraceEncoder): OT
     { 'Content-Type': 'application/json' },
   );
   const serializer = {
-    serializeRequest: (spans: RecordedSpan[]) => Buffer.from(encoder.encode(spans), 'utf8'),
+    serializeRequest: (batch: EncodedBatch) => batch.body,
     deserializeResponse: (data: Uint8Array): object => {
       if (data.length === 0) return {};
       try {
@@ -229,10 +234,15 @@ function spanExporter(settings: OtelSettings, encoder: OtlpJsonTraceEncoder): OT
       }
     },
   };
-  const counter = { name: 'span' as const, countItems: (spans: RecordedSpan[]) => spans.length };
-  return new OTLPExporterBase(
-    createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', counter, undefined),
-  );
+  const counter = { name: 'span' as const, countItems: (batch: EncodedBatch) => batch.count };
+  const transport = new UndiciOtlpTransport({
+    url: options.url,
+    headers: options.headers,
+    compression: options.compression,
+    tls: tlsFromEnv(process.env, (msg) => logger?.warn(msg)),
+  });
+  const metrics = createOtlpHttpExporterMetrics('otlp_http_span_exporter', counter, options.url, undefined);
+  return new OTLPExporterBase(createOtlpNetworkExportDelegate(options, serializer, metrics, transport));
 }
 
 /** Dropped spans and failed exports, logged at most once a minute each with the count since. */

@@ -90,9 +90,14 @@ function encodeSpan(s: RecordedSpan, limits: SpanLimits): string {
   );
 }
 
-/** A serializer for one resource and one instrumentation scope (the only ones Tollgate has). */
+/**
+ * A serializer for one resource and one instrumentation scope (the only ones Tollgate has): an export
+ * body is `head`, the spans' `span()` joined by commas, and `tail` (tracing/batch.ts builds it span by
+ * span; `encode` does it at once).
+ */
 export class OtlpJsonTraceEncoder {
-  private readonly head: string;
+  readonly head: string;
+  readonly tail = ']}]}]}';
 
   constructor(
     resource: KeyValues,
@@ -107,9 +112,13 @@ export class OtlpJsonTraceEncoder {
     this.head = `{"resourceSpans":[{"resource":{"attributes":${encodeKeyValues(resource)},"droppedAttributesCount":0},"scopeSpans":[{"scope":${scope},"spans":[`;
   }
 
+  span(s: RecordedSpan): string {
+    return encodeSpan(s, this.limits);
+  }
+
   encode(spans: readonly RecordedSpan[]): string {
     let body = this.head;
-    for (let i = 0; i < spans.length; i++) body += (i === 0 ? '' : ',') + encodeSpan(spans[i]!, this.limits);
-    return `${body}]}]}]}`;
+    for (let i = 0; i < spans.length; i++) body += (i === 0 ? '' : ',') + this.span(spans[i]!);
+    return body + this.tail;
   }
 }
