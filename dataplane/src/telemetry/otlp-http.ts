@@ -51,7 +51,7 @@ export const RETRY = { maxRetries: 5, initialMs: 1000, maxMs: 5000, multiplier: 
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** Retry-After: delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   if (v === undefined || v.trim() === '') return undefined;
   if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
@@ -136,7 +136,7 @@ export class UndiciOtlpTransport implements IExporterTransport {
       const data = Buffer.concat(chunks);
       if (res.statusCode >= 200 && res.statusCode <= 299) return { status: 'success', data };
       if (RETRYABLE_STATUS.has(res.statusCode)) {
-        const after = retryAfterMs(res.headers['retry-after']);
+        const after = parseRetryAfter(res.headers['retry-after']);
         return after === undefined ? { status: 'retryable' } : { status: 'retryable', retryInMillis: after };
       }
       return {
