@@ -23,7 +23,7 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid tollgate --no-create-home --shell /usr/sbin/nologin tollgate
 WORKDIR /app
 ENV NODE_ENV=production
-# A fixed malloc mmap threshold: see bin/tollgate (the brk heap no longer grows for good under load).
+# A fixed malloc mmap threshold: see bin/tollgate and ADR 0036 (set GLIBC_TUNABLES="" in the pod to turn it off).
 ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
