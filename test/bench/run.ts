@@ -433,7 +433,8 @@ export async function main(argv: string[]): Promise<number> {
       try {
         await measureRound(l.started, s, wrk, l.row, round === 1);
       } catch (err) {
-        l.row.rounds.push({});
+        // Keep round i at index i-1 (summarize pairs rows by index): measureRound may have pushed it.
+        if (l.row.rounds.length < round) l.row.rounds.push({});
         l.row.notes.push(`round ${round}: measurement failed: ${(err as Error).message.slice(0, 300)}`);
       }
     }
