@@ -139,5 +139,9 @@ describe('retry timing', () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
     expect(parseRetryAfter(undefined, 0)).toBeUndefined();
+    const now = Date.parse('2026-12-02T10:00:00Z');
+    expect(parseRetryAfter(['0'], now)).toBe(0);
+    expect(parseRetryAfter('Wed, 02 Dec 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Wed, 02 Dec 2026 09:00:00 GMT', now)).toBe(0); // a date past: at once
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createPki } from '../../../operator/src/certs.js';
-import { parseRetryAfter, tlsFromEnv, UndiciOtlpTransport } from './otlp-http.js';
+import { tlsFromEnv, UndiciOtlpTransport } from './otlp-http.js';
 
 const BODY = Buffer.from('{"resourceSpans":[]}');
 
@@ -170,17 +170,5 @@ describe('UndiciOtlpTransport', () => {
       untrusted.shutdown();
       server.close();
     }
-  });
-});
-
-describe('parseRetryAfter', () => {
-  test('delay-seconds, an HTTP date, and what cannot be read', () => {
-    const now = Date.parse('2026-12-02T10:00:00Z');
-    expect(parseRetryAfter('3', now)).toBe(3000);
-    expect(parseRetryAfter(['0'], now)).toBe(0);
-    expect(parseRetryAfter('Wed, 02 Dec 2026 10:00:05 GMT', now)).toBe(5000);
-    expect(parseRetryAfter('Wed, 02 Dec 2026 09:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(parseRetryAfter(undefined, now)).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@ import { gzip } from 'node:zlib';
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import { Pool } from 'undici';
+import { parseRetryAfter } from '../routing/select.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -51,15 +52,6 @@ const RETRYABLE_CODES = new Set([
 const RETRY = { maxRetries: 5, initialMs: 1000, maxMs: 5000, multiplier: 1.5, jitter: 0.2 };
 /** Response bodies are read up to this size (a success carries at most a partial-success message). */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/** Retry-After: delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || v.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 function errorCode(err: unknown): string | undefined {
   const c = (err as { code?: unknown } | null)?.code;
@@ -138,7 +130,7 @@ export class UndiciOtlpTransport implements IExporterTransport {
       const data = Buffer.concat(chunks);
       if (res.statusCode >= 200 && res.statusCode <= 299) return { status: 'success', data };
       if (RETRYABLE_STATUS.has(res.statusCode)) {
-        const after = parseRetryAfter(res.headers['retry-after']);
+        const after = parseRetryAfter(res.headers['retry-after'], Date.now());
         return after === undefined ? { status: 'retryable' } : { status: 'retryable', retryInMillis: after };
       }
       return {
