@@ -10,24 +10,12 @@ import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/q
 import type { GatewayConfig, QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import type { RequestInfo } from '../../dataplane/src/pipeline/hooks.js';
-import { outcome } from '../support/quota.js';
+import { outcome, quotaPolicy } from '../support/quota.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
 const HOUR = 3_600_000;
 
-function policy(limits: QuotaPolicyConfig['limits']): QuotaPolicyConfig {
-  return {
-    id: 'ai/shared',
-    namespace: 'ai',
-    name: 'shared',
-    models: [],
-    scope: 'shared',
-    limits,
-    failureMode: 'closed',
-    keys: ['ai/k1'],
-    matchesAnonymous: false,
-  };
-}
+const policy = (limits: QuotaPolicyConfig['limits']) => quotaPolicy({ limits, failureMode: 'closed' });
 
 const req = (reserveTokens = 0) => ({ keyId: 'ai/k1', model: 'gpt-4o', reserveTokens, reserveCostNano: 0 });
 

@@ -11,26 +11,13 @@ import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/q
 import { makeSlot, type ReserveResult, type Slot } from '../../dataplane/src/accounting/quota/slots.js';
 import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
-import { outcome } from '../support/quota.js';
+import { outcome, quotaPolicy } from '../support/quota.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { rng } from '../support/rng.js';
 
 const HOUR = 3_600_000;
 
-function policy(over: Partial<QuotaPolicyConfig>): QuotaPolicyConfig {
-  return {
-    id: 'ai/shared',
-    namespace: 'ai',
-    name: 'shared',
-    models: [],
-    scope: 'shared',
-    limits: [],
-    failureMode: 'open',
-    keys: ['ai/k1', 'ai/k2', 'ai/k3'],
-    matchesAnonymous: false,
-    ...over,
-  };
-}
+const policy = (over: Partial<QuotaPolicyConfig>) => quotaPolicy({ keys: ['ai/k1', 'ai/k2', 'ai/k3'], ...over });
 
 const req = (i: number, reserveTokens = 0, reserveCostNano = 0) => ({
   keyId: `ai/k${(i % 3) + 1}`,

@@ -1,5 +1,6 @@
-/** Quota-test helper: an admission's answer as a value (the ticket, or the GatewayError it was refused with). */
+/** Quota-test helpers: a policy as the operator translates it, and an admission's answer as a value. */
 import type { QuotaTicket } from '../../dataplane/src/accounting/quota/service.js';
+import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 
 /** Resolves to the ticket or the refusal; other errors and an ungoverned request (undefined) fail. */
@@ -11,4 +12,20 @@ export function outcome(
     if (e instanceof GatewayError) return e;
     throw e;
   });
+}
+
+/** A translated QuotaPolicy `ai/shared`: shared scope, all models, no limits, open, key `ai/k1`; `over` replaces fields. */
+export function quotaPolicy(over: Partial<QuotaPolicyConfig> = {}): QuotaPolicyConfig {
+  return {
+    id: 'ai/shared',
+    namespace: 'ai',
+    name: 'shared',
+    models: [],
+    scope: 'shared',
+    limits: [],
+    failureMode: 'open',
+    keys: ['ai/k1'],
+    matchesAnonymous: false,
+    ...over,
+  };
 }

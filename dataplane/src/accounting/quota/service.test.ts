@@ -1,4 +1,4 @@
-import { outcome } from '../../../../test/support/quota.js';
+import { outcome, quotaPolicy } from '../../../../test/support/quota.js';
 import type { QuotaPolicyConfig } from '../../config/gateway-config.js';
 import { GatewayError } from '../../errors.js';
 import { QuotaService, type QuotaTicket } from './service.js';
@@ -6,20 +6,14 @@ import type { CounterStore } from './store.js';
 
 const MIN = 60_000;
 
-function policy(over: Partial<QuotaPolicyConfig> = {}): QuotaPolicyConfig {
-  return {
+const policy = (over: Partial<QuotaPolicyConfig> = {}) =>
+  quotaPolicy({
     id: 'ai/team',
-    namespace: 'ai',
     name: 'team',
-    models: [],
-    scope: 'shared',
     limits: [{ kind: 'requests', amount: 3, window: { type: 'sliding', ms: MIN } }],
-    failureMode: 'open',
     keys: ['ai/k1', 'ai/k2'],
-    matchesAnonymous: false,
     ...over,
-  };
-}
+  });
 
 const req = (keyId: string | undefined, model = 'gpt-4o', reserveTokens = 0, reserveCostNano = 0) => ({
   keyId,
