@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
+COPY contract ./contract
 COPY dataplane ./dataplane
 COPY operator ./operator
 COPY scripts ./scripts

@@ -19,7 +19,7 @@ export default {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   projects: [
     // Pure logic next to its code.
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{bin,dataplane,operator,scripts}/**/*.test.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{bin,contract,dataplane,operator,scripts}/**/*.test.ts'] },
     // Cross-component tests on loopback: gateway processes, fake upstreams, the official SDKs, Redis.
     {
       ...base,

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { GatewayConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { GatewayConfig } from '../../contract/gateway-config.js';
 import type { Logger } from '../../dataplane/src/log.js';
 import type { PodAck } from './programmed.js';
 import type { AuthOutcome } from './token-auth.js';

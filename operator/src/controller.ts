@@ -13,7 +13,7 @@ import {
   type KubeConfig,
   Watch,
 } from '@kubernetes/client-node';
-import type { GatewayConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { GatewayConfig } from '../../contract/gateway-config.js';
 import {
   API_GROUP,
   API_VERSION,

@@ -4,7 +4,7 @@
  * Secret. Nothing here decides anything; the controller passes in what to write.
  */
 import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
-import type { GatewayConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { GatewayConfig } from '../../contract/gateway-config.js';
 import { API_GROUP, API_VERSION, type ResourceKind } from '../../dataplane/src/config/resources.js';
 import type { Pki } from './certs.js';
 import type { ResourceStatus } from './conditions.js';

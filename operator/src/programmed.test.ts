@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { GatewayConfig } from '../../contract/gateway-config.js';
 import { advanceIndex, programmedCondition, resourceKey } from './programmed.js';
 
 function config(version: number, credential: string, routeGen = 1): GatewayConfig {

@@ -5,7 +5,7 @@
  * acknowledged applying a version at least that new.
  */
 import { createHash } from 'node:crypto';
-import type { GatewayConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { GatewayConfig } from '../../contract/gateway-config.js';
 import type { ConditionInput } from './conditions.js';
 
 export interface ProgrammedEntry {

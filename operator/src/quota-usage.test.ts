@@ -1,4 +1,4 @@
-import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { QuotaPolicyConfig } from '../../contract/gateway-config.js';
 import { buildUsage, formatPer, readUsage, scopesOf } from './quota-usage.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);

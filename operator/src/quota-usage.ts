@@ -6,8 +6,9 @@
  *
  * `buildUsage` is pure (policy config + counter totals → status entries); `QuotaUsageReader` is the I/O.
  */
+
+import type { QuotaPolicyConfig, QuotaWindow } from '../../contract/gateway-config.js';
 import { monthOf } from '../../dataplane/src/accounting/quota/slots.js';
-import type { QuotaPolicyConfig, QuotaWindow } from '../../dataplane/src/config/gateway-config.js';
 
 export type LimitKind = QuotaPolicyConfig['limits'][number]['kind'];
 

@@ -5,10 +5,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { jest } from '@jest/globals';
 import OpenAI from 'openai';
+import type { QuotaPolicyConfig } from '../../contract/gateway-config.js';
 import { type AccountingHooks, createAccounting } from '../../dataplane/src/accounting/hooks.js';
 import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
 import { QuotaService } from '../../dataplane/src/accounting/quota/service.js';
-import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import type { AccessRecord } from '../../dataplane/src/telemetry/access-log.js';
 import { FakeUpstream, openAiCompletion, openAiStream } from '../support/fake-upstream.js';
 import { apiKey, gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';

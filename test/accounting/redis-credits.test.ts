@@ -4,10 +4,10 @@
  * handing it out, and give back what they did not use.
  */
 import { Redis } from 'ioredis';
+import type { GatewayConfig, QuotaPolicyConfig } from '../../contract/gateway-config.js';
 import { createAccounting } from '../../dataplane/src/accounting/hooks.js';
 import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
 import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/quota/service.js';
-import type { GatewayConfig, QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import type { RequestInfo } from '../../dataplane/src/pipeline/hooks.js';
 import { outcome, quotaPolicy } from '../support/quota.js';

@@ -4,12 +4,12 @@
  */
 import { type AddressInfo, createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import type { QuotaPolicyConfig } from '../../contract/gateway-config.js';
 import { MemoryStore } from '../../dataplane/src/accounting/quota/memory-store.js';
 import { compilePolicy } from '../../dataplane/src/accounting/quota/policy-index.js';
 import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
 import { QuotaService, type QuotaTicket } from '../../dataplane/src/accounting/quota/service.js';
 import { makeSlot, type ReserveResult, type Slot } from '../../dataplane/src/accounting/quota/slots.js';
-import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 import { outcome, quotaPolicy } from '../support/quota.js';
 import { type RedisServer, startRedis } from '../support/redis.js';

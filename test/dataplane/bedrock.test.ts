@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
-import type { ProviderConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { ProviderConfig } from '../../contract/gateway-config.js';
 import { encodeBedrockEvent } from '../../dataplane/src/providers/bedrock/eventstream.js';
 import { signV4 } from '../../dataplane/src/providers/bedrock/sigv4.js';
 import { FakeUpstream, type RecordedRequest } from '../support/fake-upstream.js';

@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
-import type { RouteConfig } from '../../dataplane/src/config/gateway-config.js';
+import type { RouteConfig } from '../../contract/gateway-config.js';
 import type { GatewayOptions } from '../../dataplane/src/server/gateway.js';
 import { FakeUpstream, openAiStream } from '../support/fake-upstream.js';
 import { apiKey, gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';

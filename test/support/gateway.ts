@@ -9,7 +9,7 @@ import {
   type ProviderConfig,
   type RetryCondition,
   type RouteConfig,
-} from '../../dataplane/src/config/gateway-config.js';
+} from '../../contract/gateway-config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../dataplane/src/server/gateway.js';
 
 export function hashKey(key: string): string {

@@ -1,6 +1,7 @@
 /** Quota-test helpers: a policy as the operator translates it, and an admission's answer as a value. */
+
+import type { QuotaPolicyConfig } from '../../contract/gateway-config.js';
 import type { QuotaTicket } from '../../dataplane/src/accounting/quota/service.js';
-import type { QuotaPolicyConfig } from '../../dataplane/src/config/gateway-config.js';
 import { GatewayError } from '../../dataplane/src/errors.js';
 
 /** Resolves to the ticket or the refusal; other errors and an ungoverned request (undefined) fail. */

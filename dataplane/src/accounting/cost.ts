@@ -10,7 +10,7 @@
  * `inputTokens - cachedInputTokens - cacheCreationTokens`, each part billed once at its own price.
  * Reasoning tokens are part of `outputTokens` and billed as output.
  */
-import type { GatewayConfig, Pricing } from '../config/gateway-config.js';
+import type { GatewayConfig, Pricing } from '../../../contract/gateway-config.js';
 import type { Usage } from '../providers/types.js';
 
 /** Integer micro-USD per 1M tokens for each token class. */

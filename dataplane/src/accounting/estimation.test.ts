@@ -3,7 +3,7 @@
  * completion text the client got, marked estimated and priced; usage reported → no estimation at all (the
  * access line is written synchronously, before finish returns).
  */
-import type { GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import type { GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
 import type { FinishInfo, RequestInfo } from '../pipeline/hooks.js';
 import type { AccessRecord } from '../telemetry/access-log.js';
 import { countTokens } from './estimate.js';

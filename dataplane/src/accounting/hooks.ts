@@ -4,7 +4,7 @@
  * config loads; per request there is one observer object and a few map lookups. Tracing work happens
  * only when an OTLP endpoint is configured.
  */
-import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
 import type { Logger } from '../log.js';
 import type {
   AttemptInfo,

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { type GatewayConfig, GatewayConfigSchema } from '../../../contract/gateway-config.js';
 import { isDuration, parseDuration } from '../config/duration.js';
-import { type GatewayConfig, GatewayConfigSchema } from '../config/gateway-config.js';
 import { OperatorSource } from '../config/operator-source.js';
 import { createLogger, type Logger } from '../log.js';
 import { createGateway, type Gateway } from '../server/gateway.js';

@@ -3,9 +3,9 @@
  * QuotaPolicy and v1 Secrets from YAML, serves them, reloads on change (keeping the last good config).
  */
 import { parseArgs } from 'node:util';
+import type { GatewayConfig } from '../../../contract/gateway-config.js';
 import { isDuration, parseDuration } from '../config/duration.js';
 import { type AppliedConfig, FileSource } from '../config/file-source.js';
-import type { GatewayConfig } from '../config/gateway-config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';

@@ -16,8 +16,8 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import type { GatewayConfig } from '../../../contract/gateway-config.js';
 import type { Logger } from '../log.js';
-import type { GatewayConfig } from './gateway-config.js';
 import { type IgnoredDocument, listFiles, loadFiles } from './load-files.js';
 import type { RawResource, ResourceSnapshot } from './resources.js';
 import { type ResourceStatus, translate } from './translate.js';

@@ -8,8 +8,8 @@
 
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
+import { type GatewayConfig, GatewayConfigSchema } from '../../../contract/gateway-config.js';
 import type { Logger } from '../log.js';
-import { type GatewayConfig, GatewayConfigSchema } from './gateway-config.js';
 
 export interface OperatorSourceOptions {
   /** https://host:port of the operator's config channel. */

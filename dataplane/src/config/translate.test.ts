@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GatewayConfigSchema } from './gateway-config.js';
+import { GatewayConfigSchema } from '../../../contract/gateway-config.js';
 import { parseDocuments } from './load-files.js';
 import { LIMITS, type ResourceSnapshot } from './resources.js';
 import { canonicalJson, selectorMatches, translate } from './translate.js';

@@ -8,10 +8,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { isAwsKeysJson, parseBedrockCredential } from '../providers/bedrock/adapter.js';
-import { isImplementedProviderType } from '../providers/index.js';
-import { isServiceAccountJson, parseServiceAccount } from '../providers/vertex/service-account.js';
-import { parseDuration } from './duration.js';
 import {
   type ApiKeyConfig,
   type GatewayConfig,
@@ -20,7 +16,11 @@ import {
   type QuotaPolicyConfig,
   type QuotaWindow,
   type RouteConfig,
-} from './gateway-config.js';
+} from '../../../contract/gateway-config.js';
+import { isAwsKeysJson, parseBedrockCredential } from '../providers/bedrock/adapter.js';
+import { isImplementedProviderType } from '../providers/index.js';
+import { isServiceAccountJson, parseServiceAccount } from '../providers/vertex/service-account.js';
+import { parseDuration } from './duration.js';
 import {
   API_KEY_LABEL,
   type LabelSelector,

@@ -12,7 +12,7 @@
  * Hooks must not throw (except `admit`, which throws or rejects with a GatewayError); the core catches and logs
  * anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
  */
-import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
 import type { ClientFormat, ErrorCode } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
 

@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../config/gateway-config.js';
+import type { ProviderConfig } from '../../../contract/gateway-config.js';
 import {
   adapterFor,
   clientWantsUsage,

@@ -2,7 +2,7 @@
  * Entry point of the provider folders: the adapter for a provider type and the response translator for a
  * (client format × wire × operation) triple. Both are static tables: look them up when a config loads.
  */
-import type { ProviderConfig, WireFormat } from '../config/gateway-config.js';
+import type { ProviderConfig, WireFormat } from '../../../contract/gateway-config.js';
 import { type ClientFormat, GatewayError } from '../errors.js';
 import { anthropicAdapter } from './anthropic/adapter.js';
 import { anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';

@@ -2,7 +2,7 @@
  * The contract between the proxy core (I/O) and the provider folders (pure translation).
  * Translators return data; they never touch sockets, timers or the clock.
  */
-import type { ProviderConfig, WireFormat } from '../config/gateway-config.js';
+import type { ProviderConfig, WireFormat } from '../../../contract/gateway-config.js';
 import type { ClientFormat, GatewayError } from '../errors.js';
 import type { SseEvent } from '../sse/sse.js';
 

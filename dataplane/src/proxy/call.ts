@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { type Dispatcher, errors as undiciErrors, util as undiciUtil } from 'undici';
-import type { ApiKeyConfig, ProviderConfig, RetryCondition } from '../config/gateway-config.js';
+import type { ApiKeyConfig, ProviderConfig, RetryCondition } from '../../../contract/gateway-config.js';
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AttemptInfo, AttemptOutcome, RequestObserver } from '../pipeline/hooks.js';

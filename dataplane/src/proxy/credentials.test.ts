@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../config/gateway-config.js';
+import type { ProviderConfig } from '../../../contract/gateway-config.js';
 import { GatewayError } from '../errors.js';
 import { CLOUD_PLATFORM_SCOPE, JWT_BEARER_GRANT } from '../providers/vertex/service-account.js';
 import { decodeJwt, testServiceAccount } from '../providers/vertex/testing.js';

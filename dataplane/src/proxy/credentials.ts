@@ -10,7 +10,7 @@
  * credential rejection. No key material, assertion or token is ever put in an error or a log.
  */
 import { request } from 'undici';
-import type { ProviderConfig } from '../config/gateway-config.js';
+import type { ProviderConfig } from '../../../contract/gateway-config.js';
 import { GatewayError } from '../errors.js';
 import {
   type AccessToken,

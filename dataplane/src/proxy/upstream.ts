@@ -3,7 +3,7 @@
  * requests and config reloads; pools no config uses any more are closed gracefully.
  */
 import { Pool } from 'undici';
-import type { ProviderConfig } from '../config/gateway-config.js';
+import type { ProviderConfig } from '../../../contract/gateway-config.js';
 
 export interface UpstreamTarget {
   readonly pool: Pool;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { GatewayConfig, RouteConfig } from '../config/gateway-config.js';
+import type { GatewayConfig, RouteConfig } from '../../../contract/gateway-config.js';
 import { HealthRegistry } from './health.js';
 import { backoffMs, parseRetryAfter, pickBackend } from './select.js';
 import { compileTables, matchRoute } from './table.js';

@@ -6,7 +6,7 @@
  * forgotten and the choice starts over (still healthy ones first). When every backend of the route is
  * ejected ("panic"), ejection is ignored: trying a maybe-broken backend beats failing for sure.
  */
-import type { RouteConfig } from '../config/gateway-config.js';
+import type { RouteConfig } from '../../../contract/gateway-config.js';
 import type { CompiledBackend, CompiledRoute } from './table.js';
 
 /** Picks the next backend; `tried` is a bit-mask of backend indexes this request already used. */

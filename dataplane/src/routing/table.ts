@@ -3,7 +3,7 @@
  * length, each entry holding its candidate routes ordered by specificity (more header conditions first,
  * then older first). Matching a request is a Map lookup plus, on a miss, a scan of the prefixes.
  */
-import type { GatewayConfig, ProviderConfig, RouteConfig } from '../config/gateway-config.js';
+import type { GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
 import type { BackendHealth, HealthRegistry } from './health.js';
 
 export interface CompiledBackend {

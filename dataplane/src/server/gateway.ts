@@ -9,7 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ApiKeyConfig, GatewayConfig } from '../config/gateway-config.js';
+import type { ApiKeyConfig, GatewayConfig } from '../../../contract/gateway-config.js';
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { type GatewayHooks, noopHooks, noopObserver, type RequestObserver } from '../pipeline/hooks.js';

@@ -1,4 +1,4 @@
-import type { QuotaWindow } from '../../config/gateway-config.js';
+import type { QuotaWindow } from '../../../../contract/gateway-config.js';
 import { CREDIT_SHARE, CreditBook } from './credits.js';
 import { compilePolicy } from './policy-index.js';
 import { makeSlot, type Slot } from './slots.js';

@@ -2,7 +2,7 @@
  * QuotaPolicies compiled when a config loads: which policies govern a key (or an anonymous request), the
  * model filter, and each limit's counter layout. Nothing here runs per request except `policiesFor`.
  */
-import type { QuotaPolicyConfig, QuotaWindow } from '../../config/gateway-config.js';
+import type { QuotaPolicyConfig, QuotaWindow } from '../../../../contract/gateway-config.js';
 
 export type LimitKind = 'requests' | 'tokens' | 'costUSD';
 

@@ -1,5 +1,5 @@
+import type { QuotaPolicyConfig } from '../../../../contract/gateway-config.js';
 import { outcome, quotaPolicy } from '../../../../test/support/quota.js';
-import type { QuotaPolicyConfig } from '../../config/gateway-config.js';
 import { GatewayError } from '../../errors.js';
 import { QuotaService, type QuotaTicket } from './service.js';
 import type { CounterStore } from './store.js';

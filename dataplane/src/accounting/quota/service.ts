@@ -7,7 +7,7 @@
  * Hot path: a request no policy governs costs one map lookup and returns `undefined` synchronously.
  */
 
-import type { QuotaPolicyConfig } from '../../config/gateway-config.js';
+import type { QuotaPolicyConfig } from '../../../../contract/gateway-config.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { CreditBook, type CreditOptions } from './credits.js';

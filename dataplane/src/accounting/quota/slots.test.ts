@@ -1,5 +1,5 @@
+import type { QuotaPolicyConfig } from '../../../../contract/gateway-config.js';
 import { rng } from '../../../../test/support/rng.js';
-import type { QuotaPolicyConfig } from '../../config/gateway-config.js';
 import { compilePolicy, type LimitRt } from './policy-index.js';
 import { type Counter, makeSlot, monthOf, reserveInMaps, settleInMaps, totalInMaps } from './slots.js';
 

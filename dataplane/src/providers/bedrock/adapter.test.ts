@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ProviderConfig } from '../../config/gateway-config.js';
+import type { ProviderConfig } from '../../../../contract/gateway-config.js';
 import { bedrockAdapter, parseBedrockCredential } from './adapter.js';
 import { GuardedEventStreamDecoder } from './eventstream.js';
 import { signV4 } from './sigv4.js';

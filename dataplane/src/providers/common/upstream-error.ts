@@ -2,7 +2,7 @@
  * The one place where upstream errors become GatewayErrors: non-2xx answers (any wire) and error events
  * received mid-stream. The upstream's own message is kept; the client sees it rendered in its own format.
  */
-import type { WireFormat } from '../../config/gateway-config.js';
+import type { WireFormat } from '../../../../contract/gateway-config.js';
 import { GatewayError } from '../../errors.js';
 import type { UpstreamErrorContext } from '../types.js';
 import { excerpt, isRecord, str } from './json.js';

@@ -1,4 +1,4 @@
-import type { ProviderConfig } from '../../config/gateway-config.js';
+import type { ProviderConfig } from '../../../../contract/gateway-config.js';
 import { errorBody } from '../../errors.js';
 import { adapterFor, isImplementedProviderType, translatorFor } from '../index.js';
 import { bodyText, cassette } from '../testing.js';

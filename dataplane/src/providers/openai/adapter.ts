@@ -2,7 +2,7 @@
  * The OpenAI-wire adapter base, shared by `openai`, `openai-compatible` and `azure-openai`: they differ only in
  * URL, auth header and which max-tokens field they take. Pure: builds the request, never sends it.
  */
-import type { ProviderConfig } from '../../config/gateway-config.js';
+import type { ProviderConfig } from '../../../../contract/gateway-config.js';
 import { unsupported } from '../common/json.js';
 import type { BuildRequestInput, Operation, ProviderAdapter, UpstreamRequest } from '../types.js';
 import { type AnthropicToOpenAiOptions, anthropicToOpenAiRequest } from './anthropic-to-openai-request.js';

@@ -9,7 +9,7 @@
  * Auth is `Authorization: Bearer <access token>`; the token is resolved before (proxy/credentials.ts) and
  * passed in as `input.credential`. Pure.
  */
-import type { WireFormat } from '../../config/gateway-config.js';
+import type { WireFormat } from '../../../../contract/gateway-config.js';
 import { GatewayError } from '../../errors.js';
 import { anthropicPassthroughRequest } from '../anthropic/anthropic-to-anthropic.js';
 import { openAiToAnthropicRequest } from '../anthropic/openai-to-anthropic.js';
