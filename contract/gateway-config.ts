@@ -5,47 +5,41 @@
  * The data plane validates every snapshot with `GatewayConfigSchema` and keeps the last good one.
  */
 import { z } from 'zod';
+import { PROVIDER_CONFIGS } from '../dataplane/src/providers/configs.js';
+import type { AnyProviderTypeConfig } from '../dataplane/src/providers/type-config.js';
+import { idSchema, providerBaseShape } from './provider.js';
 
-export const WIRE_FORMATS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const;
-/** The HTTP dialect a provider speaks upstream (Azure and OpenAI-compatible servers speak `openai`; `gemini` is Google's generateContent, `bedrock` Amazon's Converse). */
-export type WireFormat = (typeof WIRE_FORMATS)[number];
+export { type Pricing, PricingSchema, WIRE_FORMATS, type WireFormat } from './provider.js';
 
-const id = z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, { message: 'must be namespace/name' });
+const id = idSchema;
 
-export const PricingSchema = z.object({
-  input: z.number().min(0),
-  output: z.number().min(0),
-  cachedInput: z.number().min(0).optional(),
-  cacheWrite: z.number().min(0).optional(),
-});
-export type Pricing = z.infer<typeof PricingSchema>;
+/** One variant of ProviderConfigSchema: the common fields, the type literal and the type's own fields. */
+function providerVariant<const C extends AnyProviderTypeConfig>(c: C) {
+  return z.object({
+    ...providerBaseShape,
+    type: z.literal(c.type as C['type']),
+    ...(c.gatewayShape as C['gatewayShape']),
+  });
+}
+type ProviderVariants<L extends readonly AnyProviderTypeConfig[]> = {
+  -readonly [K in keyof L]: ReturnType<typeof providerVariant<L[K]>>;
+};
 
-export const ProviderConfigSchema = z.object({
-  /** `namespace/name` of the LLMProvider. */
-  id,
-  namespace: z.string(),
-  name: z.string(),
-  type: z.enum(['openai', 'azure-openai', 'anthropic', 'openai-compatible', 'gemini', 'vertex-ai', 'bedrock']),
-  /** Base URL without trailing slash, as the provider SDK takes it (openai: https://api.openai.com/v1). */
-  baseUrl: z.string().url(),
-  /** Provider credential, resolved from its Secret; absent: none sent. */
-  credential: z.string().optional(),
-  /** Azure api-version query parameter. */
-  apiVersion: z.string().optional(),
-  region: z.string().optional(),
-  models: z.array(
-    z.object({
-      name: z.string(),
-      contextWindow: z.number().int().positive().optional(),
-      pricing: PricingSchema.optional(),
-    }),
-  ),
-  connectTimeoutMs: z.number().int().positive(),
-  requestTimeoutMs: z.number().int().positive(),
-  /** metadata.generation of the resource this came from (for Programmed status). */
-  generation: z.number().int().optional(),
-});
+/**
+ * A provider, by `type`: one variant per provider type (providers/<type>/config.ts), so a bedrock provider
+ * without `region` or an azure-openai one without `apiVersion` is an invalid snapshot, not a request-time error.
+ */
+export const ProviderConfigSchema = z.discriminatedUnion(
+  'type',
+  PROVIDER_CONFIGS.map(providerVariant) as unknown as ProviderVariants<typeof PROVIDER_CONFIGS>,
+);
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
+
+/**
+ * Backends per route the data plane can serve: the attempt loop keeps the backends a request tried as bits of a
+ * 32-bit integer (routing/select.ts). The LLMRoute schema and CRD cap spec.backends at this, so nothing is dropped.
+ */
+export const MAX_ROUTE_BACKENDS = 31;
 
 export const RETRY_CONDITIONS = ['429', '5xx', 'timeout', 'connect-failure'] as const;
 export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
@@ -70,7 +64,8 @@ export const RouteConfigSchema = z.object({
       }),
     )
     /** May be empty when no backend's provider resolved: the route still answers, with 503. */
-    .min(0),
+    .min(0)
+    .max(MAX_ROUTE_BACKENDS),
   retry: z.object({
     attempts: z.number().int().min(1),
     backoffBaseMs: z.number().int().min(0),

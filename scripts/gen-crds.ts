@@ -20,6 +20,7 @@ import {
   QuotaPolicySpec,
   type ResourceKind,
 } from '../dataplane/src/config/resources.js';
+import { PROVIDER_CONFIGS } from '../dataplane/src/providers/configs.js';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -41,6 +42,34 @@ const FALLBACK_DESCRIPTIONS: Record<string, string> = {
   'QuotaPolicy.limits[]': 'One limit: exactly one of requests, tokens or costUSD, per a window.',
 };
 
+/** Types without a default endpoint (their config.ts has no defaultEndpoint). */
+const NEED_ENDPOINT = PROVIDER_CONFIGS.filter((c) => c.defaultEndpoint === undefined).map((c) => c.type);
+
+/**
+ * What each provider type's config.ts says about its own spec block, as CEL at spec level: the block is
+ * required for its type (when the type needs it) and read by no other type. Translate says the same, in the
+ * same words where it can (config/translate-providers.ts).
+ */
+const PROVIDER_BLOCK_RULES: JsonSchema[] = PROVIDER_CONFIGS.flatMap((c) => {
+  const b = c.block;
+  if (b === undefined) return [];
+  const rules: JsonSchema[] = [];
+  if (b.requiredMessage !== undefined)
+    rules.push({ rule: `self.type != '${c.type}' || has(self.${b.key})`, message: b.requiredMessage });
+  rules.push({
+    rule: `!has(self.${b.key}) || self.type == '${c.type}'`,
+    message: `spec.${b.key}: only a provider of type ${c.type} reads spec.${b.key}`,
+  });
+  return rules;
+});
+
+/** Extra keywords on the blocks' fields (a region's pattern), keyed like OVERRIDES. */
+const PROVIDER_FIELD_OVERRIDES: Record<string, JsonSchema> = Object.fromEntries(
+  PROVIDER_CONFIGS.flatMap((c) =>
+    Object.entries(c.block?.crdFields ?? {}).map(([field, extra]) => [`LLMProvider.${c.block!.key}.${field}`, extra]),
+  ),
+);
+
 /**
  * Rules the CRD adds: CEL for what zod's refine() says. Size bounds (maxItems, maxLength), which keep CEL
  * cost estimates small, are not set here: they come from the zod schemas (LIMITS in resources.ts), so
@@ -54,11 +83,13 @@ const OVERRIDES: Record<string, JsonSchema> = {
         message: 'endpoint and serviceRef are mutually exclusive',
       },
       {
-        rule: "!(self.type in ['azure-openai', 'openai-compatible']) || has(self.endpoint) || has(self.serviceRef)",
-        message: 'azure-openai and openai-compatible providers need endpoint or serviceRef',
+        rule: `!(self.type in [${NEED_ENDPOINT.map((t) => `'${t}'`).join(', ')}]) || has(self.endpoint) || has(self.serviceRef)`,
+        message: `${NEED_ENDPOINT.join(' and ')} providers need endpoint or serviceRef`,
       },
+      ...PROVIDER_BLOCK_RULES,
     ],
   },
+  ...PROVIDER_FIELD_OVERRIDES,
   'LLMRoute.models': {
     'x-kubernetes-validations': [
       {

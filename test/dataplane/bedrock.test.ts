@@ -37,7 +37,7 @@ let openai: OpenAI;
 let anthropic: Anthropic;
 
 function bedrockProvider(name: string, baseUrl: string, credential: string): ProviderConfig {
-  return { ...provider({ name, baseUrl, type: 'bedrock', credential }), region: 'us-east-1' };
+  return { ...provider({ name, baseUrl, type: 'bedrock', credential }), region: 'us-east-1' } as ProviderConfig;
 }
 
 beforeAll(async () => {

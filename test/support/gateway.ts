@@ -39,7 +39,7 @@ export function provider(p: ProviderSpec): ProviderConfig {
     models: [],
     connectTimeoutMs: p.connectTimeoutMs ?? 2000,
     requestTimeoutMs: p.requestTimeoutMs ?? 10_000,
-  };
+  } as ProviderConfig; // a type's own fields (bedrock region, azure apiVersion) are the caller's to add
 }
 
 export interface RouteSpec {

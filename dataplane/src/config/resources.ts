@@ -4,6 +4,8 @@
  * the generated CRDs in crds/ (every field carries a description for the OpenAPI schema).
  */
 import { z } from 'zod';
+import { MAX_ROUTE_BACKENDS } from '../../../contract/gateway-config.js';
+import { PROVIDER_CONFIGS, PROVIDER_TYPES, type ProviderType } from '../providers/configs.js';
 import { DURATION_PATTERN } from './duration.js';
 
 export const API_GROUP = 'tollgate.dev';
@@ -33,8 +35,8 @@ export const LIMITS = {
   providerModels: 256,
   /** LLMRoute spec.models */
   routeModels: 64,
-  /** LLMRoute spec.backends */
-  routeBackends: 64,
+  /** LLMRoute spec.backends: as many as the data plane serves per route (its tried-set is a 31-bit mask). */
+  routeBackends: MAX_ROUTE_BACKENDS,
   /** LLMRoute spec.match.headers */
   routeHeaders: 16,
   /** QuotaPolicy spec.models */
@@ -54,16 +56,8 @@ const modelPattern = z
   .max(LIMITS.modelNameLength, { message: `at most ${LIMITS.modelNameLength} characters` })
   .regex(/^[^*]*\*?$/, { message: 'a * may only stand at the end (prefix match)' });
 
-export const PROVIDER_TYPES = [
-  'openai',
-  'azure-openai',
-  'anthropic',
-  'openai-compatible',
-  'gemini',
-  'vertex-ai',
-  'bedrock',
-] as const;
-export type ProviderType = (typeof PROVIDER_TYPES)[number];
+/** Provider types, from the provider folders (providers/configs.ts). */
+export { PROVIDER_TYPES, type ProviderType };
 
 export const SecretKeyRef = z
   .object({
@@ -94,6 +88,17 @@ export const ProviderModel = z
   })
   .strict();
 
+/**
+ * The type-specific blocks (spec.azure, spec.bedrock, spec.vertex), each from its provider folder's config.ts,
+ * in name order. Each is optional here; translate (config/translate-providers.ts) requires a type's own block
+ * when it needs one and rejects a block of another type, and the CRD says the same in CEL (gen-crds.ts).
+ */
+const TYPE_BLOCKS: Record<string, z.ZodOptional<z.ZodType>> = Object.fromEntries(
+  PROVIDER_CONFIGS.flatMap((c) => (c.block === undefined ? [] : [c.block]))
+    .sort((a, b) => (a.key < b.key ? -1 : 1))
+    .map((b) => [b.key, b.schema.optional().describe(b.description)]),
+);
+
 export const LLMProviderSpec = z
   .object({
     type: z.enum(PROVIDER_TYPES).describe('Wire protocol and auth scheme of the upstream.'),
@@ -116,26 +121,7 @@ export const LLMProviderSpec = z
       .strict()
       .optional()
       .describe('Credential sent upstream; omitted: none (self-hosted backends).'),
-    azure: z
-      .object({
-        apiVersion: z.string().min(1).default('2024-10-21').describe('Azure OpenAI api-version query parameter.'),
-      })
-      .strict()
-      .optional()
-      .describe('Azure OpenAI settings.'),
-    bedrock: z
-      .object({ region: z.string().min(1).describe('AWS region.') })
-      .strict()
-      .optional()
-      .describe('Amazon Bedrock settings.'),
-    vertex: z
-      .object({
-        project: z.string().min(1).describe('Google Cloud project.'),
-        location: z.string().min(1).describe('Google Cloud location.'),
-      })
-      .strict()
-      .optional()
-      .describe('Vertex AI settings.'),
+    ...TYPE_BLOCKS,
     models: z
       .array(ProviderModel)
       .max(LIMITS.providerModels, atMost(LIMITS.providerModels, 'models'))

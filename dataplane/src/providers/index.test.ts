@@ -18,7 +18,7 @@ const provider = (over: Partial<ProviderConfig>): ProviderConfig => ({
   connectTimeoutMs: 5000,
   requestTimeoutMs: 300000,
   ...over,
-});
+} as ProviderConfig);
 const chat = { model: 'smart', messages: [{ role: 'user', content: 'Hi' }] };
 const msg = { model: 'smart', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] };
 
@@ -103,7 +103,7 @@ describe('adapters', () => {
     );
     expect(r.headers).toEqual({ 'content-type': 'application/json', 'api-key': 'sk-test' });
     const e = a.buildRequest({
-      provider: { ...p, apiVersion: undefined },
+      provider: { ...p, apiVersion: undefined } as unknown as ProviderConfig,
       operation: 'embeddings',
       clientFormat: 'openai',
       body: { model: 'e', input: 'x' },

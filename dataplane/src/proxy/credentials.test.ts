@@ -17,7 +17,7 @@ function provider(type: ProviderConfig['type'], credential?: string, id = 'ai/vx
     models: [],
     connectTimeoutMs: 1000,
     requestTimeoutMs: 1000,
-  };
+  } as ProviderConfig;
 }
 
 interface Call {

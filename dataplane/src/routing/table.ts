@@ -3,7 +3,12 @@
  * length, each entry holding its candidate routes ordered by specificity (more header conditions first,
  * then older first). Matching a request is a Map lookup plus, on a miss, a scan of the prefixes.
  */
-import type { GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
+import {
+  type GatewayConfig,
+  MAX_ROUTE_BACKENDS,
+  type ProviderConfig,
+  type RouteConfig,
+} from '../../../contract/gateway-config.js';
 import type { BackendHealth, HealthRegistry } from './health.js';
 
 export interface CompiledBackend {
@@ -86,6 +91,12 @@ function bySpecificity(a: CompiledRoute, b: CompiledRoute): number {
 }
 
 export function compileRoute(route: RouteConfig, providers: Map<string, ProviderConfig>, health: HealthRegistry) {
+  // The tried-set is a 31-bit mask. GatewayConfigSchema (and the LLMRoute schema and CRD before it) caps a
+  // route's backends at MAX_ROUTE_BACKENDS, so a longer list is a caller's bug: refuse it rather than drop any.
+  if (route.backends.length > MAX_ROUTE_BACKENDS)
+    throw new RangeError(
+      `route ${route.id} has ${route.backends.length} backends; at most ${MAX_ROUTE_BACKENDS} are served per route`,
+    );
   const backends: CompiledBackend[] = [];
   for (const b of route.backends) {
     const provider = providers.get(b.provider);
@@ -99,7 +110,6 @@ export function compileRoute(route: RouteConfig, providers: Map<string, Provider
       label: b.model === undefined ? undefined : `${provider.name}/${b.model}`,
       health: health.get(provider.id, b.model),
     });
-    if (backends.length === 31) break; // the tried-set is a 31-bit mask; more backends per route make no sense
   }
   const priorities = [...new Set(backends.map((b) => b.priority))].sort((a, b) => a - b);
   const compiled: CompiledRoute = {

@@ -5,9 +5,10 @@
 import { unsupported } from '../common/json.js';
 import type { BuildRequestInput, ProviderAdapter, UpstreamRequest } from '../types.js';
 import { anthropicPassthroughRequest } from './anthropic-to-anthropic.js';
+import { ANTHROPIC_VERSION } from './config.js';
 import { openAiToAnthropicRequest } from './openai-to-anthropic.js';
 
-export const ANTHROPIC_VERSION = '2023-06-01';
+export { ANTHROPIC_VERSION };
 
 export const anthropicAdapter: ProviderAdapter = {
   wire: 'anthropic',

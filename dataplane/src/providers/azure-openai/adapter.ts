@@ -6,12 +6,13 @@
 import { createOpenAiWireAdapter, openAiFlavour } from '../openai/adapter.js';
 import type { ProviderAdapter } from '../types.js';
 
-/** Used when the LLMProvider has no `azure.apiVersion` (GA version with stream usage and max_completion_tokens). */
-export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+import { DEFAULT_AZURE_API_VERSION } from './config.js';
+
+export { DEFAULT_AZURE_API_VERSION };
 
 export const azureOpenAiAdapter: ProviderAdapter = createOpenAiWireAdapter({
   url: (p, op, deployment) =>
-    `${p.baseUrl}/openai/deployments/${encodeURIComponent(deployment)}/${op === 'embeddings' ? 'embeddings' : 'chat/completions'}?api-version=${encodeURIComponent(p.apiVersion ?? DEFAULT_AZURE_API_VERSION)}`,
+    `${p.baseUrl}/openai/deployments/${encodeURIComponent(deployment)}/${op === 'embeddings' ? 'embeddings' : 'chat/completions'}?api-version=${encodeURIComponent((p.type === 'azure-openai' ? p.apiVersion : undefined) ?? DEFAULT_AZURE_API_VERSION)}`,
   headers: (p): Record<string, string> => (p.credential === undefined ? {} : { 'api-key': p.credential }),
   maxTokensField: openAiFlavour.maxTokensField,
 });

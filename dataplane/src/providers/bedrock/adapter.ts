@@ -9,42 +9,15 @@
  * `bedrock`, the provider's region, over the exact body bytes, at `input.now`). Pure, given `now`.
  */
 import { GatewayError } from '../../errors.js';
-import { isRecord, unsupported } from '../common/json.js';
+import { unsupported } from '../common/json.js';
 import type { BuildRequestInput, ProviderAdapter, UpstreamRequest } from '../types.js';
 import { anthropicToBedrockRequest } from './anthropic-to-bedrock.js';
+import { type BedrockCredential, parseBedrockCredential } from './credential.js';
 import { GuardedEventStreamDecoder } from './eventstream.js';
 import { openAiToBedrockRequest } from './openai-to-bedrock.js';
-import { type AwsCredentials, amzDate, signingKey, signV4 } from './sigv4.js';
+import { amzDate, signingKey, signV4 } from './sigv4.js';
 
-export type BedrockCredential = { kind: 'apiKey'; key: string } | { kind: 'iam'; credentials: AwsCredentials };
-
-/** True when a Secret value is meant as IAM keys (JSON) rather than a Bedrock API key. */
-export function isAwsKeysJson(value: string): boolean {
-  return value.trimStart().startsWith('{');
-}
-
-/** Parses a Secret value; `{ok: false, problem}` names what is wrong with JSON that is not usable IAM keys. */
-export function parseBedrockCredential(
-  value: string,
-): { ok: true; credential: BedrockCredential } | { ok: false; problem: string } {
-  if (!isAwsKeysJson(value)) return { ok: true, credential: { kind: 'apiKey', key: value } };
-  let v: unknown;
-  try {
-    v = JSON.parse(value);
-  } catch {
-    return { ok: false, problem: 'is not valid JSON' };
-  }
-  if (!isRecord(v)) return { ok: false, problem: 'is not a JSON object' };
-  if (typeof v.accessKeyId !== 'string' || v.accessKeyId === '')
-    return { ok: false, problem: 'has no accessKeyId string' };
-  if (typeof v.secretAccessKey !== 'string' || v.secretAccessKey === '')
-    return { ok: false, problem: 'has no secretAccessKey string' };
-  if (v.sessionToken !== undefined && typeof v.sessionToken !== 'string')
-    return { ok: false, problem: 'has a sessionToken that is not a string' };
-  const credentials: AwsCredentials = { accessKeyId: v.accessKeyId, secretAccessKey: v.secretAccessKey };
-  if (typeof v.sessionToken === 'string' && v.sessionToken !== '') credentials.sessionToken = v.sessionToken;
-  return { ok: true, credential: { kind: 'iam', credentials } };
-}
+export { type BedrockCredential, isAwsKeysJson, parseBedrockCredential } from './credential.js';
 
 /** Parsed credentials and the day's signing key, per credential string (parsed once, not per request). */
 interface Cached {
@@ -94,7 +67,7 @@ export const bedrockAdapter: ProviderAdapter = {
       const c = credentialFor(secret);
       if (c.credential.kind === 'apiKey') headers.authorization = `Bearer ${c.credential.key}`;
       else {
-        const region = provider.region;
+        const region = provider.type === 'bedrock' ? provider.region : undefined;
         if (region === undefined)
           throw new GatewayError('internal', `bedrock provider ${provider.id} has no region to sign for`);
         const nowMs = (input.now ?? Math.floor(Date.now() / 1000)) * 1000;

@@ -121,7 +121,7 @@ const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
   connectTimeoutMs: 1000,
   requestTimeoutMs: 1000,
   ...over,
-});
+} as ProviderConfig);
 
 describe('Gemini adapter', () => {
   const chat = { model: 'smart', messages: [{ role: 'user', content: 'Hi' }] };

@@ -18,7 +18,7 @@ function provider(extra: Partial<ProviderConfig> = {}): ProviderConfig {
     connectTimeoutMs: 1000,
     requestTimeoutMs: 1000,
     ...extra,
-  };
+  } as ProviderConfig;
 }
 
 const openAiBody = {

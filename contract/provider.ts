@@ -1,0 +1,44 @@
+/**
+ * The provider-independent part of a provider in the GatewayConfig: the fields every type has. Each provider
+ * type adds its own fields (dataplane/src/providers/<type>/config.ts, `gatewayShape`); gateway-config.ts joins
+ * them into one discriminated union by `type`. A leaf module (zod only), so the provider config modules can
+ * build on it without importing gateway-config.ts, which imports them.
+ */
+import { z } from 'zod';
+
+export const WIRE_FORMATS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const;
+/** The HTTP dialect a provider speaks upstream (Azure and OpenAI-compatible servers speak `openai`; `gemini` is Google's generateContent, `bedrock` Amazon's Converse). */
+export type WireFormat = (typeof WIRE_FORMATS)[number];
+
+export const idSchema = z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, { message: 'must be namespace/name' });
+
+export const PricingSchema = z.object({
+  input: z.number().min(0),
+  output: z.number().min(0),
+  cachedInput: z.number().min(0).optional(),
+  cacheWrite: z.number().min(0).optional(),
+});
+export type Pricing = z.infer<typeof PricingSchema>;
+
+/** Fields of every provider, whatever its type. */
+export const providerBaseShape = {
+  /** `namespace/name` of the LLMProvider. */
+  id: idSchema,
+  namespace: z.string(),
+  name: z.string(),
+  /** Base URL without trailing slash, as the provider SDK takes it (openai: https://api.openai.com/v1). */
+  baseUrl: z.string().url(),
+  /** Provider credential, resolved from its Secret; absent: none sent. */
+  credential: z.string().optional(),
+  models: z.array(
+    z.object({
+      name: z.string(),
+      contextWindow: z.number().int().positive().optional(),
+      pricing: PricingSchema.optional(),
+    }),
+  ),
+  connectTimeoutMs: z.number().int().positive(),
+  requestTimeoutMs: z.number().int().positive(),
+  /** metadata.generation of the resource this came from (for Programmed status). */
+  generation: z.number().int().optional(),
+};
