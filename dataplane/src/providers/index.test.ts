@@ -7,18 +7,19 @@ import {
   translatorFor,
 } from './index.js';
 
-const provider = (over: Partial<ProviderConfig>): ProviderConfig => ({
-  id: 'ai/p',
-  namespace: 'ai',
-  name: 'p',
-  type: 'openai',
-  baseUrl: 'https://api.openai.com/v1',
-  credential: 'sk-test',
-  models: [],
-  connectTimeoutMs: 5000,
-  requestTimeoutMs: 300000,
-  ...over,
-} as ProviderConfig);
+const provider = (over: Partial<ProviderConfig>): ProviderConfig =>
+  ({
+    id: 'ai/p',
+    namespace: 'ai',
+    name: 'p',
+    type: 'openai',
+    baseUrl: 'https://api.openai.com/v1',
+    credential: 'sk-test',
+    models: [],
+    connectTimeoutMs: 5000,
+    requestTimeoutMs: 300000,
+    ...over,
+  }) as ProviderConfig;
 const chat = { model: 'smart', messages: [{ role: 'user', content: 'Hi' }] };
 const msg = { model: 'smart', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] };
 

@@ -1,41 +1,21 @@
 /**
- * Entry point of the provider folders: the adapter for a provider type and the response translator for a
- * (client format × wire × operation) triple. Both are static tables: look them up when a config loads.
+ * Entry point of the provider folders on the request path: the adapter for a provider type and the response
+ * translator for a (client format × wire × operation) triple, both built from the descriptors
+ * (providers/descriptors.ts; ADR 0046) when this module loads. Look them up when a config loads.
  */
 import type { ProviderConfig, WireFormat } from '../../../contract/gateway-config.js';
+import { WIRE_FORMATS } from '../../../contract/provider.js';
 import { type ClientFormat, GatewayError } from '../errors.js';
-import { anthropicAdapter } from './anthropic/adapter.js';
-import { anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';
-import { anthropicToOpenAi } from './anthropic/anthropic-to-openai.js';
-import { azureOpenAiAdapter } from './azure-openai/adapter.js';
-import { bedrockAdapter } from './bedrock/adapter.js';
-import { bedrockToAnthropic } from './bedrock/bedrock-to-anthropic.js';
-import { bedrockToOpenAi } from './bedrock/bedrock-to-openai.js';
 import { anthropicBodyText } from './common/anthropic-out.js';
 import { openAiBodyText } from './common/openai-out.js';
-import { geminiAdapter } from './gemini/adapter.js';
-import { geminiToAnthropic } from './gemini/gemini-to-anthropic.js';
-import { geminiToOpenAi } from './gemini/gemini-to-openai.js';
-import { openAiAdapter } from './openai/adapter.js';
-import { openAiToAnthropic } from './openai/openai-to-anthropic-response.js';
-import { openAiEmbeddings, openAiToOpenAi } from './openai/openai-to-openai.js';
-import { openAiCompatibleAdapter } from './openai-compatible/adapter.js';
-import type { Operation, ProviderAdapter, ResponseTranslator, TranslatorFactory } from './types.js';
-import { vertexAdapter } from './vertex/adapter.js';
+import { DESCRIPTORS } from './descriptors.js';
+import type { Operation, ProviderAdapter, ResponseTranslator, TranslatorFactory, WireTranslators } from './types.js';
 
-const ADAPTERS: Partial<Record<ProviderConfig['type'], ProviderAdapter>> = {
-  openai: openAiAdapter,
-  'openai-compatible': openAiCompatibleAdapter,
-  'azure-openai': azureOpenAiAdapter,
-  anthropic: anthropicAdapter,
-  gemini: geminiAdapter,
-  'vertex-ai': vertexAdapter,
-  bedrock: bedrockAdapter,
-};
+const ADAPTERS = new Map<string, ProviderAdapter>(Object.entries(DESCRIPTORS).map(([t, d]) => [t, d.adapter]));
 
 /** The adapter for a provider type; GatewayError('internal', status 501) for types without an adapter. */
 export function adapterFor(type: ProviderConfig['type']): ProviderAdapter {
-  const a = ADAPTERS[type];
+  const a = ADAPTERS.get(type);
   if (a === undefined)
     throw new GatewayError('internal', `provider type ${type} is not implemented yet`, { status: 501 });
   return a;
@@ -43,35 +23,39 @@ export function adapterFor(type: ProviderConfig['type']): ProviderAdapter {
 
 /** True when the provider type has an adapter (the config loader can flag the others). */
 export function isImplementedProviderType(type: ProviderConfig['type']): boolean {
-  return ADAPTERS[type] !== undefined;
+  return ADAPTERS.has(type);
 }
 
-const CHAT: Record<ClientFormat, Record<WireFormat, ResponseTranslator>> = {
-  openai: { openai: openAiToOpenAi, anthropic: anthropicToOpenAi, gemini: geminiToOpenAi, bedrock: bedrockToOpenAi },
-  anthropic: {
-    openai: openAiToAnthropic,
-    anthropic: anthropicToAnthropic,
-    gemini: geminiToAnthropic,
-    bedrock: bedrockToAnthropic,
-  },
-};
+/** The translators of each wire, from the one descriptor that owns it (checked here: exactly one per wire). */
+function wireTable(): Record<WireFormat, WireTranslators> {
+  const owners = new Map<WireFormat, WireTranslators>();
+  for (const d of Object.values(DESCRIPTORS)) {
+    const t = d.translators;
+    if (t === undefined) continue;
+    if (owners.has(t.wire)) throw new Error(`two provider descriptors define the translators of wire ${t.wire}`);
+    owners.set(t.wire, t);
+  }
+  const table = {} as Record<WireFormat, WireTranslators>;
+  for (const wire of WIRE_FORMATS) {
+    const t = owners.get(wire);
+    if (t === undefined) throw new Error(`no provider descriptor defines the translators of wire ${wire}`);
+    table[wire] = t;
+  }
+  return table;
+}
+
+const WIRES = wireTable();
 
 export const translatorFor: TranslatorFactory = (
   clientFormat: ClientFormat,
   wire: WireFormat,
   operation: Operation,
 ): ResponseTranslator => {
-  if (operation === 'chat') return CHAT[clientFormat][wire];
-  if (clientFormat === 'openai' && wire === 'openai') return openAiEmbeddings;
-  throw new GatewayError(
-    'unsupported_parameter',
-    wire === 'anthropic'
-      ? 'model: Anthropic has no embeddings API; route this model to an OpenAI-wire provider'
-      : wire === 'gemini' || wire === 'bedrock'
-        ? `model: embeddings from a ${wire} provider are not implemented yet; route them elsewhere`
-        : 'embeddings are only served in the OpenAI format',
-    { param: 'model' },
-  );
+  const t = WIRES[wire];
+  if (operation === 'chat') return t.chat[clientFormat];
+  const embeddings = t.embeddings?.[clientFormat];
+  if (embeddings !== undefined) return embeddings;
+  throw new GatewayError('unsupported_parameter', t.noEmbeddings, { param: 'model' });
 };
 
 /**

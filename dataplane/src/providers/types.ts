@@ -5,6 +5,7 @@
 import type { ProviderConfig, WireFormat } from '../../../contract/gateway-config.js';
 import type { ClientFormat, GatewayError } from '../errors.js';
 import type { SseEvent } from '../sse/sse.js';
+import type { AnyProviderTypeConfig } from './type-config.js';
 
 /** What the client asked for: chat (OpenAI chat.completions or Anthropic messages) or embeddings. */
 export type Operation = 'chat' | 'embeddings';
@@ -173,3 +174,45 @@ export type TranslatorFactory = (
   wire: WireFormat,
   operation: Operation,
 ) => ResponseTranslator;
+
+/** The translators of one wire, owned by the provider folder that defines the wire (ADR 0046). */
+export interface WireTranslators {
+  readonly wire: WireFormat;
+  /** Chat answers (and streams, errors) of this wire, per client format. */
+  readonly chat: Readonly<Record<ClientFormat, ResponseTranslator>>;
+  /** Embeddings answers per client format that can have them from this wire; absent: none. */
+  readonly embeddings?: Readonly<Partial<Record<ClientFormat, ResponseTranslator>>>;
+  /** The 400 `unsupported_parameter` message when embeddings are routed here and there are none. */
+  readonly noEmbeddings: string;
+}
+
+/**
+ * A Secret value that is a key to exchange for short-lived access tokens (a Google service-account key), as
+ * proxy/credentials.ts performs it: parse once, build a token request, read the answer. Pure; `A` is the
+ * parsed key. Methods, so a specific `A` widens to `TokenExchange<unknown>` in descriptor lists.
+ */
+export interface TokenExchange<A = unknown> {
+  /** What the key is called in messages (`service-account key`). */
+  readonly keyName: string;
+  /** True when the Secret value is such a key; anything else is sent as it is. */
+  applies(credential: string): boolean;
+  parse(credential: string): { ok: true; account: A } | { ok: false; problem: string };
+  /** The token request (form body) for one exchange at `nowS` (epoch seconds). */
+  request(account: A, nowS: number): { url: string; body: string };
+  /** The token endpoint's answer; throws a GatewayError naming `providerId` when it refused. */
+  answer(status: number, text: string, providerId: string): { accessToken: string; expiresInS: number };
+}
+
+/**
+ * One provider type, whole: its config half (providers/<type>/config.ts, what contract/ and config/ may see),
+ * the adapter that builds its requests, the translators of the wire it owns, and how its credential is
+ * turned into what is sent. Only the data plane's request path imports descriptors (providers/descriptors.ts).
+ */
+export interface ProviderDescriptor {
+  readonly config: AnyProviderTypeConfig;
+  readonly adapter: ProviderAdapter;
+  /** Present on the folder that defines a wire (openai, anthropic, gemini, bedrock); the others reuse one. */
+  readonly translators?: WireTranslators;
+  /** Present when a Secret value may be a key to exchange for tokens (vertex-ai); absent: sent as it is. */
+  readonly credentials?: TokenExchange;
+}

@@ -1,10 +1,10 @@
 /**
- * Where the credential an adapter sends comes from. Static keys (every type but vertex-ai, and a plain
- * access token in a vertex-ai Secret) are returned as they are, synchronously: those providers pay nothing.
- * A vertex-ai service-account key is exchanged for an OAuth access token (signed JWT → token_uri), which
- * is cached per provider until shortly before it expires, refreshed in the background while the old one
- * is still good, and fetched single-flight (concurrent requests share one exchange). Once a token is
- * cached, resolution is synchronous again.
+ * Where the credential an adapter sends comes from. A provider type whose descriptor has `credentials` (a
+ * TokenExchange: vertex-ai's service-account keys) may hold a key that is exchanged for an access token; every
+ * other Secret value (static keys, a plain access token in a vertex-ai Secret) is returned as it is,
+ * synchronously: those providers pay nothing. A token is cached per provider until shortly before it expires,
+ * refreshed in the background while the old one is still good, and fetched single-flight (concurrent requests
+ * share one exchange). Once a token is cached, resolution is synchronous again.
  *
  * Failures are GatewayErrors (502 `upstream_error` naming the provider) that the proxy fails over like a
  * credential rejection. No key material, assertion or token is ever put in an error or a log.
@@ -12,15 +12,13 @@
 import { request } from 'undici';
 import type { ProviderConfig } from '../../../contract/gateway-config.js';
 import { GatewayError } from '../errors.js';
-import {
-  type AccessToken,
-  isServiceAccountJson,
-  parseServiceAccount,
-  parseTokenResponse,
-  type ServiceAccount,
-  signAssertion,
-  tokenRequestBody,
-} from '../providers/vertex/service-account.js';
+import { DESCRIPTORS } from '../providers/descriptors.js';
+import type { TokenExchange } from '../providers/types.js';
+
+/** Provider type → its token exchange, for the types that have one (built once, looked up per request). */
+const EXCHANGES: ReadonlyMap<string, TokenExchange> = new Map(
+  Object.entries(DESCRIPTORS).flatMap(([type, d]) => (d.credentials === undefined ? [] : [[type, d.credentials]])),
+);
 
 /** POSTs a form body; resolves with the answer, rejects on transport failure or timeout. */
 export type TokenFetch = (url: string, body: string, timeoutMs: number) => Promise<{ status: number; text: string }>;
@@ -41,7 +39,8 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 interface TokenState {
   /** The Secret value this state belongs to (a reload with a new key starts over). */
   readonly credential: string;
-  account: ServiceAccount | undefined;
+  readonly exchange: TokenExchange;
+  account: unknown;
   token: string | undefined;
   /** Epoch ms: refresh in the background from here on. */
   refreshAt: number;
@@ -77,11 +76,20 @@ export class CredentialResolver {
   /** The credential to send: a string (or undefined: none) at once, or a promise while a token is fetched. */
   resolve(provider: ProviderConfig): string | undefined | Promise<string> {
     const credential = provider.credential;
-    if (provider.type !== 'vertex-ai' || credential === undefined || !isServiceAccountJson(credential))
-      return credential;
+    if (credential === undefined) return credential;
+    const exchange = EXCHANGES.get(provider.type);
+    if (exchange === undefined || !exchange.applies(credential)) return credential;
     let s = this.states.get(provider.id);
     if (s === undefined || s.credential !== credential) {
-      s = { credential, account: undefined, token: undefined, refreshAt: 0, usableUntil: 0, pending: undefined };
+      s = {
+        credential,
+        exchange,
+        account: undefined,
+        token: undefined,
+        refreshAt: 0,
+        usableUntil: 0,
+        pending: undefined,
+      };
       this.states.set(provider.id, s);
     }
     if (s.token !== undefined) {
@@ -112,27 +120,27 @@ export class CredentialResolver {
   }
 
   private async fetchToken(s: TokenState, providerId: string): Promise<string> {
+    const exchange = s.exchange;
     if (s.account === undefined) {
-      const parsed = parseServiceAccount(s.credential);
+      const parsed = exchange.parse(s.credential);
       if (!parsed.ok)
-        throw new GatewayError('upstream_error', `provider "${providerId}": its service-account key ${parsed.problem}`);
+        throw new GatewayError('upstream_error', `provider "${providerId}": its ${exchange.keyName} ${parsed.problem}`);
       s.account = parsed.account;
     }
-    const account = s.account;
     const startedAt = this.now();
-    const assertion = signAssertion(account, Math.floor(startedAt / 1000));
+    const req = exchange.request(s.account, Math.floor(startedAt / 1000));
     let answer: { status: number; text: string };
     try {
-      answer = await this.fetch(account.tokenUri, tokenRequestBody(assertion), this.timeoutMs);
+      answer = await this.fetch(req.url, req.body, this.timeoutMs);
     } catch (cause) {
       const code = (cause as { code?: unknown; name?: unknown } | null)?.code ?? (cause as { name?: unknown })?.name;
       throw new GatewayError(
         'upstream_error',
-        `provider "${providerId}" could not get an access token: token endpoint ${new URL(account.tokenUri).origin} failed (${typeof code === 'string' ? code : 'error'})`,
+        `provider "${providerId}" could not get an access token: token endpoint ${new URL(req.url).origin} failed (${typeof code === 'string' ? code : 'error'})`,
         { cause },
       );
     }
-    const t: AccessToken = parseTokenResponse(answer.status, answer.text, providerId);
+    const t = exchange.answer(answer.status, answer.text, providerId);
     // Lifetime counted from before the request was sent, so the cache never outlives the token.
     const lifetimeMs = t.expiresInS * 1000;
     const expiresAt = startedAt + lifetimeMs;

@@ -110,18 +110,19 @@ describe('Gemini upstream errors', () => {
   });
 });
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  id: 'ai/g',
-  namespace: 'ai',
-  name: 'g',
-  type: 'gemini',
-  baseUrl: 'https://generativelanguage.googleapis.com/v1beta',
-  credential: 'AIza-test',
-  models: [],
-  connectTimeoutMs: 1000,
-  requestTimeoutMs: 1000,
-  ...over,
-} as ProviderConfig);
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig =>
+  ({
+    id: 'ai/g',
+    namespace: 'ai',
+    name: 'g',
+    type: 'gemini',
+    baseUrl: 'https://generativelanguage.googleapis.com/v1beta',
+    credential: 'AIza-test',
+    models: [],
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 1000,
+    ...over,
+  }) as ProviderConfig;
 
 describe('Gemini adapter', () => {
   const chat = { model: 'smart', messages: [{ role: 'user', content: 'Hi' }] };
