@@ -8,7 +8,7 @@ export const openAiCompatibleConfig = defineProviderConfig({
   gatewayShape: {},
   docs: {
     wire: 'OpenAI',
-    url: 'same (vLLM, llama.cpp, Ollama, TGI, Groq, Together, Mistral, DeepSeek, OpenRouter)',
+    url: 'as `openai` (vLLM, llama.cpp, Ollama, TGI, Groq, Together, Mistral, DeepSeek, OpenRouter)',
     auth: '`Authorization: Bearer`, only when `auth` is set',
   },
   // No defaultEndpoint: spec.endpoint or spec.serviceRef is required.
