@@ -85,6 +85,11 @@ const valid: Case[] = [
     spec: { type: 'bedrock', bedrock: { region: 'us-east-1' } },
   },
   {
+    name: 'vertex-ai provider with its block (domain-scoped project)',
+    kind: 'LLMProvider',
+    spec: { type: 'vertex-ai', vertex: { project: 'example.com:proj', location: 'global' } },
+  },
+  {
     name: 'route from the API contract',
     kind: 'LLMRoute',
     spec: {
@@ -173,6 +178,37 @@ const invalid: Case[] = [
     kind: 'LLMProvider',
     spec: { type: 'openai', auth: { secretRef: { name: 'openai-credentials' } } },
     rejected: [/spec\.auth\.secretRef\.key: Required value/],
+  },
+  // Type-specific blocks: the rules come from providers/<type>/config.ts (gen-crds.ts; ADR 0046).
+  {
+    name: 'bedrock provider without its region',
+    kind: 'LLMProvider',
+    spec: { type: 'bedrock' },
+    rejected: [/spec\.bedrock\.region: a provider of type bedrock needs spec\.bedrock\.region/],
+  },
+  {
+    name: 'bedrock provider with a region that is not one',
+    kind: 'LLMProvider',
+    spec: { type: 'bedrock', bedrock: { region: 'us-east-1.evil.com/x' } },
+    rejected: [/spec\.bedrock\.region/, /should match/],
+  },
+  {
+    name: 'vertex-ai provider without its block',
+    kind: 'LLMProvider',
+    spec: { type: 'vertex-ai' },
+    rejected: [/spec\.vertex: a provider of type vertex-ai needs spec\.vertex\.project and spec\.vertex\.location/],
+  },
+  {
+    name: 'vertex-ai provider without a project',
+    kind: 'LLMProvider',
+    spec: { type: 'vertex-ai', vertex: { location: 'us-central1' } },
+    rejected: [/spec\.vertex\.project: Required value/],
+  },
+  {
+    name: 'provider with the block of another type',
+    kind: 'LLMProvider',
+    spec: { type: 'openai', bedrock: { region: 'us-east-1' } },
+    rejected: [/spec\.bedrock: only a provider of type bedrock reads spec\.bedrock/],
   },
   {
     name: 'provider with a field the API does not have (strict field validation)',
