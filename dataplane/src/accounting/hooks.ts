@@ -16,6 +16,7 @@ import type {
   RequestObserver,
 } from '../pipeline/hooks.js';
 import { ZERO_USAGE } from '../providers/common/usage.js';
+import { GENAI_PROVIDER_NAMES } from '../providers/configs.js';
 import type { Operation, Usage } from '../providers/types.js';
 import { type AccessLogWriter, type AccessRecord, stdoutAccessLog } from '../telemetry/access-log.js';
 import { type ContentLogOptions, contentFields } from '../telemetry/content-log.js';
@@ -32,16 +33,8 @@ import { type QuotaRequest, QuotaService, type QuotaTicket } from './quota/servi
 
 export { PROMETHEUS_CONTENT_TYPE };
 
-/** OTel GenAI `gen_ai.provider.name` values for our provider types. */
-const GENAI_PROVIDER: Record<ProviderConfig['type'], string> = {
-  openai: 'openai',
-  'azure-openai': 'azure.ai.openai',
-  anthropic: 'anthropic',
-  'openai-compatible': 'openai',
-  gemini: 'gcp.gemini',
-  'vertex-ai': 'gcp.vertex_ai',
-  bedrock: 'aws.bedrock',
-};
+/** OTel GenAI `gen_ai.provider.name` values for our provider types (from providers/<type>/config.ts). */
+const GENAI_PROVIDER: Record<ProviderConfig['type'], string> = GENAI_PROVIDER_NAMES;
 
 export interface AccountingOptions {
   /** Quota service (its store decides in-process vs Redis); default: in-process. */

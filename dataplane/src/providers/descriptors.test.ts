@@ -1,6 +1,6 @@
 import { ProviderConfigSchema, WIRE_FORMATS } from '../../../contract/gateway-config.js';
 import { LLMProviderSpec } from '../config/resources.js';
-import { PROVIDER_CONFIGS, PROVIDER_TYPES } from './configs.js';
+import { GENAI_PROVIDER_NAMES, PROVIDER_CONFIGS, PROVIDER_TYPES } from './configs.js';
 import { DESCRIPTORS } from './descriptors.js';
 import { adapterFor, isImplementedProviderType, translatorFor } from './index.js';
 
@@ -55,5 +55,17 @@ describe('provider descriptors: every list of provider types comes from the prov
     const azure = ProviderConfigSchema.safeParse({ ...base, type: 'azure-openai' });
     expect(azure.error?.issues.map((i) => i.path.join('.'))).toEqual(['apiVersion']);
     expect(ProviderConfigSchema.safeParse({ ...base, type: 'openai' }).success).toBe(true);
+  });
+
+  it('names each type as the OTel GenAI semantic conventions do (gen_ai.provider.name)', () => {
+    expect(GENAI_PROVIDER_NAMES).toEqual({
+      openai: 'openai',
+      'azure-openai': 'azure.ai.openai',
+      anthropic: 'anthropic',
+      'openai-compatible': 'openai',
+      gemini: 'gcp.gemini',
+      'vertex-ai': 'gcp.vertex_ai',
+      bedrock: 'aws.bedrock',
+    });
   });
 });
