@@ -278,7 +278,7 @@ const KINDS: KindInfo[] = [
     kind: 'LLMProvider',
     plural: 'llmproviders',
     shortName: 'llmp',
-    description: 'An upstream that serves models: OpenAI, Azure OpenAI, Anthropic or an OpenAI-compatible server.',
+    description: `An upstream that serves models; spec.type is one of ${PROVIDER_CONFIGS.map((c) => c.type).join(', ')}.`,
     spec: LLMProviderSpec,
     columns: [
       { name: 'Type', type: 'string', description: 'Provider type.', jsonPath: '.spec.type' },

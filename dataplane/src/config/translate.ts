@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type GatewayConfig, GatewayConfigSchema } from '../../../contract/gateway-config.js';
-import { PROVIDER_TYPES, type ProviderType, type ResourceSnapshot } from './resources.js';
+import type { ResourceSnapshot } from './resources.js';
 import { byId, cmp, dedupe, formatZodError, type ResourceStatus } from './translate-common.js';
 import { translateProviders } from './translate-providers.js';
 import { translateQuotaPolicies } from './translate-quota.js';
@@ -38,13 +38,6 @@ export interface TranslateResult {
   config: GatewayConfig;
   statuses: ResourceStatus[];
 }
-
-/**
- * Provider types the data plane serves: every type the schema accepts, since both come from the provider
- * folders (providers/configs.ts, and each folder's descriptor for the data plane). UnsupportedType is kept as a
- * reason for older snapshots' statuses but is no longer emitted.
- */
-export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = PROVIDER_TYPES;
 
 const KIND_ORDER: Record<ResourceStatus['kind'], number> = { LLMProvider: 0, LLMRoute: 1, QuotaPolicy: 2, Secret: 3 };
 
