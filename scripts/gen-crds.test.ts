@@ -6,6 +6,7 @@ import { LIMITS } from '../dataplane/src/config/resources.js';
 import { generateCrds, type JsonSchema, toStructural } from './gen-crds.js';
 
 const crdDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'crds');
+const chartCrdDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'charts', 'tollgate', 'crds');
 const generated = generateCrds();
 
 describe('CRDs', () => {
@@ -14,6 +15,15 @@ describe('CRDs', () => {
     (file, yaml) => {
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(join(crdDir, file), yaml);
       expect(readFileSync(join(crdDir, file), 'utf8')).toBe(yaml);
+    },
+  );
+
+  // helm installs charts/tollgate/crds/ before the chart's templates: the chart must ship the same files.
+  it.each(generated.map((g) => [g.file, g.yaml]))(
+    'the chart ships the same charts/tollgate/crds/%s (npm run gen:crds writes both)',
+    (file, yaml) => {
+      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(join(chartCrdDir, file), yaml);
+      expect(readFileSync(join(chartCrdDir, file), 'utf8')).toBe(yaml);
     },
   );
 
