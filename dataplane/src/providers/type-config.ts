@@ -49,7 +49,11 @@ export interface ProviderTypeConfig<T extends string = string, B = unknown, S ex
   readonly gatewayShape: S;
   readonly block?: SpecBlock<B>;
   readonly docs: ProviderDocs;
-  /** Base URL when the spec has neither endpoint nor serviceRef; absent: one of them is required. */
+  /**
+   * Base URL when the spec has neither endpoint nor serviceRef; absent: one of them is required. Like
+   * `baseUrl`, it gets the block itself only for a type whose block has `requiredMessage` (translate rejects
+   * the provider before otherwise); for other types `block` may be undefined at run time.
+   */
   defaultEndpoint?(block: B): string;
   /** What is wrong with the block, when present (a message naming the field); undefined: fine. */
   check?(block: B): string | undefined;
