@@ -35,7 +35,7 @@ export class BackendHealth {
     this.ejectedUntil = 0;
   }
 
-  failure(): void {
+  failure(_startedAt?: number): void {
     const r = this.registry;
     if (++this.consecutiveFailures < r.failureThreshold) return;
     this.consecutiveFailures = 0;
