@@ -58,8 +58,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
     readonly info: AttemptInfo,
     readonly translator: ResponseTranslator,
     readonly adapter: ProviderAdapter,
-    /** The health clock when the try started (passive health ignores failures of tries older than an ejection). */
-    readonly healthAt: number,
+    /** The backend health's `epoch` when the try started (failures of tries older than an ejection do not count). */
+    readonly healthEpoch: number,
     timeoutMs: number,
     /** The try's promise (run() awaits it): resolved with its failure, or undefined once the call is finished. */
     readonly settle: (f: Failure | undefined) => void,

@@ -81,34 +81,32 @@ export class ProxyCall extends CallReport implements AttemptOwner {
       );
     const deadline = r.startedAt + route.config.timeoutMs;
     const { health, random } = this.shared;
-    let now = health.now();
-    let b = pickBackend(route, 0, now, random);
+    let b = pickBackend(route, 0, health.now(), random);
     if (b === undefined) {
       this.fail(new GatewayError('no_healthy_backend', `route ${route.id} has no backend it can use`));
       return;
     }
     for (;;) {
-      const f = await this.attempt(b, deadline, now);
+      const f = await this.attempt(b, deadline);
       if (f === undefined || this.finished) return;
       if (this.clientGone) return this.fail(f.error);
-      now = health.now();
-      const step = nextStep(route, f, this.attempts, this.tried, b, deadline - performance.now(), now, random);
+      const remaining = deadline - performance.now();
+      const step = nextStep(route, f, this.attempts, this.tried, b, remaining, health.now(), random);
       if (step === undefined) return this.fail(f.error);
       b = step.backend;
-      if (step.delayMs > 0) {
-        await sleep(step.delayMs);
-        now = health.now();
-      }
+      if (step.delayMs > 0) await sleep(step.delayMs);
       if (this.clientGone) return this.fail(f.error);
     }
   }
 
   /** One try. Undefined: the call is finished (answered, or a stream ended after its first byte). */
-  private async attempt(b: CompiledBackend, deadline: number, healthAt: number): Promise<Failure | undefined> {
+  private async attempt(b: CompiledBackend, deadline: number): Promise<Failure | undefined> {
     const r = this.r;
     const { providers, pools } = this.shared;
     const provider = b.provider;
     const model = b.model ?? r.model;
+    // Passive health ignores failures of tries that started before the backend's latest ejection.
+    const healthEpoch = b.health.epoch;
     // Static keys resolve synchronously; a vertex-ai service-account key may need a token exchange first.
     const resolved = resolveCredential(provider);
     let credential: string | undefined;
@@ -119,7 +117,15 @@ export class ProxyCall extends CallReport implements AttemptOwner {
         // The provider's credential could not be had: a failed try, failed over like a 5xx.
         const info = this.beginTry(b, model);
         this.hookAttemptStart(info);
-        return this.tryFailed(b, info, healthAt, 'credential_unavailable', undefined, asGatewayError(err), undefined);
+        return this.tryFailed(
+          b,
+          info,
+          healthEpoch,
+          'credential_unavailable',
+          undefined,
+          asGatewayError(err),
+          undefined,
+        );
       }
       if (this.clientGone) return clientClosed();
     } else credential = resolved;
@@ -156,12 +162,12 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     if (extraHeaders) Object.assign(upstream.headers, extraHeaders);
     const remaining = deadline - info.startedAt;
     if (remaining <= 0)
-      return this.tryFailed(b, info, healthAt, 'timeout', undefined, timeoutError(provider.name), undefined);
+      return this.tryFailed(b, info, healthEpoch, 'timeout', undefined, timeoutError(provider.name), undefined);
     const url = upstream.url;
     const path = url.startsWith(target.origin) ? url.slice(target.origin.length) : pathOf(url);
     const timeoutMs = Math.min(provider.requestTimeoutMs, remaining);
     return new Promise<Failure | undefined>((resolve, reject) => {
-      const a = new Attempt(this, b, info, translator, adapter, healthAt, timeoutMs, resolve, reject);
+      const a = new Attempt(this, b, info, translator, adapter, healthEpoch, timeoutMs, resolve, reject);
       this.cur = a;
       // Failures, synchronous ones included, come back through a.onError.
       target.pool.dispatch({ path, method: 'POST', headers: upstream.headers, body: upstream.body }, a);
@@ -359,7 +365,7 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     } else {
       // An error event after the first byte was relayed to the client; the try failed all the same.
       const c = FAILURES[httpFailure(upstreamErr.status, upstreamErr.status)];
-      if (c.health) a.backend.health.failure(a.healthAt);
+      if (c.health) a.backend.health.failure(a.healthEpoch);
       this.hookAttemptEnd(a.info, c.outcome, 200);
     }
     this.usage = st.usage();
@@ -385,7 +391,7 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     }
     a.stop();
     const c = FAILURES[fault.kind];
-    if (c.health) a.backend.health.failure(a.healthAt);
+    if (c.health) a.backend.health.failure(a.healthEpoch);
     this.hookAttemptEnd(a.info, c.outcome, 200);
     if (!this.clientGone) this.res.end(`${fault.pending}${errorEvent(fault.error, this.r.format)}`);
     this.finish(this.clientGone ? 499 : 200, fault.error.code);
@@ -408,21 +414,21 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     wait: number | undefined,
   ): Failure {
     a.stop();
-    return this.tryFailed(a.backend, a.info, a.healthAt, kind, status, error, wait);
+    return this.tryFailed(a.backend, a.info, a.healthEpoch, kind, status, error, wait);
   }
 
   /** A failed try, classified by the one table: passive health, the hooks, and what run() needs to go on. */
   private tryFailed(
     b: CompiledBackend,
     info: AttemptInfo,
-    healthAt: number,
+    healthEpoch: number,
     kind: FailureKind,
     status: number | undefined,
     error: GatewayError,
     wait: number | undefined,
   ): Failure {
     const c = FAILURES[kind];
-    if (c.health) b.health.failure(healthAt);
+    if (c.health) b.health.failure(healthEpoch);
     this.hookAttemptEnd(info, c.outcome, status);
     return { error, condition: c.retryOn, retryAfterMs: wait };
   }
