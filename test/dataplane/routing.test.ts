@@ -339,6 +339,42 @@ describe('streams', () => {
     expect(f!.requests.length).toBe(before);
   });
 
+  const twoTier = () =>
+    route({
+      name: 'r',
+      models: ['gpt-4o'],
+      backends: [{ provider: 'primary' }, { provider: 'fallback', priority: 1 }],
+    });
+  const streamText = async (client: OpenAI, got: string[] = []) => {
+    for await (const c of await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    }))
+      got.push(c.choices[0]?.delta.content ?? '');
+    return got.join('');
+  };
+  const errorEvent = { data: { error: { message: 'overloaded right now', type: 'server_error' } } };
+
+  it('an upstream error event before the first byte is a failed try: retried on the fallback', async () => {
+    const [p, f] = await upstreams('primary', 'fallback');
+    const { client } = await gateway([p!, f!], [twoTier()]);
+    p!.enqueue({ kind: 'sse', chunks: [errorEvent] });
+    expect(await streamText(client)).toBe('hello from fallback');
+    expect(p!.requests).toHaveLength(1);
+    expect(f!.requests).toHaveLength(1);
+  });
+
+  it('an upstream error event after the first byte reaches the client as an error event, never retried', async () => {
+    const [p, f] = await upstreams('primary', 'fallback');
+    const { client } = await gateway([p!, f!], [twoTier()]);
+    p!.enqueue({ kind: 'sse', chunks: [...openAiStream('one two').slice(0, 2), errorEvent] });
+    const got: string[] = [];
+    await expect(streamText(client, got)).rejects.toThrow(/overloaded right now/);
+    expect(got.join('')).toBe('one ');
+    expect(f!.requests).toHaveLength(0);
+  });
+
   it('aborts the upstream request when the client disconnects', async () => {
     const [p] = await upstreams('primary');
     const { client } = await gateway(
@@ -400,6 +436,73 @@ describe('passive health', () => {
     const back = await chat(client);
     expect(back.data.choices[0]!.message.content).toBe('hello from primary');
     expect(p!.requests).toHaveLength(3);
+  });
+
+  const ejecting = async () => {
+    const [p, f] = await upstreams('primary', 'fallback');
+    const { client } = await gateway(
+      [p!, f!],
+      [
+        route({
+          name: 'r',
+          models: ['gpt-4o'],
+          attempts: 2,
+          backends: [{ provider: 'primary' }, { provider: 'fallback', priority: 1 }],
+        }),
+      ],
+      { health: { failureThreshold: 1, ejectMs: 60_000, now: () => 1_000_000 } },
+    );
+    /** Which backend the next (plain) request goes to first. */
+    const firstAsked = async () => {
+      const before = p!.requests.length;
+      await chat(client);
+      return p!.requests.length > before ? 'primary' : 'fallback';
+    };
+    return { p: p!, f: f!, client, firstAsked };
+  };
+
+  it('a stream broken after its first byte counts against the backend', async () => {
+    const { p, client, firstAsked } = await ejecting();
+    p.enqueue({ kind: 'sse', chunks: openAiStream('one two three').slice(0, 2), end: 'reset' });
+    const stream = client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    await expect(
+      (async () => {
+        for await (const _ of await stream);
+      })(),
+    ).rejects.toThrow(/connection to provider primary failed/);
+    expect(await firstAsked()).toBe('fallback');
+  });
+
+  it('a rejected credential (401/403) counts against the backend, like a 5xx', async () => {
+    for (const status of [401, 403]) {
+      const { p, f, client, firstAsked } = await ejecting();
+      p.enqueue({
+        kind: 'json',
+        status,
+        body: { error: { message: 'Incorrect API key', type: 'invalid_request_error' } },
+      });
+      expect((await chat(client)).data.choices[0]!.message.content).toBe('hello from fallback');
+      expect(await firstAsked()).toBe('fallback');
+      expect(f.requests).toHaveLength(2);
+    }
+  });
+
+  it('a 429 or another 4xx does not count against the backend', async () => {
+    const { p, client, firstAsked } = await ejecting();
+    p.enqueue({ kind: 'json', status: 429, body: { error: { message: 'slow down', type: 'rate_limit_error' } } });
+    expect((await chat(client)).data.choices[0]!.message.content).toBe('hello from fallback');
+    expect(await firstAsked()).toBe('primary');
+    p.enqueue({
+      kind: 'json',
+      status: 400,
+      body: { error: { message: 'bad temperature', type: 'invalid_request_error' } },
+    });
+    await expect(chat(client)).rejects.toMatchObject({ status: 400 });
+    expect(await firstAsked()).toBe('primary');
   });
 
   it('tries ejected backends anyway when all of them are ejected (panic)', async () => {

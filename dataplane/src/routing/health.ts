@@ -1,6 +1,8 @@
 /**
  * Passive health: a backend (provider + upstream model) that fails `failureThreshold` times in a row is
  * ejected for a cool-down that doubles on each repeated ejection (up to `maxEjectMs`); a success resets it.
+ * Failures of tries that started before the latest ejection are the burst that caused it (they were in flight
+ * when it happened): they neither extend nor escalate it, so escalation follows repeated ejections only.
  * State lives in a registry that outlives config reloads (keyed by provider id and model).
  */
 export interface HealthOptions {
@@ -19,6 +21,8 @@ export class BackendHealth {
   /** Times ejected since the last success. */
   ejections = 0;
   ejectedUntil = 0;
+  /** Counts ejections ever (never reset): a try notes it when it starts, to tell a failure of an older try. */
+  epoch = 0;
 
   constructor(
     readonly key: string,
@@ -35,12 +39,15 @@ export class BackendHealth {
     this.ejectedUntil = 0;
   }
 
-  failure(): void {
+  /** A failed try; `epoch` is this entry's `epoch` when the try started (absent: a try started now). */
+  failure(epoch?: number): void {
+    if (epoch !== undefined && epoch !== this.epoch) return;
     const r = this.registry;
     if (++this.consecutiveFailures < r.failureThreshold) return;
     this.consecutiveFailures = 0;
     const ms = Math.min(r.maxEjectMs, r.ejectMs * 2 ** this.ejections);
     this.ejections++;
+    this.epoch++;
     this.ejectedUntil = r.now() + ms;
   }
 }

@@ -103,7 +103,8 @@ export function upstreamHttpError(
       ...(ra === undefined ? {} : { headers: { 'retry-after': ra } }),
     });
   }
-  if (status === 529 || p.type === 'overloaded_error') {
+  // 503 and Anthropic's 529: the provider is unavailable now; the client learns so, with any Retry-After.
+  if (status === 503 || status === 529 || p.type === 'overloaded_error') {
     const ra = header(headers, 'retry-after');
     return new GatewayError('upstream_unavailable', p.message, {
       ...opts,
