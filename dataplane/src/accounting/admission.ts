@@ -5,13 +5,13 @@
  * credits, a Promise when it goes to Redis, or a thrown 429/503.
  */
 import type { RouteConfig } from '../../../contract/gateway-config.js';
-import type { RequestInfo } from '../pipeline/hooks.js';
+import type { Admission, RequestInfo } from '../pipeline/hooks.js';
 import { lookupPrice } from './cost.js';
 import { requestedMaxTokens, requestText, roughInputTokens } from './estimate.js';
 import { emptyTables, type Tables } from './labels.js';
 import type { QuotaRequest, QuotaService, QuotaTicket } from './quota/service.js';
 
-export class QuotaAdmission {
+export class QuotaAdmission implements Admission<QuotaTicket> {
   private tables: Tables = emptyTables();
 
   constructor(

@@ -20,7 +20,7 @@ import { QuotaAdmission } from './admission.js';
 import { buildTables, emptyTables, type Tables } from './labels.js';
 import { type AccountingSinks, Observer } from './observer.js';
 import { RedisStore } from './quota/redis-store.js';
-import { QuotaService } from './quota/service.js';
+import { QuotaService, type QuotaTicket } from './quota/service.js';
 import { recordRefused } from './request-metrics.js';
 import { rejectedSpan } from './spans.js';
 
@@ -40,7 +40,7 @@ export interface AccountingOptions {
   logContent?: ContentLogOptions;
 }
 
-export class AccountingHooks implements GatewayHooks, AccountingSinks {
+export class AccountingHooks implements GatewayHooks<QuotaTicket>, AccountingSinks {
   readonly metrics: GatewayMetrics;
   readonly quota: QuotaService;
   /** The admit stage's quota check. */
@@ -84,11 +84,8 @@ export class AccountingHooks implements GatewayHooks, AccountingSinks {
     return this.metrics.registry.render();
   }
 
-  admit(req: RequestInfo): RequestObserver | Promise<RequestObserver> {
-    const tables = this.tables;
-    const admitted = this.admission.admit(req);
-    if (admitted instanceof Promise) return admitted.then((ticket) => new Observer(this, tables, req, ticket));
-    return new Observer(this, tables, req, admitted);
+  observe(req: RequestInfo, ticket: QuotaTicket | undefined): RequestObserver {
+    return new Observer(this, this.tables, req, ticket);
   }
 
   rejected(info: RejectedInfo): void {
