@@ -30,16 +30,16 @@ export function admit<C extends AdmittedCall>(x: RoutedExchange, hooks: GatewayH
   try {
     ticket = admission === undefined ? undefined : admission.admit(x);
     if (ticket instanceof Promise) {
-      const call = loop.prepare(x, noopObserver);
+      const waiting = loop.prepare(x, noopObserver);
       ticket.then(
         (t) => {
           try {
-            call.admitted(hooks.observe(x, t));
+            waiting.admitted(hooks.observe(x, t));
           } catch (err) {
             loop.refuse(x, err);
             return;
           }
-          loop.launch(call, x);
+          loop.launch(waiting, x);
         },
         (err: unknown) => loop.refuse(x, err),
       );
