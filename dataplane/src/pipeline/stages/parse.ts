@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '../../errors.js';
-import { validateClientRequest } from '../../server/validate.js';
+import { type ClientRequestInfo, validateClientRequest } from '../../server/validate.js';
 import type { Exchange } from '../exchange.js';
 import type { Stage, StageResult } from '../stage.js';
 
@@ -23,8 +23,15 @@ function parse(x: Exchange): StageResult {
     const reason = (err as Error).message.replace(/, ".*$/s, '');
     return new GatewayError('invalid_json', `request body is not valid JSON: ${reason}`);
   }
-  // Throws GatewayError('invalid_request', ...) naming the parameter (the runner turns a throw into a refusal).
-  const info = validateClientRequest(x.clientFormat, x.operation, raw);
+  let info: ClientRequestInfo;
+  try {
+    info = validateClientRequest(x.clientFormat, x.operation, raw);
+  } catch (err) {
+    // GatewayError('invalid_request', ...) naming the parameter; anything else (a body nested too deep for the
+    // stack) goes on to the runner, which turns it into its coded error.
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
   x.body = info.body;
   x.model = info.model;
   x.stream = info.stream;
