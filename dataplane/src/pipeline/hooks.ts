@@ -17,7 +17,10 @@ import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '.
 import type { ClientFormat, ErrorCode } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
 
-/** What the core knows about a request once it is authenticated, validated and routed. */
+/**
+ * What the core knows about a request once it is authenticated, validated and routed: the pipeline passes its
+ * exchange (pipeline/exchange.ts) itself, so hooks may keep it for the request's life but must not change it.
+ */
 export interface RequestInfo {
   readonly clientFormat: ClientFormat;
   readonly operation: Operation;
