@@ -242,7 +242,7 @@ describe('admission credits (real redis-server)', () => {
       hooks.applyConfig(config);
       const answers = [];
       for (let i = 0; i < 5; i++) {
-        const a = hooks.admit(request({ model: 'gpt-4o', messages: [] }));
+        const a = hooks.admission.admit(request({ model: 'gpt-4o', messages: [] }));
         answers.push(!(a instanceof Promise));
         await a;
       }

@@ -391,8 +391,14 @@ describe('client behaviour while uploading', () => {
     const seen: string[] = [];
     const { gw, oa } = await setup({
       hooks: {
-        admit: () => {
-          seen.push('admit');
+        admission: {
+          admit: () => {
+            seen.push('admit');
+            throw new Error('must not be reached');
+          },
+        },
+        observe: () => {
+          seen.push('observe');
           throw new Error('must not be reached');
         },
         rejected: (info) => {

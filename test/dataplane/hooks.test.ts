@@ -15,12 +15,20 @@ const events: string[] = [];
 const finished: FinishInfo[] = [];
 const rejected: RejectedInfo[] = [];
 
+const TICKET = Object.freeze({ headers: { 'x-ratelimit-remaining-requests': '9' } });
+
 const hooks: GatewayHooks = {
-  admit(req) {
-    if (req.model === 'gpt-4o' && req.body.user === 'over-quota')
-      throw new GatewayError('quota_exceeded', 'quota research-team exceeded', { headers: { 'retry-after': '42' } });
-    const observer: RequestObserver = {
-      headers: { 'x-ratelimit-remaining-requests': '9' },
+  admission: {
+    admit(req) {
+      if (req.model === 'gpt-4o' && req.body.user === 'over-quota')
+        throw new GatewayError('quota_exceeded', 'quota research-team exceeded', { headers: { 'retry-after': '42' } });
+      // Asynchronous admission (a Redis round trip) is allowed too.
+      return req.stream ? Promise.resolve(TICKET) : TICKET;
+    },
+  },
+  observe(_req, ticket): RequestObserver {
+    return {
+      headers: ticket?.headers,
       attemptStart: (a) => events.push(`start:${a.attempt}:${a.backend}`),
       attemptEnd: (a, r) => events.push(`end:${a.attempt}:${r.outcome}:${r.status}`),
       firstByte: () => events.push('firstByte'),
@@ -29,8 +37,6 @@ const hooks: GatewayHooks = {
         finished.push(f);
       },
     };
-    // Asynchronous admission (a Redis round trip) is allowed too.
-    return req.stream ? Promise.resolve(observer) : observer;
   },
   rejected: (info) => rejected.push(info),
 };
@@ -137,7 +143,7 @@ it('joins no completion text when usage is reported; hooks with keepOutputText g
   const kept: FinishInfo[] = [];
   const keeping: GatewayHooks = {
     keepOutputText: true,
-    admit: () => ({
+    observe: () => ({
       headers: undefined,
       attemptStart: () => {},
       attemptEnd: () => {},

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
 import { GatewayError } from '../../dataplane/src/errors.js';
-import type { GatewayHooks, RequestObserver } from '../../dataplane/src/pipeline/hooks.js';
+import type { AdmissionTicket, GatewayHooks, RequestObserver } from '../../dataplane/src/pipeline/hooks.js';
 import type { FakeUpstream } from '../support/fake-upstream.js';
 import { type HookedGateway, startHookedGateway } from '../support/hooked-gateway.js';
 
@@ -18,23 +18,28 @@ const starts: string[] = [];
 
 const hooks: GatewayHooks = {
   rejected() {},
-  admit(req) {
-    return new Promise<RequestObserver>((resolve, reject) => {
-      pending.push({
-        user: req.body.user,
-        answer: (ok) =>
-          ok
-            ? resolve({
-                headers: { 'x-ratelimit-remaining-requests': '7' },
-                attemptStart: (a) => starts.push(`${String(req.body.user)}:${a.attempt}`),
-                upstreamHeaders: () => ({ 'x-from-observer': String(req.body.user) }),
-                attemptEnd() {},
-                firstByte() {},
-                finish() {},
-              })
-            : reject(new GatewayError('quota_exceeded', 'quota p exceeded', { headers: { 'retry-after': '3' } })),
+  admission: {
+    admit(req) {
+      return new Promise<AdmissionTicket>((resolve, reject) => {
+        pending.push({
+          user: req.body.user,
+          answer: (ok) =>
+            ok
+              ? resolve({ headers: { 'x-ratelimit-remaining-requests': '7' } })
+              : reject(new GatewayError('quota_exceeded', 'quota p exceeded', { headers: { 'retry-after': '3' } })),
+        });
       });
-    });
+    },
+  },
+  observe(req, ticket): RequestObserver {
+    return {
+      headers: ticket?.headers,
+      attemptStart: (a) => starts.push(`${String(req.body.user)}:${a.attempt}`),
+      upstreamHeaders: () => ({ 'x-from-observer': String(req.body.user) }),
+      attemptEnd() {},
+      firstByte() {},
+      finish() {},
+    };
   },
 };
 

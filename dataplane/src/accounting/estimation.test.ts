@@ -67,7 +67,7 @@ async function until(cond: () => boolean): Promise<void> {
 describe('usage estimation at finish', () => {
   test('a stream cut before its usage: input and output estimated, marked, priced', async () => {
     const { acc, lines } = setup();
-    const obs = await acc.admit(req);
+    const obs = acc.observe(req, await acc.admission.admit(req));
     obs.finish(finishInfo({ errorCode: 'upstream_bad_response', outputText: 'one two three' }));
     await until(() => lines.length > 0);
     const line = lines[0]!;
@@ -83,7 +83,7 @@ describe('usage estimation at finish', () => {
 
   test('no usage and no output text: output 0, input still estimated', async () => {
     const { acc, lines } = setup();
-    (await acc.admit(req)).finish(finishInfo({}));
+    acc.observe(req, await acc.admission.admit(req)).finish(finishInfo({}));
     await until(() => lines.length > 0);
     expect(lines[0]!.usage_estimated).toBe(true);
     expect(lines[0]!.output_tokens).toBe(0);
@@ -101,7 +101,7 @@ describe('usage estimation at finish', () => {
       reasoningTokens: 0,
       estimated: false,
     };
-    (await acc.admit(req)).finish(finishInfo({ usage }));
+    acc.observe(req, await acc.admission.admit(req)).finish(finishInfo({ usage }));
     expect(lines).toHaveLength(1);
     expect(lines[0]!.usage_estimated).toBeUndefined();
     expect(lines[0]!.input_tokens).toBe(5);

@@ -2,21 +2,25 @@
  * Hooks: the seam between the proxy core (request path) and accounting (quotas, metrics, traces, cost).
  * The proxy core calls them; accounting implements them. Default: `noopHooks`.
  *
- * Call order for one request that reached a route:
- *   admit(req) ─► observer.attemptStart(a1) ─► observer.attemptEnd(a1, outcome) ─► [attemptStart(a2) ...]
+ * Call order for one request that reached a route (the admit stage, pipeline/stages/admit.ts):
+ *   admission.admit(req) ─► observe(req, ticket) ─► observer.attemptStart(a1) ─► observer.attemptEnd(a1, outcome)
+ *              ─► [attemptStart(a2) ...]
  *              ─► observer.firstByte() (once, when the first response byte goes to the client)
  *              ─► observer.finish(result) (exactly once, also on errors and client aborts)
- * A request that ends before it has an observer (bad input, auth, unknown model, admission rejected)
+ * A request that ends before it has an observer (bad input, auth, unknown model, admission refused)
  * gets exactly one `rejected(info)` call instead.
  *
- * Hooks must not throw (except `admit`, which throws or rejects with a GatewayError); the core catches and logs
- * anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
+ * Hooks must not throw (except `admission.admit`, which throws or rejects with a GatewayError); the core catches
+ * and logs anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
  */
 import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
 import type { ClientFormat, ErrorCode } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
 
-/** What the core knows about a request once it is authenticated, validated and routed. */
+/**
+ * What the core knows about a request once it is authenticated, validated and routed: the pipeline passes its
+ * exchange (pipeline/exchange.ts) itself, so hooks may keep it for the request's life but must not change it.
+ */
 export interface RequestInfo {
   readonly clientFormat: ClientFormat;
   readonly operation: Operation;
@@ -105,7 +109,7 @@ export interface FinishInfo {
   readonly firstByteAt: number | undefined;
 }
 
-/** Per-request observer returned by `admit`. */
+/** Per-request observer made by `observe` once the request is admitted. */
 export interface RequestObserver {
   /** Headers added to the response, success or error (e.g. x-ratelimit-*). Read once, before headers are sent. */
   readonly headers: Readonly<Record<string, string>> | undefined;
@@ -136,14 +140,28 @@ export interface RejectedInfo {
   readonly traceparent?: string | undefined;
 }
 
-export interface GatewayHooks {
+/** What an admission hands on to the request's observer (a quota ticket: headers, and what settles it at finish). */
+export interface AdmissionTicket {
+  /** Response headers the admission adds (x-ratelimit-*); the observer decides whether to send them. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+}
+
+/** The quota check of the admit stage (accounting/admission.ts implements it over the quota service). */
+export interface Admission<T extends AdmissionTicket = AdmissionTicket> {
   /**
-   * Quota admission, once per routed request, before the first try. Return the observer (synchronously
-   * when no I/O is needed: the core only awaits a Promise). Throw (when answering synchronously) or reject with
-   * GatewayError('quota_exceeded', ..., { headers: { 'retry-after': ... } }) or
-   * GatewayError('quota_store_unavailable', ...) to refuse the request; the core renders it.
+   * Once per routed request, before the first try. Answer synchronously when no I/O is needed (the admit
+   * stage awaits only a Promise); undefined: admitted, nothing to settle. Throw (when answering synchronously)
+   * or reject with GatewayError('quota_exceeded', ..., { headers: { 'retry-after': ... } }) or
+   * GatewayError('quota_store_unavailable', ...) to refuse the request; the one writer renders it.
    */
-  admit(req: RequestInfo): RequestObserver | Promise<RequestObserver>;
+  admit(req: RequestInfo): T | undefined | Promise<T | undefined>;
+}
+
+export interface GatewayHooks<T extends AdmissionTicket = AdmissionTicket> {
+  /** The quota check of the admit stage; absent: every routed request is admitted. */
+  readonly admission?: Admission<T> | undefined;
+  /** The observer of an admitted request, with the ticket its admission gave (undefined: none). */
+  observe(req: RequestInfo, ticket: T | undefined): RequestObserver;
   rejected(info: RejectedInfo): void;
   /** Called with every config the gateway applies (accounting rebuilds its price and policy tables). */
   applyConfig?(config: GatewayConfig): void;
@@ -168,6 +186,6 @@ export const noopObserver: RequestObserver = Object.freeze({
 });
 
 export const noopHooks: GatewayHooks = Object.freeze({
-  admit: (): RequestObserver => noopObserver,
+  observe: (): RequestObserver => noopObserver,
   rejected: noop,
 });
