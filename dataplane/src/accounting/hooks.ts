@@ -22,6 +22,22 @@ import { type ContentLogOptions, contentFields } from '../telemetry/content-log.
 import { createGatewayMetrics, type GatewayMetrics } from '../telemetry/metrics.js';
 import { type Otel, otelSettingsFromEnv, startOtel } from '../telemetry/otel.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/registry.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK,
+  GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI,
+  GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+  GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI,
+  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  type SpanAttributes,
+} from '../telemetry/semconv.js';
 import { formatTraceparent, parseTraceparent } from '../telemetry/trace-context.js';
 import { type Attributes, type Span, SpanKind } from '../telemetry/tracing/span.js';
 import type { Tracer } from '../telemetry/tracing/tracer.js';
@@ -34,13 +50,13 @@ export { PROMETHEUS_CONTENT_TYPE };
 
 /** OTel GenAI `gen_ai.provider.name` values for our provider types. */
 const GENAI_PROVIDER: Record<ProviderConfig['type'], string> = {
-  openai: 'openai',
-  'azure-openai': 'azure.ai.openai',
-  anthropic: 'anthropic',
-  'openai-compatible': 'openai',
-  gemini: 'gcp.gemini',
-  'vertex-ai': 'gcp.vertex_ai',
-  bedrock: 'aws.bedrock',
+  openai: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  'azure-openai': GEN_AI_PROVIDER_NAME_VALUE_AZURE_AI_OPENAI,
+  anthropic: GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  'openai-compatible': GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  gemini: GEN_AI_PROVIDER_NAME_VALUE_GCP_GEMINI,
+  'vertex-ai': GEN_AI_PROVIDER_NAME_VALUE_GCP_VERTEX_AI,
+  bedrock: GEN_AI_PROVIDER_NAME_VALUE_AWS_BEDROCK,
 };
 
 export interface AccountingOptions {
@@ -249,9 +265,10 @@ function rejectedSpan(tracer: Tracer, op: Operation, info: RejectedInfo): Span {
     'http.response.status_code': info.status,
     'error.type': info.errorCode,
     'tollgate.attempts': 0,
-  };
+  } satisfies SpanAttributes;
   if (model !== undefined)
-    attributes['gen_ai.request.model'] = model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model;
+    attributes[ATTR_GEN_AI_REQUEST_MODEL] =
+      model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model;
   if (info.route) attributes['tollgate.route'] = info.route.id;
   const span = startServerSpan(
     tracer,
@@ -305,7 +322,7 @@ class Observer implements RequestObserver {
         'tollgate.route': req.route.id,
         'tollgate.client_format': req.clientFormat,
         'tollgate.stream': req.stream,
-      });
+      } satisfies SpanAttributes);
     }
   }
 
@@ -323,7 +340,7 @@ class Observer implements RequestObserver {
         'gen_ai.request.model': a.upstreamModel,
         'tollgate.backend': a.backend,
         'tollgate.attempt': a.attempt,
-      },
+      } satisfies SpanAttributes,
     );
   }
 
@@ -340,9 +357,9 @@ class Observer implements RequestObserver {
     if (s) {
       this.attemptSpan = undefined;
       s.setAttribute('tollgate.outcome', r.outcome);
-      if (r.status !== undefined) s.setAttribute('http.response.status_code', r.status);
+      if (r.status !== undefined) s.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, r.status);
       if (r.outcome !== 'ok') {
-        s.setAttribute('error.type', r.outcome);
+        s.setAttribute(ATTR_ERROR_TYPE, r.outcome);
         s.setError(r.outcome);
       }
       s.end(r.endedAt);
@@ -424,20 +441,20 @@ class Observer implements RequestObserver {
 
     const span = this.span;
     if (span) {
-      span.setAttribute('http.response.status_code', info.status);
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, info.status);
       span.setAttribute('tollgate.attempts', info.attempts);
       if (info.backend) span.setAttribute('tollgate.backend', info.backend);
-      if (info.provider) span.setAttribute('gen_ai.provider.name', providerName);
-      if (info.responseModel) span.setAttribute('gen_ai.response.model', info.responseModel);
+      if (info.provider) span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, providerName);
+      if (info.responseModel) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, info.responseModel);
       if (usage) {
-        span.setAttribute('gen_ai.usage.input_tokens', usage.inputTokens);
-        span.setAttribute('gen_ai.usage.output_tokens', usage.outputTokens);
+        span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
+        span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
         if (usage.estimated) span.setAttribute('tollgate.usage_estimated', true);
       }
       if (cost?.priced) span.setAttribute('tollgate.cost_usd', cost.usd);
       else if (cost) span.setAttribute('tollgate.unpriced', true);
       if (info.errorCode) {
-        span.setAttribute('error.type', info.errorCode);
+        span.setAttribute(ATTR_ERROR_TYPE, info.errorCode);
         span.setError(info.errorCode);
       }
       span.end(info.endedAt);
