@@ -11,8 +11,7 @@ COPY contract ./contract
 COPY dataplane ./dataplane
 COPY operator ./operator
 COPY scripts ./scripts
-COPY test/bench ./test/bench
-COPY test/support ./test/support
+# Tests, their helpers (test/support) and the benchmark (test/bench, built by tsconfig.bench.json) stay out.
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-bookworm-slim

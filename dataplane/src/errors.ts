@@ -68,12 +68,6 @@ export class GatewayError extends Error {
   }
 }
 
-/** Wraps anything thrown into a GatewayError, keeping it as `cause`. */
-export function toGatewayError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err;
-  return new GatewayError('internal', 'internal error', { cause: err });
-}
-
 /** The error body in the client's format. */
 export function errorBody(err: GatewayError, format: ClientFormat): unknown {
   const info = ERROR_CODES[err.code];

@@ -1,6 +1,6 @@
 /** `tollgate operator` flags, parsed once into a frozen object (pure: env and files are passed in). */
 import { parseArgs } from 'node:util';
-import { parseRedisUrl } from '../../dataplane/src/cli/redis-url.js';
+import { parseRedisUrl } from '../../contract/redis-url.js';
 import { isDuration, parseDuration } from '../../dataplane/src/config/duration.js';
 
 export const OPERATOR_USAGE = `tollgate operator [flags]

@@ -1,6 +1,7 @@
 /** The operator's plain-HTTP health server: /healthz, /readyz, /metrics (Prometheus text). */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PROMETHEUS_CONTENT_TYPE } from '../../contract/prometheus.js';
 
 export interface HealthSource {
   /** Caches synced and the config listener is up. */
@@ -22,7 +23,7 @@ export function createHealthServer(source: HealthSource): Server {
       const ok = source.ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
     } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(source.metrics());
+      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(source.metrics());
     } else {
       res.writeHead(404).end();
     }
@@ -38,11 +39,4 @@ export async function listen(server: Server, port: number, host?: string): Promi
     });
   });
   return (server.address() as AddressInfo).port;
-}
-
-/** Formats gauges and counters: [name, help, type, value]. */
-export function promText(rows: readonly [string, string, 'counter' | 'gauge', number][]): string {
-  return rows
-    .map(([name, help, type, value]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`)
-    .join('');
 }

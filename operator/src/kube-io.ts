@@ -231,9 +231,3 @@ export async function persistSnapshot(
     },
   );
 }
-
-export async function readSnapshot(core: CoreV1Api, namespace: string, name: string): Promise<unknown> {
-  const s = await getSecret(core, namespace, name);
-  const text = unb64(s?.data?.['config.json']);
-  return text === undefined ? undefined : (JSON.parse(text) as unknown);
-}

@@ -11,9 +11,10 @@ import type { Logger } from '../../dataplane/src/log.js';
 import { createPki, reissueServing, servingUsable } from './certs.js';
 import { Controller } from './controller.js';
 import type { OperatorFlags } from './flags.js';
-import { createHealthServer, listen, promText } from './health.js';
+import { createHealthServer, listen } from './health.js';
 import { createPkiSecret, readPkiSecret, writePkiSecret } from './kube-io.js';
 import { LeaderElector } from './leader.js';
+import { renderOperatorMetrics } from './metrics.js';
 import { PkiWatcher } from './pki-watch.js';
 import { QuotaUsageReader } from './quota-usage.js';
 
@@ -88,36 +89,13 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
   let listening = false;
   const health: Server = createHealthServer({
     ready: () => synced && listening,
-    metrics: () => {
-      const m = controller.metrics;
-      return promText([
-        ['tollgate_operator_is_leader', 'Whether this replica holds the Lease.', 'gauge', controller.isLeader ? 1 : 0],
-        ['tollgate_operator_reconciles_total', 'Reconcile runs.', 'counter', m.reconciles],
-        ['tollgate_operator_reconcile_errors_total', 'Reconcile runs that failed.', 'counter', m.reconcileErrors],
-        ['tollgate_operator_status_writes_total', 'Status subresource writes.', 'counter', m.statusWrites],
-        ['tollgate_operator_status_write_errors_total', 'Status writes that failed.', 'counter', m.statusWriteErrors],
-        ['tollgate_operator_configs_published_total', 'Config snapshots pushed.', 'counter', m.configsPublished],
-        [
-          'tollgate_operator_config_version',
-          'Version of the config served.',
-          'gauge',
-          controller.servedConfig?.version ?? 0,
-        ],
-        ['tollgate_operator_quota_usage_reads_total', 'Reads of quota counters for status.', 'counter', m.usageReads],
-        [
-          'tollgate_operator_quota_usage_read_errors_total',
-          'Reads of quota counters that failed.',
-          'counter',
-          m.usageReadErrors,
-        ],
-        [
-          'tollgate_operator_connected_dataplanes',
-          'Data-plane pods on the config stream.',
-          'gauge',
-          controller.configServer.pods().length,
-        ],
-      ]);
-    },
+    metrics: () =>
+      renderOperatorMetrics({
+        isLeader: controller.isLeader,
+        metrics: controller.metrics,
+        configVersion: controller.servedConfig?.version ?? 0,
+        connectedDataplanes: controller.configServer.pods().length,
+      }),
   });
   const healthPort = await listen(health, flags.healthListen.port, flags.healthListen.host);
 

@@ -1,14 +1,23 @@
 /**
  * QuotaPolicy usage for status: per limit, what has been consumed in the current window and what is
  * left, read from the same Redis counters the data plane's quota engine writes. The operator reads them
- * at a modest interval (--quota-status-interval), never per request, through the accounting module's
- * own read path (QuotaService.usage → CounterStore.read), so the key schema has one owner.
+ * at a modest interval (--quota-status-interval), never per request. The key layout and the read rule
+ * are contract/shared-state.ts's (the data plane's writer imports the same module), so the operator
+ * needs no part of the data plane to read them: plain ioredis, HGETALL per counter.
  *
  * `buildUsage` is pure (policy config + counter totals → status entries); `QuotaUsageReader` is the I/O.
  */
 
+import { Redis } from 'ioredis';
 import type { QuotaPolicyConfig, QuotaWindow } from '../../contract/gateway-config.js';
-import { monthOf } from '../../dataplane/src/accounting/quota/slots.js';
+import {
+  monthOf,
+  NANO_USD_PER_USD,
+  quotaCounterAt,
+  quotaCounterBase,
+  SHARED_SCOPE,
+  windowTotal,
+} from '../../contract/shared-state.js';
 
 export type LimitKind = QuotaPolicyConfig['limits'][number]['kind'];
 
@@ -83,11 +92,11 @@ export function buildUsage(policy: QuotaPolicyConfig, totals: ScopeTotals, now: 
       return e;
     };
     if (policy.scope === 'shared') {
-      rows.push(row(totals.get('*')?.[i] ?? 0));
+      rows.push(row(totals.get(SHARED_SCOPE)?.[i] ?? 0));
       return;
     }
     const users = [...totals]
-      .filter(([scope, t]) => scope !== '*' && (t[i] ?? 0) > 0)
+      .filter(([scope, t]) => scope !== SHARED_SCOPE && (t[i] ?? 0) > 0)
       .map(([scope, t]) => ({ name: scope.slice(scope.indexOf('/') + 1), used: t[i] ?? 0 }))
       .sort((a, b) => b.used - a.used || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .slice(0, topKeys);
@@ -99,11 +108,11 @@ export function buildUsage(policy: QuotaPolicyConfig, totals: ScopeTotals, now: 
 
 /** The counter scopes a policy's status needs: `*` for shared, every selected key for perKey. */
 export function scopesOf(policy: QuotaPolicyConfig): string[] {
-  return policy.scope === 'shared' ? ['*'] : [...policy.keys];
+  return policy.scope === 'shared' ? [SHARED_SCOPE] : [...policy.keys];
 }
 
-/** Reads one scope's totals, in policy.limits order (QuotaService.usage, or a fake in unit tests). */
-export type ReadTotals = (policyId: string, scopeId: string) => Promise<number[]>;
+/** Reads one scope's totals, in policy.limits order (QuotaUsageReader, or a fake in unit tests). */
+export type ReadTotals = (policyId: string, scopeId: string, policy: QuotaPolicyConfig) => Promise<number[]>;
 
 /** Reads every policy's counters (a few reads in flight at a time) and builds their status rows. */
 export async function readUsage(
@@ -121,7 +130,7 @@ export async function readUsage(
     const totals = new Map<string, number[]>();
     for (let i = 0; i < scopes.length; i += concurrency) {
       const batch = scopes.slice(i, i + concurrency);
-      const got = await Promise.all(batch.map((s) => read(p.id, s)));
+      const got = await Promise.all(batch.map((s) => read(p.id, s, p)));
       for (let j = 0; j < batch.length; j++) totals.set(batch[j] as string, got[j] ?? []);
     }
     out.set(p.id, { usage: buildUsage(p, totals, now, topKeys), lastUpdated });
@@ -129,38 +138,60 @@ export async function readUsage(
   return out;
 }
 
-/** The Redis side: the accounting module's QuotaService over a RedisStore, policies refreshed per read. */
+/** One scope's totals, in policy.limits order, from one pipeline of HGETALLs (cost in USD). */
+export async function readScopeTotals(
+  redis: Pick<Redis, 'pipeline'>,
+  policy: QuotaPolicyConfig,
+  scopeId: string,
+  now: number,
+): Promise<number[]> {
+  const counters = policy.limits.map((l) =>
+    quotaCounterAt(quotaCounterBase(policy.id, l.kind, l.window), l.window, scopeId, now),
+  );
+  const pipe = redis.pipeline();
+  for (const c of counters) pipe.hgetall(c.key);
+  const replies = (await pipe.exec()) ?? [];
+  return counters.map((c, i) => {
+    const [err, hash] = replies[i] ?? [new Error('no reply')];
+    if (err) throw err;
+    const used = windowTotal(hash as Record<string, string>, c.minField);
+    return policy.limits[i]?.kind === 'costUSD' ? used / NANO_USD_PER_USD : used;
+  });
+}
+
+/** The Redis side: plain ioredis, reads only (HGETALL), failing fast when Redis is away. */
 export class QuotaUsageReader {
   private constructor(
-    private readonly service: {
-      applyPolicies(p: readonly QuotaPolicyConfig[]): void;
-      usage(policyId: string, scopeId?: string): Promise<{ kind: string; used: number; limit: number }[]>;
-      close(): Promise<void>;
-    },
+    private readonly redis: Redis,
     private readonly now: () => number,
   ) {}
 
   static async connect(url: string, now: () => number = Date.now): Promise<QuotaUsageReader> {
-    const { RedisStore } = await import('../../dataplane/src/accounting/quota/redis-store.js');
-    const { QuotaService } = await import('../../dataplane/src/accounting/quota/service.js');
-    // A status read may wait longer than a request would; it never blocks the hot path.
-    const store = new RedisStore({ url, timeoutMs: 2000 });
-    return new QuotaUsageReader(new QuotaService({ store, now }), now);
+    // A status read may wait longer than a request would (2 s); it never blocks the hot path. No offline
+    // queue and no retries per command: a read while Redis is away fails, and the controller keeps the
+    // previous status until the next interval.
+    const redis = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 2000,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(100 * times, 2000),
+    });
+    redis.on('error', () => {}); // surfaced per read (rejected promise), never as a crash
+    return new QuotaUsageReader(redis, now);
   }
 
   /** Rejects when Redis is unreachable (the caller keeps the previous status and retries next interval). */
-  async read(policies: readonly QuotaPolicyConfig[], topKeys = 5): Promise<Map<string, QuotaUsageStatus>> {
-    this.service.applyPolicies(policies);
+  read(policies: readonly QuotaPolicyConfig[], topKeys = 5): Promise<Map<string, QuotaUsageStatus>> {
     const now = this.now();
-    return readUsage(
-      policies,
-      async (id, scope) => (await this.service.usage(id, scope)).map((u) => u.used),
-      now,
-      topKeys,
-    );
+    return readUsage(policies, (_id, scope, p) => readScopeTotals(this.redis, p, scope, now), now, topKeys);
   }
 
-  close(): Promise<void> {
-    return this.service.close();
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
   }
 }

@@ -3,7 +3,7 @@
  * data-plane pod has applied a config containing it. Real kube-apiserver (KUBECONFIG, for example from
  * `npm run kube:up`), one operator, N data planes on loopback, each with its own TokenRequest token.
  *
- *   npm run build && KUBECONFIG=.tollgate/kube/kubeconfig node dist/test/bench/config-push.js [--changes 50] [--pods 3]
+ *   npm run build:bench && KUBECONFIG=.tollgate/kube/kubeconfig node dist/test/bench/config-push.js [--changes 50] [--pods 3]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

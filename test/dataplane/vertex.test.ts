@@ -9,13 +9,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import OpenAI from 'openai';
 import { createLogger } from '../../dataplane/src/log.js';
 import { CLOUD_PLATFORM_SCOPE, JWT_BEARER_GRANT } from '../../dataplane/src/providers/vertex/service-account.js';
-import {
-  decodeJwt,
-  type TestServiceAccount,
-  testServiceAccount,
-} from '../../dataplane/src/providers/vertex/testing.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
+import { decodeJwt, type TestServiceAccount, testServiceAccount } from '../support/vertex-service-account.js';
 
 const PROJECT_PATH = '/v1/projects/test-project/locations/us-east5';
 /** What the fake token endpoint (named "oauth") hands out by default. */

@@ -2,9 +2,20 @@
  * The spans of a request: one SERVER span per request (served or refused), parented on the client's
  * traceparent, and one CLIENT span per upstream try. Only called when an OTLP endpoint is configured.
  */
+
 import type { ApiKeyConfig } from '../../../contract/gateway-config.js';
 import type { AttemptInfo, AttemptResult, FinishInfo, RejectedInfo, RequestInfo } from '../pipeline/hooks.js';
 import type { Operation, Usage } from '../providers/types.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  type SpanAttributes,
+} from '../telemetry/semconv.js';
 import { parseTraceparent } from '../telemetry/trace-context.js';
 import { type Attributes, type Span, SpanKind } from '../telemetry/tracing/span.js';
 import type { Tracer } from '../telemetry/tracing/tracer.js';
@@ -39,7 +50,7 @@ export function startRequestSpan(tracer: Tracer, req: RequestInfo): Span {
     'tollgate.route': req.route.id,
     'tollgate.client_format': req.clientFormat,
     'tollgate.stream': req.stream,
-  });
+  } satisfies SpanAttributes);
 }
 
 /** The CLIENT span of one upstream try. */
@@ -50,14 +61,14 @@ export function startAttemptSpan(tracer: Tracer, parent: Span, op: Operation, a:
     'gen_ai.request.model': a.upstreamModel,
     'tollgate.backend': a.backend,
     'tollgate.attempt': a.attempt,
-  });
+  } satisfies SpanAttributes);
 }
 
 export function endAttemptSpan(s: Span, r: AttemptResult): void {
   s.setAttribute('tollgate.outcome', r.outcome);
-  if (r.status !== undefined) s.setAttribute('http.response.status_code', r.status);
+  if (r.status !== undefined) s.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, r.status);
   if (r.outcome !== 'ok') {
-    s.setAttribute('error.type', r.outcome);
+    s.setAttribute(ATTR_ERROR_TYPE, r.outcome);
     s.setError(r.outcome);
   }
   s.end(r.endedAt);
@@ -71,20 +82,20 @@ export function endRequestSpan(
   cost: CostResult | undefined,
   providerName: string,
 ): void {
-  span.setAttribute('http.response.status_code', info.status);
+  span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, info.status);
   span.setAttribute('tollgate.attempts', info.attempts);
   if (info.backend) span.setAttribute('tollgate.backend', info.backend);
-  if (info.provider) span.setAttribute('gen_ai.provider.name', providerName);
-  if (info.responseModel) span.setAttribute('gen_ai.response.model', info.responseModel);
+  if (info.provider) span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, providerName);
+  if (info.responseModel) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, info.responseModel);
   if (usage) {
-    span.setAttribute('gen_ai.usage.input_tokens', usage.inputTokens);
-    span.setAttribute('gen_ai.usage.output_tokens', usage.outputTokens);
+    span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
+    span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
     if (usage.estimated) span.setAttribute('tollgate.usage_estimated', true);
   }
   if (cost?.priced) span.setAttribute('tollgate.cost_usd', cost.usd);
   else if (cost) span.setAttribute('tollgate.unpriced', true);
   if (info.errorCode) {
-    span.setAttribute('error.type', info.errorCode);
+    span.setAttribute(ATTR_ERROR_TYPE, info.errorCode);
     span.setError(info.errorCode);
   }
   span.end(info.endedAt);
@@ -107,9 +118,10 @@ export function rejectedSpan(tracer: Tracer, op: Operation, info: RejectedInfo):
     'http.response.status_code': info.status,
     'error.type': info.errorCode,
     'tollgate.attempts': 0,
-  };
+  } satisfies SpanAttributes;
   if (model !== undefined)
-    attributes['gen_ai.request.model'] = model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model;
+    attributes[ATTR_GEN_AI_REQUEST_MODEL] =
+      model.length > MAX_REFUSED_MODEL ? model.slice(0, MAX_REFUSED_MODEL) : model;
   if (info.route) attributes['tollgate.route'] = info.route.id;
   const span = startServerSpan(
     tracer,

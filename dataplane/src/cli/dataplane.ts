@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type GatewayConfig, GatewayConfigSchema } from '../../../contract/gateway-config.js';
+import { parseRedisUrl, redactUrl } from '../../../contract/redis-url.js';
 import { isDuration, parseDuration } from '../config/duration.js';
 import { OperatorSource } from '../config/operator-source.js';
 import { createLogger, type Logger } from '../log.js';
 import { createGateway, type Gateway } from '../server/gateway.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
-import { parseRedisUrl, redactUrl } from './redis-url.js';
 
 export const usage = `tollgate dataplane [flags]
 

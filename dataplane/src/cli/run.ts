@@ -4,12 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import type { GatewayConfig } from '../../../contract/gateway-config.js';
+import { parseRedisUrl, redactUrl } from '../../../contract/redis-url.js';
 import { isDuration, parseDuration } from '../config/duration.js';
 import { type AppliedConfig, FileSource } from '../config/file-source.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
-import { parseRedisUrl, redactUrl } from './redis-url.js';
 import { parseSize } from './size.js';
 
 export const RUN_USAGE = `tollgate run -f <file-or-dir> [-f ...] [flags]

@@ -281,12 +281,6 @@ export type ObjectMeta = z.infer<typeof ObjectMeta>;
 export const RESOURCE_KINDS = ['LLMProvider', 'LLMRoute', 'QuotaPolicy'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
-export const SPEC_SCHEMAS = {
-  LLMProvider: LLMProviderSpec,
-  LLMRoute: LLMRouteSpec,
-  QuotaPolicy: QuotaPolicySpec,
-} as const;
-
 /** A resource as read from the API server or a file, before its spec is validated. */
 export interface RawResource {
   apiVersion?: string;

@@ -1,4 +1,4 @@
-import { testServiceAccount } from '../providers/vertex/testing.js';
+import { testServiceAccount } from '../../../test/support/vertex-service-account.js';
 import type { ResourceSnapshot } from './resources.js';
 import { translate } from './translate.js';
 

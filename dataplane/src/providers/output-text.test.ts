@@ -3,18 +3,18 @@
  * (text, tool names and arguments), and for non-streaming responses only when the provider reported no usage.
  */
 import { describe, expect, it } from '@jest/globals';
+import { bedrockCassette, encodeFrames, replayBinary } from '../../../test/support/bedrock-cassettes.js';
+import { CHUNK_SIZES, cassette, parsedData, replay } from '../../../test/support/cassettes.js';
 import { SseParser } from '../sse/sse.js';
 import { anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';
 import { anthropicToOpenAi } from './anthropic/anthropic-to-openai.js';
 import { bedrockToAnthropic } from './bedrock/bedrock-to-anthropic.js';
 import { bedrockToOpenAi } from './bedrock/bedrock-to-openai.js';
 import { EventStreamDecoder } from './bedrock/eventstream.js';
-import { bedrockCassette, encodeFrames, replayBinary } from './bedrock/testing.js';
 import { geminiToAnthropic } from './gemini/gemini-to-anthropic.js';
 import { geminiToOpenAi } from './gemini/gemini-to-openai.js';
 import { openAiToAnthropic } from './openai/openai-to-anthropic-response.js';
 import { openAiToOpenAi } from './openai/openai-to-openai.js';
-import { CHUNK_SIZES, cassette, parsedData, replay } from './testing.js';
 import type { ResponseTranslator } from './types.js';
 
 type Row = [string, ResponseTranslator, string];

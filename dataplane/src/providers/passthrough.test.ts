@@ -1,6 +1,6 @@
+import { CHUNK_SIZES, cassette, parsedData, replay } from '../../../test/support/cassettes.js';
 import { anthropicPassthroughRequest, anthropicToAnthropic } from './anthropic/anthropic-to-anthropic.js';
 import { openAiEmbeddings, openAiPassthroughRequest, openAiToOpenAi } from './openai/openai-to-openai.js';
-import { CHUNK_SIZES, cassette, parsedData, replay } from './testing.js';
 
 describe('OpenAI client ⇄ OpenAI wire (near-passthrough)', () => {
   it('rewrites the model and always asks for stream usage, without mutating the body', () => {

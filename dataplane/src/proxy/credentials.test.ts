@@ -1,7 +1,7 @@
 import type { ProviderConfig } from '../../../contract/gateway-config.js';
+import { decodeJwt, testServiceAccount } from '../../../test/support/vertex-service-account.js';
 import { GatewayError } from '../errors.js';
 import { CLOUD_PLATFORM_SCOPE, JWT_BEARER_GRANT } from '../providers/vertex/service-account.js';
-import { decodeJwt, testServiceAccount } from '../providers/vertex/testing.js';
 import { CredentialResolver, type TokenFetch } from './credentials.js';
 
 const sa = testServiceAccount('https://oauth2.example.test/token');

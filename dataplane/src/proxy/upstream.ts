@@ -51,11 +51,4 @@ export class UpstreamPools {
     this.pools = new Map();
     await Promise.all(pools.map((p) => p.close().catch(() => {})));
   }
-
-  /** Drops connections at once (shutdown after the grace period). */
-  async destroy(): Promise<void> {
-    const pools = [...this.pools.values()];
-    this.pools = new Map();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
-  }
 }

@@ -31,6 +31,11 @@ import {
 import type { Logger } from '../log.js';
 import { tlsFromEnv, UndiciOtlpTransport } from './otlp-http.js';
 import type { MetricSnapshot, Registry } from './registry.js';
+import {
+  ATTR_SERVICE_NAME,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+} from './semconv.js';
 import { type BatchSettings, type EncodedBatch, SpanBatcher } from './tracing/batch.js';
 import { DEFAULT_SPAN_LIMITS, OtlpJsonTraceEncoder, type SpanLimits } from './tracing/otlp-json.js';
 import { type SamplerChoice, samplerFromEnv } from './tracing/sampler.js';
@@ -96,7 +101,7 @@ export function otelSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OtelS
     traces: !off && (base || Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) && env.OTEL_TRACES_EXPORTER !== 'none',
     metrics: !off && (base || Boolean(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)) && env.OTEL_METRICS_EXPORTER !== 'none',
     // The spec's precedence: OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES.
-    serviceName: env.OTEL_SERVICE_NAME || resource['service.name'] || 'tollgate',
+    serviceName: env.OTEL_SERVICE_NAME || resource[ATTR_SERVICE_NAME] || 'tollgate',
     resourceAttributes: resource,
     sampler: samplerFromEnv(env),
     metricIntervalMs: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
@@ -152,8 +157,8 @@ export interface Otel {
 
 /** OTel metric names for the Prometheus names of the contract (semantic-convention names where they exist). */
 const OTEL_NAMES: Record<string, { name: string; unit?: string }> = {
-  gen_ai_client_token_usage: { name: 'gen_ai.client.token.usage', unit: '{token}' },
-  gen_ai_client_operation_duration_seconds: { name: 'gen_ai.client.operation.duration', unit: 's' },
+  gen_ai_client_token_usage: { name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE, unit: '{token}' },
+  gen_ai_client_operation_duration_seconds: { name: METRIC_GEN_AI_CLIENT_OPERATION_DURATION, unit: 's' },
   tollgate_time_to_first_token_seconds: { name: 'tollgate.time_to_first_token', unit: 's' },
 };
 
@@ -162,7 +167,7 @@ function otelName(prom: string): { name: string; unit?: string } {
 }
 
 export function startOtel(settings: OtelSettings, logger?: Logger): Otel {
-  const attributes = { ...settings.resourceAttributes, 'service.name': settings.serviceName };
+  const attributes = { ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName };
   const resource = resourceFromAttributes(attributes);
   let batcher: SpanBatcher | undefined;
   let exporter: OTLPExporterBase<EncodedBatch> | undefined;

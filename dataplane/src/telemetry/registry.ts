@@ -2,8 +2,18 @@
  * A small metrics registry: counters and histograms with label sets bound once (a bound child is a plain
  * object with number fields, so recording is an add, no allocation, no hashing), rendered as Prometheus
  * text for GET /metrics. OTLP export reads the same children when it collects (`snapshot()`, see
- * otel.ts): recording costs the same with or without OTLP.
+ * otel.ts): recording costs the same with or without OTLP. The text encoding itself is
+ * contract/prometheus.ts's, shared with the operator.
  */
+import {
+  exposition,
+  formatValue as fmt,
+  labelText,
+  PROMETHEUS_CONTENT_TYPE,
+  pushHeader,
+} from '../../../contract/prometheus.js';
+
+export { PROMETHEUS_CONTENT_TYPE };
 
 /** One series of a metric at collection time. */
 export interface SeriesSnapshot {
@@ -22,22 +32,6 @@ export interface MetricSnapshot {
   readonly kind: 'counter' | 'histogram';
   readonly buckets?: readonly number[];
   readonly series: SeriesSnapshot[];
-}
-
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function labelText(names: readonly string[], values: readonly string[], extra?: string): string {
-  const parts: string[] = [];
-  for (let i = 0; i < names.length; i++) parts.push(`${names[i]}="${escapeLabel(values[i] ?? '')}"`);
-  if (extra !== undefined) parts.push(extra);
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
-}
-
-function fmt(n: number): string {
-  if (n === Number.POSITIVE_INFINITY) return '+Inf';
-  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(15)));
 }
 
 export class CounterChild {
@@ -109,7 +103,7 @@ export class CounterVec extends Vec<CounterChild> {
     return { name: this.name, help: this.help, kind: 'counter', series };
   }
   render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
+    pushHeader(out, this.name, this.help, 'counter');
     for (const { values, child } of this.children.values()) {
       out.push(`${this.name}${labelText(this.labelNames, values)} ${fmt(child.value)}`);
     }
@@ -124,7 +118,7 @@ export class ScaledCounterVec extends CounterVec {
     this.scale = scale;
   }
   override render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
+    pushHeader(out, this.name, this.help, 'counter');
     for (const { values, child } of this.children.values()) {
       out.push(`${this.name}${labelText(this.labelNames, values)} ${fmt(child.value / this.scale)}`);
     }
@@ -158,7 +152,7 @@ export class HistogramVec extends Vec<HistogramChild> {
     return { name: this.name, help: this.help, kind: 'histogram', buckets: this.buckets, series };
   }
   render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
+    pushHeader(out, this.name, this.help, 'histogram');
     for (const { values, child } of this.children.values()) {
       let cum = 0;
       for (let i = 0; i < this.buckets.length; i++) {
@@ -200,8 +194,6 @@ export class Registry {
   render(): string {
     const out: string[] = [];
     for (const m of this.metrics) m.render(out);
-    return `${out.join('\n')}\n`;
+    return exposition(out);
   }
 }
-
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

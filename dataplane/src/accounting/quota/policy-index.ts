@@ -3,11 +3,9 @@
  * model filter, and each limit's counter layout. Nothing here runs per request except `policiesFor`.
  */
 import type { QuotaPolicyConfig, QuotaWindow } from '../../../../contract/gateway-config.js';
+import { NANO_USD_PER_USD, quotaCounterBase, slidingBuckets } from '../../../../contract/shared-state.js';
 
 export type LimitKind = 'requests' | 'tokens' | 'costUSD';
-
-/** Sliding windows are split into this many buckets; the oldest partly covered bucket still counts. */
-export const SLIDING_BUCKETS = 60;
 
 export interface LimitRt {
   readonly policy: PolicyRt;
@@ -17,7 +15,7 @@ export interface LimitRt {
   /** The amount as the user wrote it (USD for cost), for headers and status. */
   readonly displayAmount: number;
   readonly window: QuotaWindow;
-  /** Stable counter name part: `<policy id>|<kind>|<window>`; a changed amount keeps its counter. */
+  /** Stable counter name part (contract/shared-state.ts); a changed amount keeps its counter. */
   readonly counterBase: string;
   /** Sliding windows: bucket width and count. */
   readonly bucketMs: number;
@@ -42,10 +40,6 @@ export interface PolicyIndex {
 
 const NONE: readonly PolicyRt[] = Object.freeze([]);
 
-function windowSpec(w: QuotaWindow): string {
-  return w.type === 'calendarMonth' ? 'month' : `${w.ms}ms`;
-}
-
 export function compilePolicy(p: QuotaPolicyConfig): PolicyRt {
   const limits: LimitRt[] = [];
   const policy: PolicyRt = {
@@ -57,16 +51,16 @@ export function compilePolicy(p: QuotaPolicyConfig): PolicyRt {
     limits,
   };
   for (const l of p.limits) {
-    const bucketMs = l.window.type === 'sliding' ? Math.max(1, Math.ceil(l.window.ms / SLIDING_BUCKETS)) : 0;
+    const sliding = l.window.type === 'sliding' ? slidingBuckets(l.window.ms) : undefined;
     limits.push({
       policy,
       kind: l.kind,
-      amount: l.kind === 'costUSD' ? Math.round(l.amount * 1e9) : l.amount,
+      amount: l.kind === 'costUSD' ? Math.round(l.amount * NANO_USD_PER_USD) : l.amount,
       displayAmount: l.amount,
       window: l.window,
-      counterBase: `${p.id}|${l.kind}|${windowSpec(l.window)}`,
-      bucketMs,
-      buckets: l.window.type === 'sliding' ? Math.ceil(l.window.ms / bucketMs) : 1,
+      counterBase: quotaCounterBase(p.id, l.kind, l.window),
+      bucketMs: sliding?.bucketMs ?? 0,
+      buckets: sliding?.buckets ?? 1,
     });
   }
   return policy;

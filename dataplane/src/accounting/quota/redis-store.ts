@@ -24,6 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { QUOTA_KEY_PREFIX } from '../../../../contract/shared-state.js';
 import { Batcher, type BatchOp } from './batcher.js';
 import { CREDIT_FILL } from './credits.js';
 import { Deadlines } from './deadlines.js';
@@ -209,8 +210,8 @@ class Script {
 const batchScript = new Script(BATCH_LUA);
 const readScript = new Script(READ_LUA);
 
-/** Default prefix of the counter keys; `v2`: the running-total layout (older pods' counters are not read). */
-export const DEFAULT_KEY_PREFIX = 'tollgate:quota:v2:';
+/** Default prefix of the counter keys (the key layout is contract/shared-state.ts's). */
+export const DEFAULT_KEY_PREFIX = QUOTA_KEY_PREFIX;
 
 /** Most operations in one script call, so one call never holds Redis long. */
 const MAX_BATCH = 128;

@@ -8,6 +8,7 @@
  */
 
 import type { QuotaPolicyConfig } from '../../../../contract/gateway-config.js';
+import { ANONYMOUS_SCOPE, NANO_USD_PER_USD, SHARED_SCOPE } from '../../../../contract/shared-state.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { CreditBook, type CreditOptions } from './credits.js';
@@ -207,7 +208,7 @@ export class QuotaService {
   }
 
   /** Current consumption per limit (for QuotaPolicy status), read without side effects. */
-  async usage(policyId: string, scopeId = '*'): Promise<{ kind: string; used: number; limit: number }[]> {
+  async usage(policyId: string, scopeId = SHARED_SCOPE): Promise<{ kind: string; used: number; limit: number }[]> {
     const now = this.now();
     const slots: Slot[] = [];
     for (const p of this.index.all) {
@@ -217,7 +218,7 @@ export class QuotaService {
     const used = await (this.shared ?? this.local).read(slots);
     return slots.map((s, i) => ({
       kind: s.limit.kind,
-      used: s.limit.kind === 'costUSD' ? used[i]! / 1e9 : used[i]!,
+      used: s.limit.kind === 'costUSD' ? used[i]! / NANO_USD_PER_USD : used[i]!,
       limit: s.limit.displayAmount,
     }));
   }
@@ -309,7 +310,7 @@ export class QuotaService {
 function buildSlots(policies: readonly PolicyRt[], req: QuotaRequest, now: number): Slot[] {
   const slots: Slot[] = [];
   for (const p of policies) {
-    const scopeId = p.scope === 'shared' ? '*' : (req.keyId ?? '~anonymous');
+    const scopeId = p.scope === 'shared' ? SHARED_SCOPE : (req.keyId ?? ANONYMOUS_SCOPE);
     for (const l of p.limits) slots.push(makeSlot(l, scopeId, addFor(l, req), now));
   }
   return slots;

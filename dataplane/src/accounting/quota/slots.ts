@@ -7,6 +7,7 @@
  * counts, so no W-long span ever exceeds the limit). Calendar month (UTC): one bucket in a counter whose
  * name carries the month (`2026-11`), reset at the first instant of the next month.
  */
+import { monthOf, quotaCounterName } from '../../../../contract/shared-state.js';
 import type { LimitRt } from './policy-index.js';
 
 export interface Slot {
@@ -39,23 +40,8 @@ export interface ReserveResult {
   credited?: boolean;
 }
 
-/** The month of the last call: a request's month is computed without a Date per request. */
-let lastMonth = { startMs: 0, endMs: 0, id: '' };
-
-/** UTC calendar month id and its end (first ms of the next month). */
-export function monthOf(now: number): { id: string; endMs: number } {
-  const c = lastMonth;
-  if (now >= c.startMs && now < c.endMs) return c;
-  const d = new Date(now);
-  const y = d.getUTCFullYear();
-  const m = d.getUTCMonth();
-  lastMonth = {
-    startMs: Date.UTC(y, m, 1),
-    endMs: Date.UTC(y, m + 1, 1),
-    id: `${y}-${String(m + 1).padStart(2, '0')}`,
-  };
-  return lastMonth;
-}
+/** Re-exported for the quota module's callers; the month id is part of the key layout. */
+export { monthOf };
 
 export function makeSlot(limit: LimitRt, scopeId: string, add: number, now: number): Slot {
   const budget = limit.kind !== 'requests';
@@ -63,7 +49,7 @@ export function makeSlot(limit: LimitRt, scopeId: string, add: number, now: numb
     const month = monthOf(now);
     return {
       limit,
-      key: `${limit.counterBase}|${scopeId}|${month.id}`,
+      key: quotaCounterName(limit.counterBase, scopeId, month.id),
       field: 0,
       minField: 0,
       add,
@@ -75,7 +61,7 @@ export function makeSlot(limit: LimitRt, scopeId: string, add: number, now: numb
   const field = Math.floor(now / limit.bucketMs);
   return {
     limit,
-    key: `${limit.counterBase}|${scopeId}`,
+    key: quotaCounterName(limit.counterBase, scopeId),
     field,
     minField: field - limit.buckets,
     add,

@@ -1,7 +1,7 @@
 import { afterEach, jest } from '@jest/globals';
+import { CHUNK_SIZES, cassette, parsedData, replay } from '../../../../test/support/cassettes.js';
 import { GatewayError } from '../../errors.js';
 import { finishReasonFromAnthropic } from '../common/finish.js';
-import { CHUNK_SIZES, cassette, parsedData, replay } from '../testing.js';
 import { anthropicToOpenAi } from './anthropic-to-openai.js';
 
 type Chunk = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { CHUNK_SIZES } from '../testing.js';
+import { bedrockCassette, encodeFrames, replayBinary } from '../../../../test/support/bedrock-cassettes.js';
+import { CHUNK_SIZES } from '../../../../test/support/cassettes.js';
 import { bedrockToAnthropic } from './bedrock-to-anthropic.js';
-import { bedrockCassette, encodeFrames, replayBinary } from './testing.js';
 
 /** The fields these tests read from Anthropic stream events. */
 interface Ev {

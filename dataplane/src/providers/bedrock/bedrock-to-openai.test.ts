@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { CHUNK_SIZES, parsedData } from '../testing.js';
+import { bedrockCassette, encodeFrames, replayBinary } from '../../../../test/support/bedrock-cassettes.js';
+import { CHUNK_SIZES, parsedData } from '../../../../test/support/cassettes.js';
 import { bedrockToOpenAi } from './bedrock-to-openai.js';
-import { bedrockCassette, encodeFrames, replayBinary } from './testing.js';
 
 type Chunk = {
   id: string;

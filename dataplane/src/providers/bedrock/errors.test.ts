@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { bodyText } from '../testing.js';
+import { bedrockCassette } from '../../../../test/support/bedrock-cassettes.js';
+import { bodyText } from '../../../../test/support/cassettes.js';
 import { bedrockHttpError, bedrockStreamError } from './errors.js';
-import { bedrockCassette } from './testing.js';
 
 const CTX = { provider: 'ml/bedrock' };
 

@@ -26,31 +26,8 @@ const MIN_MESSAGE = 16;
 const MAX_MESSAGE = 16 * 1024 * 1024;
 const MAX_HEADERS = 128 * 1024;
 
-// ─── CRC32 (IEEE) ──────────────────────────────────────────────────────────────────────────────────────
-
-let TABLE: Uint32Array | undefined;
-
-function tableCrc32(data: Uint8Array, start = 0): number {
-  if (TABLE === undefined) {
-    TABLE = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      TABLE[n] = c >>> 0;
-    }
-  }
-  let crc = ~start >>> 0;
-  for (let i = 0; i < data.length; i++) crc = TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return ~crc >>> 0;
-}
-
-const nativeCrc32: ((data: Uint8Array) => number) | undefined =
-  typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (d) => zlib.crc32(d) : undefined;
-
-/** CRC32 (IEEE 802.3), node:zlib's when this Node has it (22.2+), else a table. */
-export const crc32: (data: Uint8Array) => number = nativeCrc32 ?? ((d) => tableCrc32(d));
-/** The table implementation, exported so tests check it against node:zlib. */
-export const crc32Table = (d: Uint8Array): number => tableCrc32(d);
+/** CRC32 (IEEE 802.3): node:zlib's (Node 22.2+; engines says >= 24). */
+export const crc32: (data: Uint8Array) => number = (d) => zlib.crc32(d);
 
 // ─── decoding ──────────────────────────────────────────────────────────────────────────────────────────
 

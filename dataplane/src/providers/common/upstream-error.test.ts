@@ -1,7 +1,7 @@
+import { bodyText, cassette } from '../../../../test/support/cassettes.js';
 import { errorBody } from '../../errors.js';
 import { anthropicToOpenAi } from '../anthropic/anthropic-to-openai.js';
 import { openAiToAnthropic } from '../openai/openai-to-anthropic-response.js';
-import { bodyText, cassette } from '../testing.js';
 import { upstreamHttpError, upstreamStreamError } from './upstream-error.js';
 
 describe('upstream error mapping (non-2xx)', () => {

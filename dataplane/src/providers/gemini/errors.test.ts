@@ -1,7 +1,7 @@
 import type { ProviderConfig } from '../../../../contract/gateway-config.js';
+import { bodyText, cassette } from '../../../../test/support/cassettes.js';
 import { errorBody } from '../../errors.js';
 import { adapterFor, isImplementedProviderType, translatorFor } from '../index.js';
-import { bodyText, cassette } from '../testing.js';
 import { geminiAdapter } from './adapter.js';
 import { geminiHttpError, geminiStreamError } from './errors.js';
 import { geminiToAnthropic } from './gemini-to-anthropic.js';

@@ -1,5 +1,5 @@
+import { CHUNK_SIZES, cassette, replay } from '../../../../test/support/cassettes.js';
 import type { SseEvent } from '../../sse/sse.js';
-import { CHUNK_SIZES, cassette, replay } from '../testing.js';
 import { geminiToAnthropic } from './gemini-to-anthropic.js';
 
 type Msg = { content: Record<string, unknown>[]; stop_reason: string; usage: Record<string, number>; id: string };

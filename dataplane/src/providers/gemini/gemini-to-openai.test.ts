@@ -1,6 +1,6 @@
 import { afterEach, jest } from '@jest/globals';
+import { CHUNK_SIZES, cassette, parsedData, replay } from '../../../../test/support/cassettes.js';
 import { GatewayError } from '../../errors.js';
-import { CHUNK_SIZES, cassette, parsedData, replay } from '../testing.js';
 import { geminiToOpenAi } from './gemini-to-openai.js';
 import { finishFromGemini, usageFromGemini } from './shared.js';
 

@@ -1,6 +1,6 @@
+import { CHUNK_SIZES, cassette, replay } from '../../../../test/support/cassettes.js';
 import type { SseEvent } from '../../sse/sse.js';
 import { stopReasonFromOpenAi } from '../common/finish.js';
-import { CHUNK_SIZES, cassette, replay } from '../testing.js';
 import { openAiToAnthropic } from './openai-to-anthropic-response.js';
 
 type Ev = { type: string; index?: number; [k: string]: unknown };

@@ -1,9 +1,9 @@
 import type { ProviderConfig } from '../../../../contract/gateway-config.js';
+import { testServiceAccount } from '../../../../test/support/vertex-service-account.js';
 import type { ClientFormat } from '../../errors.js';
 import { adapterFor, translatorFor } from '../index.js';
 import type { BuildRequestInput } from '../types.js';
 import { VERTEX_ANTHROPIC_VERSION, vertexAdapter, vertexPublisher } from './adapter.js';
-import { testServiceAccount } from './testing.js';
 
 const BASE = 'https://us-east5-aiplatform.googleapis.com/v1/projects/my-project/locations/us-east5';
 

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt, testServiceAccount } from '../../../../test/support/vertex-service-account.js';
 import { GatewayError } from '../../errors.js';
 import {
   CLOUD_PLATFORM_SCOPE,
@@ -10,7 +11,6 @@ import {
   signAssertion,
   tokenRequestBody,
 } from './service-account.js';
-import { decodeJwt, testServiceAccount } from './testing.js';
 
 const sa = testServiceAccount('https://oauth2.example.test/token');
 

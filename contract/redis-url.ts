@@ -1,7 +1,8 @@
 /**
  * The Redis URL shared by `tollgate run`, `tollgate dataplane` and `tollgate operator`: `--redis`, else
  * TOLLGATE_REDIS_URL. The env var lets a Kubernetes Secret supply a URL with a password, which a flag
- * would leave in the pod spec and in `ps`. Parsed once at start.
+ * would leave in the pod spec and in `ps`. Parsed once at start. In contract/ with the key layout
+ * (shared-state.ts): both processes must name the same Redis, and the operator imports no data-plane CLI.
  */
 
 export const REDIS_URL_ENV = 'TOLLGATE_REDIS_URL';

@@ -1,8 +1,8 @@
-/** Test helpers for the provider translators: cassettes and SSE replay in odd chunk sizes. Not used at runtime. */
+/** Test helpers for the provider translators: cassettes and SSE replay in odd chunk sizes (tests only; not in the image). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type SseEvent, SseParser } from '../sse/sse.js';
-import type { StreamTranslator } from './types.js';
+import type { StreamTranslator } from '../../dataplane/src/providers/types.js';
+import { type SseEvent, SseParser } from '../../dataplane/src/sse/sse.js';
 
 export interface Cassette {
   description: string;
@@ -13,7 +13,7 @@ export interface Cassette {
   sse?: string;
 }
 
-const DIR = fileURLToPath(new URL('../../../test/fixtures/cassettes/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/cassettes/', import.meta.url));
 
 export function cassette(name: string): Cassette {
   return JSON.parse(readFileSync(`${DIR}${name}.json`, 'utf8')) as Cassette;

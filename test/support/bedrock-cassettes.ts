@@ -3,10 +3,11 @@
  * frames `{headers, payload}` (see test/fixtures/cassettes/bedrock/README.md), encoded to the binary framing here
  * and replayed through the real decoder in any chunk size.
  */
-import type { SseEvent } from '../../sse/sse.js';
-import { type Cassette, cassette } from '../testing.js';
-import type { StreamTranslator } from '../types.js';
-import { EventStreamDecoder, encodeEventStreamMessage } from './eventstream.js';
+
+import { EventStreamDecoder, encodeEventStreamMessage } from '../../dataplane/src/providers/bedrock/eventstream.js';
+import type { StreamTranslator } from '../../dataplane/src/providers/types.js';
+import type { SseEvent } from '../../dataplane/src/sse/sse.js';
+import { type Cassette, cassette } from './cassettes.js';
 
 export interface Frame {
   headers: Record<string, string>;
