@@ -7,7 +7,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
-import { MAX_HEADER_VALUE } from '../../dataplane/src/proxy/client-writer.js';
+import { MAX_HEADER_VALUE } from '../../dataplane/src/pipeline/respond.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
 

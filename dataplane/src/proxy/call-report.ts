@@ -1,14 +1,14 @@
 /**
  * The half of a call that faces the client and the hooks: the answer's head and error answers (through
- * client-writer.ts), the first byte, the hooks' attempt reports and the one finish report. ProxyCall extends
+ * pipeline/respond.ts), the first byte, the hooks' attempt reports and the one finish report. ProxyCall extends
  * it (one object per request; the split is by job, not by allocation). (ADR 0040)
  */
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import type { AttemptInfo, AttemptOutcome } from '../pipeline/hooks.js';
+import { setAnswerHead, setTollgateHeaders, writeError } from '../pipeline/respond.js';
 import type { StreamTranslator, Usage } from '../providers/types.js';
 import type { CompiledBackend } from '../routing/table.js';
-import { setAnswerHead, setTollgateHeaders, writeError } from './client-writer.js';
 import type { CallShared, RoutedRequest } from './types.js';
 
 export abstract class CallReport {

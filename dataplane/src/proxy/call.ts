@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { util as undiciUtil } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { AttemptInfo, RequestObserver } from '../pipeline/hooks.js';
+import { endWithBody, errorEvent, JSON_CONTENT_TYPE, SSE_CONTENT_TYPE } from '../pipeline/respond.js';
 import { clientBodyText } from '../providers/index.js';
 import type { ProviderAdapter, ResponseTranslator, StreamTranslator } from '../providers/types.js';
 import { pickBackend } from '../routing/select.js';
@@ -26,18 +27,14 @@ import {
   transportError,
   transportFailure,
 } from './classify.js';
-import { endWithBody, errorEvent, JSON_CONTENT_TYPE, SSE_CONTENT_TYPE } from './client-writer.js';
 import { resolveCredential } from './credentials.js';
 import { nextStep } from './next-step.js';
 import { StreamFault, StreamRelay } from './stream-relay.js';
 import type { CallShared, RoutedRequest } from './types.js';
 
+export { headerSafe } from '../pipeline/respond.js';
 export { isStackOverflow, tooDeep } from './classify.js';
-export { headerSafe } from './client-writer.js';
 export type { CallShared, ProviderRegistry, RoutedRequest } from './types.js';
-
-/** Longest client model name forwarded, in UTF-8 bytes (docs/routing.md "Matching a route"): longer is a 400. */
-export const MAX_MODEL_BYTES = 256;
 
 const clientClosed = (): Failure => ({
   error: new GatewayError('upstream_error', 'client closed the request'),
@@ -74,11 +71,6 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     if (this.clientGone) return this.fail(new GatewayError('upstream_error', 'client closed the request'));
     const r = this.r;
     const route = r.route;
-    // A prefix route passes the client's name upstream and into x-tollgate-backend: refuse absurd ones first.
-    if (r.model.length > MAX_MODEL_BYTES / 4 && Buffer.byteLength(r.model) > MAX_MODEL_BYTES)
-      return this.fail(
-        new GatewayError('invalid_request', `model name is longer than ${MAX_MODEL_BYTES} bytes`, { param: 'model' }),
-      );
     const deadline = r.startedAt + route.config.timeoutMs;
     const { health, random } = this.shared;
     let b = pickBackend(route, 0, health.now(), random);

@@ -1,7 +1,7 @@
 /**
  * The stream relay of one streaming try: upstream bytes → decoded events → translated client events, one
  * chunk at a time (no buffering). It only produces text and faults; the call writes the text through
- * client-writer.ts and decides what a fault means (retry before the first byte, error event after it).
+ * pipeline/respond.ts and decides what a fault means (retry before the first byte, error event after it).
  * docs/routing.md "Streams" (ADR 0040).
  */
 import { GatewayError } from '../errors.js';

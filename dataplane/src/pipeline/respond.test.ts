@@ -10,7 +10,7 @@ import {
   setAnswerHead,
   setTollgateHeaders,
   writeError,
-} from './client-writer.js';
+} from './respond.js';
 
 /** What the writer sets on a response: status, headers and the body it ends with. */
 function recorder() {
