@@ -41,6 +41,8 @@ export interface GatewayOptions {
   random?: () => number;
   /** How long close() lets in-flight requests run before cutting them; default 10 s. */
   closeGraceMs?: number;
+  /** Why a config does not make the gateway ready (`/readyz` 503 with it), undefined when it does. */
+  readiness?: (config: GatewayConfig) => string | undefined;
 }
 
 export interface Gateway {
@@ -113,11 +115,13 @@ class GatewayImpl implements Gateway {
   private readonly pools = new UpstreamPools();
   private readonly health: HealthRegistry;
   private readonly closeGraceMs: number;
+  private readonly readiness: GatewayOptions['readiness'];
   private readonly sockets = new Set<Socket>();
 
   constructor(options: GatewayOptions) {
     this.maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    this.readiness = options.readiness;
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? noopHooks;
     this.health = new HealthRegistry(options.health);
@@ -198,13 +202,10 @@ class GatewayImpl implements Gateway {
         const text = this.hooks.metricsText();
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(text);
-      } else if (path === '/readyz')
-        this.plain(
-          res,
-          this.compiled === undefined ? 503 : 200,
-          this.compiled === undefined ? 'no config yet\n' : 'ready\n',
-        );
-      else this.reject(req, res, formatForPath(path), new GatewayError('not_found', `no such endpoint: ${path}`));
+      } else if (path === '/readyz') {
+        const why = this.compiled === undefined ? 'no config yet' : this.readiness?.(this.compiled.config);
+        this.plain(res, why === undefined ? 200 : 503, why === undefined ? 'ready\n' : `${why}\n`);
+      } else this.reject(req, res, formatForPath(path), new GatewayError('not_found', `no such endpoint: ${path}`));
       return;
     }
     if (req.method !== spec.method && !(spec.method === 'GET' && req.method === 'HEAD')) {
