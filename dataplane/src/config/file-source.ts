@@ -155,6 +155,7 @@ export class FileSource {
       return;
     }
     this.signature = signature;
+    logger.debug('config files read', { bytes: loaded.fingerprints.reduce((n, f) => n + f.size, 0) });
     for (const ig of loaded.ignored) logger.warn('ignored a document', { ...ig });
 
     const version = this.version + 1;
@@ -191,6 +192,7 @@ export class FileSource {
     }
     if (this.current && this.current.config.hash === result.config.hash) {
       this.settle = undefined;
+      clearTimeout(this.settleTimer);
       this.lastGood = next;
       this.fingerprints = loaded.fingerprints;
       logger.debug('files changed but the config did not', { version: this.current.config.version });
@@ -208,6 +210,7 @@ export class FileSource {
     }
 
     this.settle = undefined;
+    clearTimeout(this.settleTimer);
     this.lastGood = next;
     this.fingerprints = loaded.fingerprints;
     this.version = result.config.version;

@@ -23,6 +23,11 @@ describe('removals', () => {
       config(docs.provider, docs.route(), docs.policy, docs.key('a'), docs.key('b'), docs.key('c')),
       {},
     ],
+    [
+      'a key value (a cut mid-value)',
+      config(docs.provider, docs.route(), docs.policy, docs.key('a'), docs.key('b').replace('-value', '-val')),
+      { apiKeys: ['default/b'] },
+    ],
     ['a key', config(docs.provider, docs.route(), docs.policy, docs.key('a')), { apiKeys: ['default/b'] }],
     [
       'every key: open',

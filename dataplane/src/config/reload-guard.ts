@@ -8,7 +8,7 @@ export interface Removals {
   routes: string[];
   providers: string[];
   quotaPolicies: string[];
-  /** Ids (`namespace/name` of the Secret) of API keys no longer served. */
+  /** Ids (`namespace/name` of the Secret) of API keys no longer served, or now holding another key. */
   apiKeys: string[];
   /** The served config needs keys and the candidate serves requests without one. */
   opens: boolean;
@@ -22,11 +22,14 @@ const gone = (before: readonly { id: string }[], after: readonly { id: string }[
 const isOpen = (c: GatewayConfig): boolean => !c.requireKeys && c.apiKeys.length === 0;
 
 export function removals(served: GatewayConfig, candidate: GatewayConfig): Removals {
+  // A key whose value changed (a cut mid-value looks like that) is a key removed: its holders lose access.
+  const keyId = (k: { id: string; hash: string }) => ({ id: `${k.id}\u0000${k.hash}` });
+  const lostKeys = gone(served.apiKeys.map(keyId), candidate.apiKeys.map(keyId)).map((id) => id.split('\u0000')[0]!);
   return {
     routes: gone(served.routes, candidate.routes),
     providers: gone(served.providers, candidate.providers),
     quotaPolicies: gone(served.quotaPolicies, candidate.quotaPolicies),
-    apiKeys: gone(served.apiKeys, candidate.apiKeys),
+    apiKeys: lostKeys,
     opens: !isOpen(served) && isOpen(candidate),
   };
 }
