@@ -300,4 +300,18 @@ stringData: { key: ${value} }
     });
     expect(String(warn?.message)).toContain('LLMProvider default/nope not found');
   });
+
+  it('tells a file that still says retry.on to write retryOn', async () => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      `${provider('p')}---\n${route('old', 'm', '  retry:\n    on: ["429"]\n')}---\n${route('ok', 'n')}`,
+    );
+    const { logs, source } = start([file]);
+    const first = await source.start();
+    expect(first.config.routes.map((r) => r.name)).toEqual(['ok']);
+    const warn = logs.find((l) => l.resource === 'LLMRoute default/old' && l.condition === 'Accepted');
+    expect(warn).toMatchObject({ msg: 'resource not fully served', reason: 'Invalid' });
+    expect(String(warn?.message)).toContain('spec.retry.on: renamed to spec.retry.retryOn: write `retryOn:');
+  });
 });
