@@ -14,6 +14,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import type { GatewayConfig } from '../../contract/gateway-config.js';
+import { KEPT_PREFIX } from '../../dataplane/src/config/last-good.js';
 import {
   API_GROUP,
   API_VERSION,
@@ -364,7 +365,10 @@ export class Controller {
           ? t.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message }))
           : [];
         if (kind !== 'QuotaPolicy') {
-          const accepted = desired.find((c) => c.type === 'Accepted')?.status === 'True';
+          // A resource whose last good version stands in (last-good.ts) is not served at this generation.
+          const accepted =
+            desired.find((c) => c.type === 'Accepted')?.status === 'True' &&
+            !desired.some((c) => c.message.startsWith(KEPT_PREFIX));
           desired.push(programmedCondition(this.index.get(key), pods, accepted));
         }
         const next = mergeStatus(r.status, desired, r.meta.generation, now);

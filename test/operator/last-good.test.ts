@@ -140,6 +140,8 @@ spec:
       });
       expect(resolved.message.startsWith(KEPT_PREFIX)).toBe(true);
       expect(resolved.message).toContain('no-such-provider not found');
+      // This generation is not what the pods serve, so it is not Programmed.
+      await ai.waitCondition('LLMRoute', 'chat', 'Programmed', { status: 'False', reason: 'NotAccepted' });
       // Served by the last good version (provider sim), not 503.
       expect(await chat('lg-model')).toEqual({ status: 200, route: `${ai.namespace}/chat` });
     },
