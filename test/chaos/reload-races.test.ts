@@ -1,7 +1,8 @@
 /**
  * File-reload races against the real `tollgate run` (issue 17 items 1 and 2; ADR 0054, 0055). The config file
- * is rewritten in place the ways a reader can catch it half done: truncated at every line end and inside the
- * key Secret's lines, emptied, and written slowly chunk by chunk through one open descriptor. After each
+ * is rewritten in place the ways a reader can catch it half done: 100 rewrites back to back, truncated at
+ * every line end and inside the key Secret's lines, emptied, and written slowly chunk by chunk through one
+ * open descriptor. After each
  * write the test waits until the gateway has read that very content (its `config files read` debug line
  * with the byte count, or its rejection), lets requests from the official OpenAI SDK hit that state, then
  * completes the file. Throughout, no request without a key is served, no keyed request is lost and
@@ -157,6 +158,14 @@ describe('tollgate run: reload races (real process, real files, OpenAI SDK)', ()
         logsSince(r, from).some((l) => l.msg === 'config files read' && l.bytes === Buffer.byteLength(full)),
       );
     };
+
+    // 0. As the issue measured it: 100 in-place rewrites of the same content, back to back, paced only by
+    // the requests in flight (each rewrite truncates, then writes; the gateway reads whatever it catches).
+    for (let i = 0; i < 100; i++) {
+      writeFileSync(file, full);
+      await someRequests();
+    }
+    await restore();
 
     // 1. Truncated in place: at every line end, and inside every line of the key Secret.
     const cuts = new Set<number>([0]);
