@@ -6,6 +6,7 @@
 
 import type { Server } from 'node:http';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { lastGoodTranslator } from '../../dataplane/src/config/last-good.js';
 import { translate } from '../../dataplane/src/config/translate.js';
 import type { Logger } from '../../dataplane/src/log.js';
 import { createPki, reissueServing, servingUsable } from './certs.js';
@@ -55,7 +56,7 @@ export async function startOperator(flags: Readonly<OperatorFlags>, logger: Logg
 
   const controller = new Controller({
     kc,
-    translate,
+    translate: lastGoodTranslator(translate),
     logger,
     ...(flags.namespaces ? { namespaces: flags.namespaces } : {}),
     requireKeys: flags.requireKeys,

@@ -5,6 +5,7 @@
  * newly turned False and for rejected key Secrets (which have no status of their own).
  */
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { KEPT_PREFIX } from '../../dataplane/src/config/last-good.js';
 import { API_GROUP, API_VERSION, RESOURCE_KINDS, type ResourceKind } from '../../dataplane/src/config/resources.js';
 import type { Logger } from '../../dataplane/src/log.js';
 import { type ConditionInput, mergeStatus, newlyFalse, statusEqual } from './conditions.js';
@@ -73,7 +74,10 @@ export class StatusWriter {
           ? t.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message }))
           : [];
         if (kind !== 'QuotaPolicy') {
-          const accepted = desired.find((c) => c.type === 'Accepted')?.status === 'True';
+          // A resource whose last good version stands in (last-good.ts) is not served at this generation.
+          const accepted =
+            desired.find((c) => c.type === 'Accepted')?.status === 'True' &&
+            !desired.some((c) => c.message.startsWith(KEPT_PREFIX));
           desired.push(programmedCondition(i.index.get(key), i.pods, accepted));
         }
         const next = mergeStatus(r.status, desired, r.meta.generation, now);

@@ -100,7 +100,11 @@ const valid: Case[] = [
         { provider: 'azure', model: 'gpt-4o', weight: 20 },
         { provider: 'anthropic', model: 'claude-sonnet-4-5', priority: 1 },
       ],
-      retry: { attempts: 3, backoff: { base: '100ms', max: '2s' }, on: ['429', '5xx', 'timeout', 'connect-failure'] },
+      retry: {
+        attempts: 3,
+        backoff: { base: '100ms', max: '2s' },
+        retryOn: ['429', '5xx', 'timeout', 'connect-failure'],
+      },
       timeout: '120s',
     },
   },
@@ -262,8 +266,8 @@ const invalid: Case[] = [
   {
     name: 'route retrying on an unknown failure',
     kind: 'LLMRoute',
-    spec: { models: ['gpt-4o'], backends: [{ provider: 'openai' }], retry: { on: ['418'] } },
-    rejected: [/spec\.retry\.on\[0\]: Unsupported value: "418"/],
+    spec: { models: ['gpt-4o'], backends: [{ provider: 'openai' }], retry: { retryOn: ['418'] } },
+    rejected: [/spec\.retry\.retryOn\[0\]: Unsupported value: "418"/],
   },
   {
     name: 'route with a malformed timeout',
@@ -327,7 +331,7 @@ const invalid: Case[] = [
   },
 ];
 
-/** Every property path an OpenAPI schema declares, e.g. `spec.retry.on`, `spec.backends[].weight`. */
+/** Every property path an OpenAPI schema declares, e.g. `spec.retry.retryOn`, `spec.backends[].weight`. */
 function propertyPaths(schema: unknown, prefix = ''): string[] {
   if (!schema || typeof schema !== 'object') return [];
   const node = schema as { properties?: Record<string, unknown>; items?: unknown };

@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../../../contract/gateway-config.js';
 import { parseRedisUrl, redactUrl } from '../../../contract/redis-url.js';
 import { isDuration, parseDuration } from '../config/duration.js';
 import { type AppliedConfig, FileSource } from '../config/file-source.js';
+import { runReadiness } from '../config/reload-guard.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
@@ -184,6 +185,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
     bodyTimeoutMs: flags.bodyTimeoutMs,
     logger,
     hooks: accounting,
+    readiness: runReadiness,
   });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
   let keyed: boolean | undefined;
@@ -192,7 +194,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
     const nowKeyed = applied.config.apiKeys.length > 0;
     if (keyed !== undefined && nowKeyed !== keyed) {
       if (nowKeyed) logger.info('API keys are now defined: every request needs a key');
-      else logger.warn(OPEN_WARNING);
+      else logger.error(OPEN_WARNING);
     }
     keyed = nowKeyed;
   };

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
@@ -18,6 +18,12 @@ spec:
   models: ["${model}"]
   backends: [{ provider: p }]
 ${extra}`;
+
+/** Write to a temp file and rename it over the target, as editors' safe save does. */
+function writeAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
 
 let dir: string;
 beforeEach(() => {
@@ -90,11 +96,19 @@ describe('FileSource', () => {
   let source: FileSource | undefined;
   afterEach(() => source?.close());
 
-  function start(paths: string[], pollMs = 0, fsWatch = true) {
+  function start(paths: string[], pollMs = 0, fsWatch = true, settleMs?: number) {
     const applied: AppliedConfig[] = [];
     const logs: Array<Record<string, unknown>> = [];
     const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
-    source = new FileSource({ paths, requireKeys: false, logger, onConfig: (a) => applied.push(a), pollMs, fsWatch });
+    source = new FileSource({
+      paths,
+      requireKeys: false,
+      logger,
+      onConfig: (a) => applied.push(a),
+      pollMs,
+      fsWatch,
+      ...(settleMs !== undefined ? { settleMs } : {}),
+    });
     return { applied, logs, source };
   }
 
@@ -152,8 +166,9 @@ describe('FileSource', () => {
     const warn = logs.find((l) => l.msg === 'change to a resource rejected; still serving its previous version');
     expect(warn).toMatchObject({ resource: 'LLMRoute default/r1', reason: 'Invalid' });
     expect(String(warn?.message)).toContain('spec.timeout');
-    // Removing the resource removes it, even though its last edit was rejected.
-    writeFileSync(file, `${provider('p')}---\n${route('r2', 'm2')}`);
+    // Removing the resource removes it, even though its last edit was rejected (written atomically: an
+    // in-place write that removes something waits for the file to settle, tested below).
+    writeAtomic(file, `${provider('p')}---\n${route('r2', 'm2')}`);
     expect(await source.reload()).toBe(true);
     expect(applied.at(-1)!.config.routes.map((r) => r.name)).toEqual(['r2']);
   });
@@ -195,5 +210,108 @@ describe('FileSource', () => {
     writeFileSync(file, `${provider('p')}---\n${route('r', 'm')}`);
     await until(() => applied.length === 2);
     expect(applied[1]!.config.routes).toHaveLength(1);
+  });
+
+  const key = (name: string, value: string) => `apiVersion: v1
+kind: Secret
+metadata: { name: ${name}, labels: { tollgate.dev/api-key: "true" } }
+stringData: { key: ${value} }
+`;
+
+  it('refuses an empty file (what a reader sees right after a truncation) and keeps the last good config', async () => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, `${provider('p')}---\n${route('r1', 'm1')}`);
+    const { applied, logs, source } = start([file]);
+    await source.start();
+    for (const text of ['', '\n  \n', '# only a comment\n', '---\n']) {
+      writeFileSync(file, text);
+      expect(await source.reload()).toBe(false);
+      expect(source.config!.routes.map((r) => r.name)).toEqual(['r1']);
+    }
+    expect(applied).toHaveLength(1);
+    const errs = logs.filter((l) => l.level === 'error').map((l) => String(l.err));
+    expect(errs).toHaveLength(4);
+    for (const e of errs) expect(e).toMatch(/config\.yaml: holds no document .* delete the file/);
+  });
+
+  it('refuses to start on an empty file', async () => {
+    writeFileSync(join(dir, 'empty.yaml'), '');
+    const { source } = start([dir]);
+    await expect(source.start()).rejects.toThrow(/empty\.yaml: holds no document/);
+  });
+
+  it('applies an in-place write that loses the key Secret only after the file has settled, and logs it at error', async () => {
+    const file = join(dir, 'config.yaml');
+    const full = `${provider('p')}---\n${route('r1', 'm1')}---\n${key('k', 'tg-unit-key-1')}`;
+    writeFileSync(file, full);
+    const { applied, logs, source } = start([file], 0, true, 400);
+    await source.start();
+    expect(source.config!.apiKeys).toHaveLength(1);
+    // Cut just before the key Secret (a valid file on its own): held, the keyed config keeps serving.
+    writeFileSync(file, `${provider('p')}---\n${route('r1', 'm1')}---\n`);
+    expect(await source.reload()).toBe(false);
+    expect(source.config!.apiKeys).toHaveLength(1);
+    expect(logs.some((l) => l.level === 'warn' && String(l.msg).includes('once the files stop changing'))).toBe(true);
+    // The writer finishes before the delay is up: nothing was ever applied without the key.
+    writeFileSync(file, full);
+    expect(await source.reload()).toBe(false);
+    expect(applied).toHaveLength(1);
+    // A real removal written in place: applied once it has stayed put for the delay, at error level.
+    writeFileSync(file, `${provider('p')}---\n${route('r1', 'm1')}`);
+    await source.reload();
+    await until(() => applied.length === 2);
+    expect(applied[1]!.config.apiKeys).toHaveLength(0);
+    const opened = logs.find((l) => l.msg === 'reloaded config has no API keys: the gateway is now OPEN to anyone');
+    expect(opened).toMatchObject({ level: 'error', opens: true, apiKeys: ['default/k'] });
+  });
+
+  it('applies a removal at once when the file was replaced atomically (rename)', async () => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      `${provider('p')}---\n${route('r1', 'm1')}---\n${key('k', 'tg-unit-key-1')}---\n${key('k2', 'tg-unit-key-2')}`,
+    );
+    const { applied, logs, source } = start([file], 0, true, 60_000);
+    await source.start();
+    writeAtomic(file, `${provider('p')}---\n${route('r1', 'm1')}---\n${key('k', 'tg-unit-key-1')}`);
+    expect(await source.reload()).toBe(true);
+    expect(applied[1]!.config.apiKeys.map((k) => k.id)).toEqual(['default/k']);
+    expect(logs.find((l) => l.msg === 'reloaded config removes API keys')).toMatchObject({
+      level: 'error',
+      apiKeys: ['default/k2'],
+      opens: false,
+    });
+  });
+
+  it('keeps serving the last good version of a route edited to name a missing provider', async () => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, `${provider('p')}---\n${route('r1', 'm1')}`);
+    const { applied, logs, source } = start([file]);
+    await source.start();
+    writeFileSync(file, `${provider('p')}---\n${route('r1', 'm1').replace('provider: p', 'provider: nope')}`);
+    expect(await source.reload()).toBe(false); // the served config is what it was
+    expect(applied).toHaveLength(1);
+    expect(source.config!.routes[0]!.backends.map((b) => b.provider)).toEqual(['default/p']);
+    const warn = logs.find((l) => l.msg === 'change to a resource rejected; still serving its previous version');
+    expect(warn).toMatchObject({
+      resource: 'LLMRoute default/r1',
+      condition: 'ResolvedRefs',
+      reason: 'BackendNotFound',
+    });
+    expect(String(warn?.message)).toContain('LLMProvider default/nope not found');
+  });
+
+  it('tells a file that still says retry.on to write retryOn', async () => {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      `${provider('p')}---\n${route('old', 'm', '  retry:\n    on: ["429"]\n')}---\n${route('ok', 'n')}`,
+    );
+    const { logs, source } = start([file]);
+    const first = await source.start();
+    expect(first.config.routes.map((r) => r.name)).toEqual(['ok']);
+    const warn = logs.find((l) => l.resource === 'LLMRoute default/old' && l.condition === 'Accepted');
+    expect(warn).toMatchObject({ msg: 'resource not fully served', reason: 'Invalid' });
+    expect(String(warn?.message)).toContain('spec.retry.on: renamed to spec.retry.retryOn: write `retryOn:');
   });
 });

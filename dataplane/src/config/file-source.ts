@@ -6,21 +6,33 @@
  * a fallback for file systems where fs.watch is unreliable (network mounts, some containers).
  *
  * What an invalid change does:
- * - a load error (YAML syntax, unusable metadata, unreadable file): nothing changes; the last good config
- *   keeps being served and the error is logged with file:line.
- * - a resource whose new spec is rejected (Accepted=False) while an earlier version of it was accepted:
- *   that earlier version keeps being served (as the API server would refuse an invalid update), the rest
- *   of the change is applied, and the rejection is logged.
+ * - a load error (YAML syntax, an empty file, unusable metadata, unreadable file): nothing changes; the last
+ *   good config keeps being served and the error is logged with file:line. A file that changes while it is
+ *   read is read again.
+ * - a resource whose new version is not clean (Accepted=False, or ResolvedRefs=False such as a route naming a
+ *   missing provider) while an earlier version was: that earlier version keeps being served (config/last-good.ts,
+ *   shared with the operator), the rest of the change is applied, and the substitution is logged.
  * - a new resource that is rejected is left out (one invalid resource never blocks the others).
+ * - a change that removes served resources or API keys (what a file cut short looks like) is applied only
+ *   once the files are complete: replaced atomically, or unchanged for settleMs (ADR 0054).
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { GatewayConfig } from '../../../contract/gateway-config.js';
 import type { Logger } from '../log.js';
-import { type IgnoredDocument, listFiles, loadFiles } from './load-files.js';
-import type { RawResource, ResourceSnapshot } from './resources.js';
-import { type ResourceStatus, translate } from './translate.js';
+import { resourceKeyOf, translateKeepingLastGood } from './last-good.js';
+import {
+  FileChangingError,
+  type FileFingerprint,
+  type IgnoredDocument,
+  type LoadResult,
+  listFiles,
+  loadFiles,
+} from './load-files.js';
+import { type Removals, removals, removesAnything } from './reload-guard.js';
+import type { RawResource } from './resources.js';
+import type { ResourceStatus } from './translate.js';
 
 export interface AppliedConfig {
   config: GatewayConfig;
@@ -41,10 +53,12 @@ export interface FileSourceOptions {
   pollMs?: number;
   /** Use fs.watch (default true); false leaves only the periodic stat check. */
   fsWatch?: boolean;
+  /**
+   * How long a file written in place must stay unchanged before a change that removes served resources
+   * (routes, providers, quota policies, API keys) is applied (ADR 0054). Default 2000 ms.
+   */
+  settleMs?: number;
 }
-
-type Kind = RawResource['kind'];
-const keyOf = (kind: string, ns: string, name: string) => `${kind} ${ns}/${name}`;
 
 export class FileSource {
   private readonly opts: Required<Omit<FileSourceOptions, 'recursive'>> & { recursive: boolean };
@@ -54,14 +68,19 @@ export class FileSource {
   private version = 0;
   private current: AppliedConfig | undefined;
   private signature = '';
-  /** The last accepted version of every resource, kept to stand in for a rejected edit. */
-  private lastAccepted = new Map<string, RawResource>();
+  /** The last clean version of every resource, kept to stand in for an edit that is not (ADR 0055). */
+  private lastGood: ReadonlyMap<string, RawResource> = new Map();
+  /** The files as read for the served config. */
+  private fingerprints: readonly FileFingerprint[] = [];
+  /** A removing in-place change waiting to settle: what the changed files were, since when. */
+  private settle: { id: string; since: number } | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
 
   constructor(opts: FileSourceOptions) {
-    this.opts = { debounceMs: 100, pollMs: 2000, recursive: false, fsWatch: true, ...opts };
+    this.opts = { debounceMs: 100, pollMs: 2000, recursive: false, fsWatch: true, settleMs: 2000, ...opts };
   }
 
   get config(): GatewayConfig | undefined {
@@ -70,7 +89,16 @@ export class FileSource {
 
   /** First load: throws when the files cannot be loaded (the caller exits with a message). Then watches. */
   async start(): Promise<AppliedConfig> {
-    await this.load(true);
+    // A file being written as we start is read again (a few times) rather than failing the start.
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.load(true);
+        break;
+      } catch (err) {
+        if (!(err instanceof FileChangingError) || tries >= 20) throw err;
+        await new Promise((r) => setTimeout(r, this.opts.debounceMs));
+      }
+    }
     await this.watch();
     return this.current!;
   }
@@ -87,6 +115,7 @@ export class FileSource {
     for (const w of this.watchers.splice(0)) w.close();
     clearInterval(this.pollTimer);
     clearTimeout(this.debounceTimer);
+    clearTimeout(this.settleTimer);
   }
 
   private schedule(): Promise<void> {
@@ -115,60 +144,43 @@ export class FileSource {
   private async load(first: boolean): Promise<void> {
     const { logger } = this.opts;
     const signature = await this.computeSignature().catch(() => '');
-    const loaded = await loadFiles(this.opts.paths, { recursive: this.opts.recursive });
+    let loaded: LoadResult;
+    try {
+      loaded = await loadFiles(this.opts.paths, { recursive: this.opts.recursive });
+    } catch (err) {
+      if (!(err instanceof FileChangingError) || first) throw err;
+      // A writer is still at it: read again once its events have settled.
+      logger.debug('a config file changed while it was read; reading it again', { err: err.message });
+      this.trigger();
+      return;
+    }
     this.signature = signature;
+    logger.debug('config files read', { bytes: loaded.fingerprints.reduce((n, f) => n + f.size, 0) });
     for (const ig of loaded.ignored) logger.warn('ignored a document', { ...ig });
 
-    let result = translate(loaded.snapshot, { version: this.version + 1, requireKeys: this.opts.requireKeys });
-    const kept: string[] = [];
-    if (!first) {
-      // Stand the previous accepted version in for each resource whose edit was rejected.
-      const snapshot = cloneSnapshot(loaded.snapshot);
-      for (const s of result.statuses) {
-        if (s.kind === 'Secret') continue;
-        const accepted = s.conditions.find((c) => c.type === 'Accepted');
-        if (accepted?.status !== 'False') continue;
-        const key = keyOf(s.kind, s.namespace, s.name);
-        const previous = this.lastAccepted.get(key);
-        if (previous === undefined) continue;
-        replaceResource(snapshot, s.kind, previous);
-        kept.push(key);
-        logger.warn('change to a resource rejected; still serving its previous version', {
-          resource: key,
-          file: loaded.origins.get(key),
-          reason: accepted.reason,
-          message: accepted.message,
-        });
-      }
-      if (kept.length > 0) {
-        result = translate(snapshot, { version: this.version + 1, requireKeys: this.opts.requireKeys });
-      }
-    }
-
-    // Remember accepted versions (the substituted ones stay as they were).
-    const present = new Set<string>();
-    const all: RawResource[] = [
-      ...loaded.snapshot.providers,
-      ...loaded.snapshot.routes,
-      ...loaded.snapshot.quotaPolicies,
-    ];
-    const acceptedNow = new Set(
-      result.statuses
-        .filter((s) => s.conditions.some((c) => c.type === 'Accepted' && c.status === 'True'))
-        .map((s) => keyOf(s.kind, s.namespace, s.name)),
+    const version = this.version + 1;
+    const { result, kept, next } = translateKeepingLastGood(
+      loaded.snapshot,
+      { version, requireKeys: this.opts.requireKeys },
+      first ? new Map() : this.lastGood,
     );
-    for (const r of all) {
-      const key = keyOf(r.kind, r.metadata.namespace, r.metadata.name);
-      present.add(key);
-      if (acceptedNow.has(key) && !kept.includes(key)) this.lastAccepted.set(key, r);
-    }
-    for (const key of [...this.lastAccepted.keys()]) if (!present.has(key)) this.lastAccepted.delete(key);
+    const keptKeys = new Set(kept.map((k) => k.key));
 
+    for (const k of kept) {
+      const c = k.problems[0];
+      logger.warn('change to a resource rejected; still serving its previous version', {
+        resource: k.key,
+        file: loaded.origins.get(k.key),
+        condition: c?.type,
+        reason: c?.reason,
+        message: c?.message,
+      });
+    }
     for (const s of result.statuses) {
+      const key = resourceKeyOf(s.kind, s.namespace, s.name);
+      if (keptKeys.has(key)) continue;
       for (const c of s.conditions) {
         if (c.status === 'True') continue;
-        const key = keyOf(s.kind, s.namespace, s.name);
-        if (kept.includes(key) && c.type === 'Accepted') continue;
         logger.warn('resource not fully served', {
           resource: key,
           file: loaded.origins.get(key),
@@ -178,11 +190,29 @@ export class FileSource {
         });
       }
     }
-
     if (this.current && this.current.config.hash === result.config.hash) {
+      this.settle = undefined;
+      clearTimeout(this.settleTimer);
+      this.lastGood = next;
+      this.fingerprints = loaded.fingerprints;
       logger.debug('files changed but the config did not', { version: this.current.config.version });
       return;
     }
+
+    const removed = this.current ? removals(this.current.config, result.config) : undefined;
+    if (removed && removesAnything(removed) && !this.complete(loaded.fingerprints, removed)) return;
+
+    if (removed && removesAnything(removed)) {
+      const fields = { ...removed, version: result.config.version };
+      if (removed.opens) logger.error('reloaded config has no API keys: the gateway is now OPEN to anyone', fields);
+      else if (removed.apiKeys.length > 0) logger.error('reloaded config removes API keys', fields);
+      else logger.info('reloaded config removes resources', fields);
+    }
+
+    this.settle = undefined;
+    clearTimeout(this.settleTimer);
+    this.lastGood = next;
+    this.fingerprints = loaded.fingerprints;
     this.version = result.config.version;
     this.current = { config: result.config, statuses: result.statuses, files: loaded.files, ignored: loaded.ignored };
     this.opts.onConfig(this.current);
@@ -195,6 +225,36 @@ export class FileSource {
         quotaPolicies: result.config.quotaPolicies.length,
       });
     }
+  }
+
+  /**
+   * A removing change is applied only when the files are complete (ADR 0054): every file changed since the
+   * served load was replaced atomically (new inode or new file), or has not changed for settleMs. Otherwise
+   * it schedules a reload for when the delay is up and returns false.
+   */
+  private complete(now: readonly FileFingerprint[], removed: Removals): boolean {
+    const before = new Map(this.fingerprints.map((f) => [f.file, f]));
+    const inPlace = now.filter((f) => {
+      const old = before.get(f.file);
+      return old !== undefined && old.ino === f.ino && old.digest !== f.digest;
+    });
+    if (inPlace.length === 0) return true;
+    const id = inPlace
+      .map((f) => `${f.file}\u0000${f.ino}\u0000${f.size}\u0000${f.mtimeMs}\u0000${f.digest}`)
+      .join('\n');
+    const at = Date.now();
+    if (this.settle?.id !== id) this.settle = { id, since: at };
+    const left = this.settle.since + this.opts.settleMs - at;
+    if (left <= 0) return true;
+    this.opts.logger.warn('config change removes served resources; applying it once the files stop changing', {
+      files: inPlace.map((f) => f.file),
+      settleMs: this.opts.settleMs,
+      ...removed,
+    });
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => void this.schedule(), left + 1);
+    this.settleTimer.unref();
+    return false;
   }
 
   private trigger = (): void => {
@@ -244,28 +304,9 @@ export class FileSource {
     const parts = await Promise.all(
       files.map(async (f) => {
         const st = await stat(f);
-        return `${f}\u0000${st.size}\u0000${st.mtimeMs}`;
+        return `${f}\u0000${st.ino}\u0000${st.size}\u0000${st.mtimeMs}`;
       }),
     );
     return parts.join('\n');
   }
-}
-
-function cloneSnapshot(s: ResourceSnapshot): ResourceSnapshot {
-  return {
-    providers: [...s.providers],
-    routes: [...s.routes],
-    quotaPolicies: [...s.quotaPolicies],
-    secrets: [...s.secrets],
-  };
-}
-
-function replaceResource(snapshot: ResourceSnapshot, kind: Kind, resource: RawResource): void {
-  const list =
-    kind === 'LLMProvider' ? snapshot.providers : kind === 'LLMRoute' ? snapshot.routes : snapshot.quotaPolicies;
-  const i = list.findIndex(
-    (r) => r.metadata.namespace === resource.metadata.namespace && r.metadata.name === resource.metadata.name,
-  );
-  if (i >= 0) list[i] = resource;
-  else list.push(resource);
 }

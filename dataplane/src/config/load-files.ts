@@ -3,11 +3,16 @@
  * contributes its `.yaml`/`.yml` files (not its subdirectories unless `recursive`), in name order.
  * Multi-document YAML. Kinds LLMProvider/LLMRoute/QuotaPolicy (tollgate.dev/v1alpha1) and v1 Secret are
  * read; other kinds are reported and ignored. A YAML syntax error, or a document whose metadata is not
- * usable, fails the whole load with file:line (the caller keeps its last good config).
+ * usable, fails the whole load with file:line (the caller keeps its last good config). So does a file
+ * with no document at all (empty, or comments only): an empty file is what a reader sees right after a
+ * writer truncated it, so it is taken for a write under way, not for "no resources" (ADR 0054).
+ * Each file is stat'ed before and after it is read; if it moved in between, the load fails with
+ * FileChangingError and the caller reads again once the writer is done.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import {
   GROUP_VERSION,
   ObjectMeta,
@@ -34,10 +39,27 @@ export interface LoadResult {
   ignored: IgnoredDocument[];
   /** Where each resource came from: `Kind namespace/name` → `file:line` (for log messages). */
   origins: Map<string, string>;
+  /** What each file was when it was read (for telling an atomic replacement from an in-place write). */
+  fingerprints: FileFingerprint[];
+}
+
+export interface FileFingerprint {
+  file: string;
+  /** Inode: a new one means the file was replaced (rename), the same one that it was written in place. */
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  /** sha256 of the content read. */
+  digest: string;
 }
 
 export class LoadError extends Error {
-  override readonly name = 'LoadError';
+  override readonly name: string = 'LoadError';
+}
+
+/** A file changed while it was being read: not an error in the file, read it again. */
+export class FileChangingError extends LoadError {
+  override readonly name = 'FileChangingError';
 }
 
 export interface LoadOptions {
@@ -79,16 +101,31 @@ export async function listFiles(paths: readonly string[], opts: LoadOptions = {}
 export async function loadFiles(paths: readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
   const files = await listFiles(paths, opts);
   const acc = newAccumulator();
+  const fingerprints: FileFingerprint[] = [];
   for (const file of files) {
-    let text: string;
+    let bytes: Buffer;
+    let before: Awaited<ReturnType<typeof stat>>;
+    let after: Awaited<ReturnType<typeof stat>>;
     try {
-      text = await readFile(file, 'utf8');
+      before = await stat(file);
+      bytes = await readFile(file);
+      after = await stat(file);
     } catch (err) {
       throw new LoadError(`${file}: cannot read: ${(err as Error).message}`);
     }
-    addDocuments(acc, text, file);
+    if (
+      before.ino !== after.ino ||
+      before.size !== after.size ||
+      before.mtimeMs !== after.mtimeMs ||
+      bytes.length !== after.size
+    ) {
+      throw new FileChangingError(`${file}: changed while it was being read`);
+    }
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    fingerprints.push({ file, ino: after.ino, size: after.size, mtimeMs: after.mtimeMs, digest });
+    addDocuments(acc, bytes.toString('utf8'), file);
   }
-  return { snapshot: acc.snapshot, files, ignored: acc.ignored, origins: acc.origins };
+  return { snapshot: acc.snapshot, files, ignored: acc.ignored, origins: acc.origins, fingerprints };
 }
 
 interface Accumulator {
@@ -109,15 +146,14 @@ function newAccumulator(): Accumulator {
 export function parseDocuments(text: string, file = '<input>'): LoadResult {
   const acc = newAccumulator();
   addDocuments(acc, text, file);
-  return { snapshot: acc.snapshot, files: [file], ignored: acc.ignored, origins: acc.origins };
+  return { snapshot: acc.snapshot, files: [file], ignored: acc.ignored, origins: acc.origins, fingerprints: [] };
 }
 
 function addDocuments(acc: Accumulator, text: string, file: string): void {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  // An empty stream parses to an EmptyStream, not an array: nothing to read.
-  if (!Array.isArray(docs)) return;
-  const list = docs;
+  // An empty stream parses to an EmptyStream, not an array; either way a file with no document is refused.
+  const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     const err = doc.errors[0];
     if (err) {
@@ -126,6 +162,11 @@ function addDocuments(acc: Accumulator, text: string, file: string): void {
         `${file}:${pos.line}:${pos.col}: YAML syntax error: ${safeYamlMessage(err.message, err.code)}`,
       );
     }
+  }
+  if (!list.some((doc) => doc.contents !== null && !isNullScalar(doc.contents))) {
+    throw new LoadError(
+      `${file}: holds no document (it is empty or only comments); an empty file is taken for a write cut short and refused. To remove its resources, delete the file`,
+    );
   }
   for (const doc of list) {
     const line = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
@@ -182,6 +223,11 @@ function addDocuments(acc: Accumulator, text: string, file: string): void {
       else acc.snapshot.quotaPolicies.push(res);
     }
   }
+}
+
+/** `---` followed by nothing, or `~`/`null`: a document that holds no value. */
+function isNullScalar(node: unknown): boolean {
+  return isScalar(node) && (node.value === null || node.value === undefined);
 }
 
 function toSecret(obj: Record<string, unknown>, metadata: ObjectMeta, where: string): RawSecret {

@@ -154,6 +154,11 @@ export const RouteBackend = z
   })
   .strict();
 
+const RENAMED_ON =
+  'renamed to spec.retry.retryOn: write `retryOn: ["429", "5xx", "timeout", "connect-failure"]` (YAML 1.1 parsers such as kubectl read an unquoted `on` as the boolean true)';
+const RENAMED_TRUE =
+  'this is `on:` as YAML 1.1 (kubectl) reads it, the boolean true; the field is now spec.retry.retryOn: write `retryOn: ["429", "5xx", "timeout", "connect-failure"]`';
+
 export const LLMRouteSpec = z
   .object({
     models: z
@@ -195,12 +200,23 @@ export const LLMRouteSpec = z
           .strict()
           .optional()
           .describe('Exponential backoff with jitter between tries.'),
-        on: z
+        retryOn: z
           .array(z.enum(RETRY_ON))
           .default([...RETRY_ON])
           .describe('Failures that are retried: 429, 5xx, timeout, connect-failure.'),
+        // The old name, kept in the schema (and the CRD) only so that a resource still using it is stored and
+        // told to write retryOn, rather than pruned or refused with "unknown field spec.retry.true".
+        on: z.array(z.string()).optional().describe('Renamed to retryOn: a resource that sets it is rejected.'),
+        true: z
+          .array(z.string())
+          .optional()
+          .describe('An unquoted `on:` as YAML 1.1 (kubectl) reads it; renamed to retryOn: rejected.'),
       })
       .strict()
+      .superRefine((retry, ctx) => {
+        if (retry.on !== undefined) ctx.addIssue({ code: 'custom', path: ['on'], message: RENAMED_ON });
+        if (retry.true !== undefined) ctx.addIssue({ code: 'custom', path: ['true'], message: RENAMED_TRUE });
+      })
       .optional()
       .describe('Retry and fallback policy.'),
     timeout: duration('Whole request, all attempts.').optional(),

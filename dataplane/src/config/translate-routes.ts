@@ -127,7 +127,7 @@ export function translateRoutes(
         attempts: spec.retry?.attempts ?? DEFAULTS.retryAttempts,
         backoffBaseMs: base,
         backoffMaxMs: max,
-        on: [...(spec.retry?.on ?? DEFAULTS.retryOn)],
+        on: [...(spec.retry?.retryOn ?? DEFAULTS.retryOn)],
       },
       timeoutMs: parseDuration(spec.timeout ?? DEFAULTS.routeTimeout),
     };

@@ -47,6 +47,8 @@ export interface GatewayOptions {
   closeGraceMs?: number;
   /** The stages between the body and the admission, in order; default pipeline/stages/index.ts STAGES. */
   stages?: readonly Stage[];
+  /** Why a config does not make the gateway ready (`/readyz` 503 with it), undefined when it does. */
+  readiness?: (config: GatewayConfig) => string | undefined;
 }
 
 export interface Gateway {
@@ -104,10 +106,12 @@ class GatewayImpl implements Gateway {
   private readonly pools = new UpstreamPools();
   private readonly health: HealthRegistry;
   private readonly closeGraceMs: number;
+  private readonly readiness: GatewayOptions['readiness'];
   private readonly sockets = new Set<Socket>();
   private readonly pipeline: Pipeline;
 
   constructor(options: GatewayOptions) {
+    this.readiness = options.readiness;
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? noopHooks;
     this.health = new HealthRegistry(options.health);
@@ -198,13 +202,10 @@ class GatewayImpl implements Gateway {
         const text = this.hooks.metricsText();
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(text);
-      } else if (path === '/readyz')
-        writePlain(
-          res,
-          this.compiled === undefined ? 503 : 200,
-          this.compiled === undefined ? 'no config yet\n' : 'ready\n',
-        );
-      else
+      } else if (path === '/readyz') {
+        const why = this.compiled === undefined ? 'no config yet' : this.readiness?.(this.compiled.config);
+        writePlain(res, why === undefined ? 200 : 503, why === undefined ? 'ready\n' : `${why}\n`);
+      } else
         this.pipeline.reject(req, res, formatForPath(path), new GatewayError('not_found', `no such endpoint: ${path}`));
       return;
     }
