@@ -268,7 +268,7 @@ const CASES: Case[] = [
     fast: fastOpenAiChat,
     body: (r, wild) => ({
       ...gen(r, OPENAI_CHAT, ['model'], wild),
-      messages: messages(r, OPENAI_MESSAGE, ['role'], wild),
+      messages: messages(r, OPENAI_MESSAGE, ['role', 'tool_call_id'], wild),
     }),
   },
   {

@@ -105,8 +105,10 @@ function openAiMessage(m: unknown): boolean {
   const tcs = m.tool_calls;
   if (!nil(tcs)) {
     if (!Array.isArray(tcs)) return false;
-    for (let i = 0; i < tcs.length; i++) if (!openAiToolCall(tcs[i])) return false;
+    // Tool calls are read (and checked) in assistant turns only.
+    if (role === 'assistant') for (let i = 0; i < tcs.length; i++) if (!openAiToolCall(tcs[i])) return false;
   }
+  if (role === 'tool') return typeof m.tool_call_id === 'string';
   return m.tool_call_id === undefined || typeof m.tool_call_id === 'string';
 }
 

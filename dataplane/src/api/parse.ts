@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { type ClientFormat, GatewayError } from '../errors.js';
 import type { Operation } from '../providers/types.js';
 import { fastAnthropicMessages, fastOpenAiChat, fastOpenAiEmbeddings } from './fast-check.js';
-import { NOT_THIS, UP } from './parts.js';
+import { AS_IS, NOT_THIS, UP } from './parts.js';
 import {
   type AnthropicMessagesRequest,
   AnthropicMessagesRequestSchema,
@@ -78,7 +78,7 @@ function innermost(issue: z.core.$ZodIssue, dive: boolean): { issue: z.core.$Zod
 }
 
 function describe(issue: z.core.$ZodIssue, path: readonly PropertyKey[], body: unknown): string {
-  if (issue.message.startsWith(UP)) return issue.message.slice(UP.length);
+  if (issue.message.startsWith(UP) || issue.message.startsWith(AS_IS)) return issue.message.slice(1);
   if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(body, path) === undefined)
     return 'is required';
   if (issue.code === 'invalid_value' && 'values' in issue)
@@ -116,19 +116,11 @@ function accepts<T>(schema: z.ZodType<T>, v: unknown): v is T {
   return schema.safeParse(v).success;
 }
 
-/** The checks across fields of one message the schemas do not express. */
+/** The check the schemas do not express: content is required but for assistant turns. */
 function checkOpenAiMessages(b: OpenAIChatRequest): OpenAIChatRequest {
   const msgs = b.messages;
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i]!;
-    if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
-      throw new GatewayError(
-        'invalid_request',
-        `Invalid request: messages[${i}].tool_call_id: is required for role tool`,
-        {
-          param: `messages[${i}].tool_call_id`,
-        },
-      );
     if (m.role !== 'assistant' && (m.content === undefined || m.content === null))
       throw new GatewayError('invalid_request', `Invalid request: messages[${i}].content: is required`, {
         param: `messages[${i}].content`,

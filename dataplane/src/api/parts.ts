@@ -7,13 +7,15 @@
  * upstream may take it), and a translator that cannot express it answers unsupported_parameter. Loose objects:
  * unknown fields pass through. fast-check.ts restates these checks in plain JS: change both.
  *
- * Two markers shape the error the client sees (api/parse.ts reads them): UP reports an issue at the enclosing
- * object (the param the gateway has always named there), NOT_THIS is the catch-all variant declining a tag a
- * checked variant owns (so the error names that variant's field).
+ * Markers at the start of a message shape the error the client sees (api/parse.ts reads them): AS_IS gives the
+ * message as written, UP too and reports it at the enclosing object (the param the gateway has always named
+ * there), NOT_THIS is the catch-all variant declining a tag a checked variant owns (so the error names that
+ * variant's field).
  */
 import { z } from 'zod';
 
 export const UP = '\u2191';
+export const AS_IS = '\u2192';
 export const NOT_THIS = '\u2205';
 
 const nullish = <T extends z.ZodType>(s: T) => s.nullable().optional();

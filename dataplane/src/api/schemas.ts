@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import {
+  AS_IS,
   anthropicContent,
   anthropicSystem,
   anthropicToolChoice,
@@ -86,10 +87,25 @@ export const AnthropicMessagesSchema = z.looseObject({
 
 // ─── the request schemas: envelope + nested parts ──────────────────────────────────────────────────────
 
+/** OpenAI messages by role, each the envelope's message with what that role's translation reads. */
+const openAiMessageByRole = z.discriminatedUnion('role', [
+  openAiMessage.extend({ role: z.enum(['system', 'developer']), content: openAiContent }),
+  openAiMessage.extend({ role: z.literal('user'), content: openAiContent }),
+  openAiMessage.extend({
+    role: z.literal('assistant'),
+    content: openAiContent,
+    tool_calls: nullish(z.array(openAiToolCall)),
+  }),
+  openAiMessage.extend({
+    role: z.literal('tool'),
+    tool_call_id: z.string({ error: `${AS_IS}is required for role tool` }),
+    content: openAiContent,
+  }),
+  openAiMessage.extend({ role: z.literal('function'), content: openAiContent }),
+]);
+
 export const OpenAiChatRequestSchema = OpenAiChatSchema.extend({
-  messages: z
-    .array(openAiMessage.extend({ content: openAiContent, tool_calls: nullish(z.array(openAiToolCall)) }))
-    .min(1),
+  messages: z.array(openAiMessageByRole).min(1),
   tools: nullish(z.array(openAiTool)),
   tool_choice: nullish(openAiToolChoice),
 });
