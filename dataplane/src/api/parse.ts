@@ -153,3 +153,17 @@ export function parseClientRequest(format: ClientFormat, operation: Operation, b
     );
   return parseAnthropicMessages(body);
 }
+
+/**
+ * The typed view of a client body at the provider boundary (the adapters' BuildRequestInput.body). No check:
+ * that body is the object parseClientRequest returned for the same client format and operation (the one check,
+ * at the edge), but RoutedRequest and BuildRequestInput do not carry that link in their types (ADR 0052).
+ */
+export function validatedOpenAiChat(body: Readonly<Record<string, unknown>>): OpenAIChatRequest {
+  return body as OpenAIChatRequest;
+}
+
+/** As validatedOpenAiChat, for an Anthropic Messages body. */
+export function validatedAnthropicMessages(body: Readonly<Record<string, unknown>>): AnthropicMessagesRequest {
+  return body as AnthropicMessagesRequest;
+}
