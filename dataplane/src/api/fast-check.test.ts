@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { chatBody } from '../../../test/bench/measure.js';
 import { rng } from '../../../test/support/rng.js';
 import { fastAnthropicMessages, fastOpenAiChat, fastOpenAiEmbeddings } from './fast-check.js';
 import { AnthropicMessagesRequestSchema, OpenAiChatRequestSchema, OpenAiEmbeddingsSchema } from './schemas.js';
@@ -318,5 +319,47 @@ describe.each(CASES)('fast check: $name', ({ schema, fast, body }) => {
 
   it('refuses what is not an object', () => {
     for (const v of [null, undefined, 'x', 1, [], [{}]]) expect(fast(v)).toBe(false);
+  });
+});
+
+describe('fast check: the bodies of test/bench', () => {
+  it('vouches for the benchmark requests and typical tool-calling requests (they never reach zod)', () => {
+    for (const stream of [false, true]) expect(fastOpenAiChat(JSON.parse(chatBody('bench-fast', stream)))).toBe(true);
+    expect(fastOpenAiChat({ model: 'bench-fast', messages: [{ role: 'user', content: 'hi' }] })).toBe(true);
+    const toolCalling = {
+      model: 'gpt-4o',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: '18C' },
+      ],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+      tool_choice: 'auto',
+    };
+    expect(fastOpenAiChat(toolCalling)).toBe(true);
+    expect(OpenAiChatRequestSchema.safeParse(toolCalling).success).toBe(true);
+    const anthropicToolCalling = {
+      model: 'claude',
+      max_tokens: 100,
+      system: [{ type: 'text', text: 's', cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'get_weather', input: { city: 'Paris' } }] },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: '18C' }] }],
+        },
+      ],
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'tool', name: 'get_weather' },
+    };
+    expect(fastAnthropicMessages(anthropicToolCalling)).toBe(true);
+    expect(AnthropicMessagesRequestSchema.safeParse(anthropicToolCalling).success).toBe(true);
   });
 });
