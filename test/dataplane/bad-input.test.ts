@@ -91,6 +91,33 @@ describe('client mistakes (never reach the upstream)', () => {
     expect(arr.status).toBe(400);
   });
 
+  it('a mistake inside a message part → 400 naming its path, in the client format, before any upstream', async () => {
+    const before = up.requests.length;
+    const e = (await openai.chat.completions
+      .create({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'user', content: [{ type: 'text' }] },
+        ],
+      } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .catch((err: unknown) => err)) as InstanceType<typeof OpenAI.APIError>;
+    expect([e.status, e.code, e.param]).toEqual([400, 'invalid_request', 'messages[1].content[0].text']);
+    expect(e.message).toContain('messages[1].content[0].text: is required');
+    const a = await post(
+      '/v1/messages',
+      JSON.stringify({
+        model: 'gpt-4o',
+        max_tokens: 5,
+        messages: [{ role: 'assistant', content: [{ type: 'tool_use', name: 'f', input: {} }] }],
+      }),
+    );
+    expect(a.status).toBe(400);
+    expect(a.body).toEqual(anthropicError('invalid_request_error'));
+    expect(JSON.stringify(a.body)).toContain('messages[0].content[0]: tool_use needs a string id and name');
+    expect(up.requests.length).toBe(before);
+  });
+
   it('unknown model → 404 model_not_found naming it', async () => {
     const e = (await openai.chat.completions
       .create({ model: 'nope-1', messages: [{ role: 'user', content: 'x' }] })

@@ -80,6 +80,100 @@ describe('parseClientRequest', () => {
     expect(e.message).toMatch(message);
   });
 
+  const hi = { role: 'user', content: 'hi' };
+  it.each([
+    [
+      'openai',
+      { model: 'm', messages: [hi, { role: 'user', content: [{ type: 'text' }] }] },
+      'messages[1].content[0].text',
+      'messages[1].content[0].text: is required',
+    ],
+    ['openai', { model: 'm', messages: [{ role: 'user', content: [3] }] }, 'messages[0].content[0]', 'wrong type'],
+    [
+      'openai',
+      { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { detail: 'low' } }] }] },
+      'messages[0].content[0].image_url.url',
+      'is required',
+    ],
+    [
+      'openai',
+      { model: 'm', messages: [{ role: 'assistant', tool_calls: [{ id: 'c', function: { arguments: '{}' } }] }] },
+      'messages[0].tool_calls[0].function.name',
+      'is required',
+    ],
+    ['openai', { ...okChat, tools: [{ type: 'function', function: {} }] }, 'tools[0].function.name', 'required'],
+    [
+      'openai',
+      { ...okChat, tool_choice: { type: 'function', function: { name: 1 } } },
+      'tool_choice.function.name',
+      'string',
+    ],
+    [
+      'openai',
+      { model: 'm', messages: [{ role: 'tool', content: 'r' }] },
+      'messages[0].tool_call_id',
+      'messages[0].tool_call_id: is required for role tool',
+    ],
+    [
+      'anthropic',
+      { ...okMsg, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64' } }] }] },
+      'messages[0].content[0].source',
+      'base64 source needs media_type and data',
+    ],
+    [
+      'anthropic',
+      { ...okMsg, messages: [{ role: 'assistant', content: [{ type: 'tool_use', name: 'f' }] }] },
+      'messages[0].content[0]',
+      'tool_use needs a string id and name',
+    ],
+    [
+      'anthropic',
+      {
+        ...okMsg,
+        messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'text' }] }] }],
+      },
+      'messages[0].content[0].content[0].text',
+      'is required',
+    ],
+    ['anthropic', { ...okMsg, system: [{ type: 'text', text: 5 }] }, 'system[0].text', 'string'],
+    ['anthropic', { ...okMsg, tool_choice: { type: 'tool' } }, 'tool_choice.name', 'is required'],
+    ['anthropic', { ...okMsg, stop_sequences: ['a', 1] }, 'stop_sequences', 'must be an array of strings'],
+  ] as const)('%s: a nested mistake in %j is named by its path %s', (format, body, param, message) => {
+    const e = err(() => parseClientRequest(format, 'chat', body));
+    expect([e.code, e.status, e.param]).toEqual(['invalid_request', 400, param]);
+    expect(e.message).toContain(`${param}: `);
+    expect(e.message).toContain(message);
+  });
+
+  it('passes part, block, tool and tool_choice types it does not check (the translators decide)', () => {
+    const chat = {
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'video', video: {} },
+            { type: 'input_audio', input_audio: {} },
+          ],
+        },
+        { role: 'assistant', tool_calls: [{ type: 'custom', custom: { name: 'c', input: 'x' } }] },
+      ],
+      tools: [{ type: 'custom', custom: { name: 'c' } }],
+      tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [] } },
+    };
+    expect(parseClientRequest('openai', 'chat', chat)).toBe(chat);
+    const msg = {
+      ...okMsg,
+      system: [{ type: 'image', source: {} }],
+      messages: [
+        { role: 'assistant', content: [{ type: 'server_tool_use', id: 's', name: 'web_search', input: {} }] },
+        { role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] },
+      ],
+      tools: [{ type: 'web_search_20250305', name: 'web_search' }],
+    };
+    expect(parseClientRequest('anthropic', 'chat', msg)).toBe(msg);
+  });
+
   it('answers 404 for embeddings in the Anthropic format', () => {
     expect(err(() => parseClientRequest('anthropic', 'embeddings', { model: 'x' })).code).toBe('not_found');
   });

@@ -2,13 +2,14 @@
  * Request-body validation at the edge: the one function the server calls. The per-format checks are the
  * API schemas' (dataplane/src/api); what the proxy core needs from the body is returned typed.
  */
-import { parseClientRequest } from '../api/parse.js';
+import { type ClientRequestBody, parseClientRequest } from '../api/parse.js';
 import type { ClientFormat } from '../errors.js';
 import { clientWantsUsage } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
 
 export interface ClientRequestInfo {
-  body: Record<string, unknown>;
+  /** Typed as checked (api/schemas.ts); the same object the client sent. */
+  body: ClientRequestBody;
   model: string;
   stream: boolean;
   /** OpenAI `stream_options.include_usage`; Anthropic streams always carry usage. */
@@ -20,7 +21,7 @@ export function validateClientRequest(format: ClientFormat, operation: Operation
   const body = parseClientRequest(format, operation, raw);
   return {
     body,
-    model: body.model as string,
+    model: body.model,
     stream: body.stream === true,
     clientWantsUsage: clientWantsUsage(format, body),
   };

@@ -1,8 +1,10 @@
+import { parseOpenAiChat } from '../../api/parse.js';
 import { DEFAULT_ANTHROPIC_MAX_TOKENS, openAiToAnthropicRequest } from './openai-to-anthropic.js';
 
 const user = { role: 'user', content: 'Hi' };
+// Through the request check first, as the gateway does (the translator takes a validated body).
 const tr = (body: Record<string, unknown>, stream = false) =>
-  openAiToAnthropicRequest({ model: 'smart', messages: [user], ...body }, 'claude-x', stream);
+  openAiToAnthropicRequest(parseOpenAiChat({ model: 'smart', messages: [user], ...body }), 'claude-x', stream);
 
 describe('OpenAI client → Anthropic wire: requests', () => {
   it('translates a multi-turn conversation with system and developer messages', () => {

@@ -1,9 +1,13 @@
 /**
  * Request translation: an OpenAI chat.completions body (the client's) → an Anthropic Messages body (the wire).
- * Pure. Throws GatewayError('unsupported_parameter') for what Anthropic cannot take and
- * GatewayError('invalid_request') for nested shapes the envelope validation did not look at.
+ * Pure. The request is typed (api/schemas.ts checked its shape); throws GatewayError('unsupported_parameter')
+ * for what Anthropic cannot take and GatewayError('invalid_request') for values it cannot translate.
  * Every drop and rejection is listed in docs/translation.md.
  */
+
+import { validatedOpenAiChat } from '../../api/parse.js';
+import type { OpenAIContent, OpenAIContentPart } from '../../api/parts.js';
+import type { OpenAIChatRequest, OpenAIMessage } from '../../api/schemas.js';
 import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
 import {
   mediaUrl,
@@ -25,7 +29,16 @@ interface Msg {
   content: Block[];
 }
 
-export function openAiToAnthropicRequest(body: JsonObject, upstreamModel: string, stream: boolean): JsonObject {
+/** The adapters' entry: `body` is the validated client body (BuildRequestInput.body). */
+export function openAiToAnthropicRequest(
+  body: Readonly<JsonObject>,
+  upstreamModel: string,
+  stream: boolean,
+): JsonObject {
+  return fromOpenAiChat(validatedOpenAiChat(body), upstreamModel, stream);
+}
+
+export function fromOpenAiChat(body: OpenAIChatRequest, upstreamModel: string, stream: boolean): JsonObject {
   rejectUnsupported(body);
   const out: JsonObject = { model: upstreamModel };
 
@@ -33,21 +46,17 @@ export function openAiToAnthropicRequest(body: JsonObject, upstreamModel: string
   if (system.length > 0) out.system = system.length === 1 ? system[0]!.text : system;
   out.messages = messages;
 
-  const maxTokens = openAiMaxTokens(body);
-  out.max_tokens = set(maxTokens) ? maxTokens : DEFAULT_ANTHROPIC_MAX_TOKENS;
+  out.max_tokens = openAiMaxTokens(body) ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
 
-  if (set(body.temperature)) {
-    const t = body.temperature as number;
-    // OpenAI takes 0..2, Anthropic 0..1: clamped (documented), so a fallback across providers keeps working.
-    out.temperature = Math.min(t, 1);
-  }
+  // OpenAI takes 0..2, Anthropic 0..1: clamped (documented), so a fallback across providers keeps working.
+  if (typeof body.temperature === 'number') out.temperature = Math.min(body.temperature, 1);
   if (set(body.top_p)) out.top_p = body.top_p;
-  const stop = stopSequences(body.stop, 'stop');
+  const stop = stopSequences(body.stop);
   if (stop !== undefined) out.stop_sequences = stop;
   if (stream) out.stream = true;
   if (typeof body.user === 'string' && body.user !== '') out.metadata = { user_id: body.user };
 
-  if (Array.isArray(body.tools) && body.tools.length > 0) {
+  if (body.tools && body.tools.length > 0) {
     out.tools = fromOpenAiTools(body.tools, 'Anthropic', anthropicTool);
     const choice = anthropicToolChoice(
       fromOpenAiToolChoice(body.tool_choice, 'Anthropic'),
@@ -58,7 +67,7 @@ export function openAiToAnthropicRequest(body: JsonObject, upstreamModel: string
   return out;
 }
 
-function rejectUnsupported(body: JsonObject): void {
+function rejectUnsupported(body: OpenAIChatRequest): void {
   rejectOpenAiOnly(body, 'Anthropic');
   if (isRecord(body.response_format) && body.response_format.type !== 'text')
     throw unsupported('response_format', `type ${String(body.response_format.type)} is not available from Anthropic`);
@@ -69,21 +78,18 @@ function rejectUnsupported(body: JsonObject): void {
     );
 }
 
-function imageBlock(part: JsonObject, param: string): Block {
-  const m = mediaUrl(openAiImageUrl(part, param), `${param}.image_url.url`);
+function imageBlock(part: Extract<OpenAIContentPart, { type: 'image_url' }>, param: string): Block {
+  const m = mediaUrl(openAiImageUrl(part), `${param}.image_url.url`);
   if ('url' in m) return { type: 'image', source: { type: 'url', url: m.url } };
   return { type: 'image', source: { type: 'base64', media_type: m.mediaType, data: m.data } };
 }
 
-function userBlocks(content: unknown, param: string): Block[] {
+function userBlocks(content: OpenAIContent, param: string): Block[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) throw invalidField(param, 'must be a string or an array of content parts');
   const blocks: Block[] = [];
-  content.forEach((p, j) => {
+  content?.forEach((p, j) => {
     const pp = `${param}[${j}]`;
-    if (!isRecord(p)) throw invalidField(pp, 'must be an object');
     if (p.type === 'text') {
-      if (typeof p.text !== 'string') throw invalidField(`${pp}.text`, 'must be a string');
       if (p.text !== '') blocks.push({ type: 'text', text: p.text });
     } else if (p.type === 'image_url') blocks.push(imageBlock(p, pp));
     else throw unsupported(`${pp}.type`, `content part type ${String(p.type)} is not available from Anthropic`);
@@ -91,7 +97,7 @@ function userBlocks(content: unknown, param: string): Block[] {
   return blocks;
 }
 
-function convertMessages(raw: unknown): { system: { type: 'text'; text: string }[]; messages: Msg[] } {
+function convertMessages(raw: readonly OpenAIMessage[]): { system: { type: 'text'; text: string }[]; messages: Msg[] } {
   const system: { type: 'text'; text: string }[] = [];
   const messages: Msg[] = [];
   const push = (role: Msg['role'], content: Block[]) => {

@@ -3,31 +3,37 @@
  * Pure. `cache_control` on a system, text, image or tool block becomes a Converse `cachePoint` after it.
  * Every drop and rejection is listed in docs/translation.md.
  */
+
+import { validatedAnthropicMessages } from '../../api/parse.js';
+import type { AnthropicImageBlock, AnthropicToolResultBlock } from '../../api/parts.js';
+import type { AnthropicMessage, AnthropicMessagesRequest } from '../../api/schemas.js';
 import { anthropicSource, rejectAnthropicOnly } from '../common/anthropic-request.js';
-import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
+import { isRecord, type JsonObject, set, unsupported } from '../common/json.js';
 import { stopSequences } from '../common/openai-request.js';
 import { fromAnthropicToolChoice, fromAnthropicTools } from '../common/tools.js';
 import { assemble, type Block, CACHE_POINT, imageBlock, MessagesBuilder, toolSpec } from './shared.js';
 
-export function anthropicToBedrockRequest(body: JsonObject): JsonObject {
+/** The adapters' entry: `body` is the validated client body (BuildRequestInput.body). */
+export function anthropicToBedrockRequest(body: Readonly<JsonObject>): JsonObject {
+  return fromAnthropicMessages(validatedAnthropicMessages(body));
+}
+
+export function fromAnthropicMessages(body: AnthropicMessagesRequest): JsonObject {
   rejectAnthropicOnly(body);
 
   // Read block by block rather than with anthropicText: a block's cache_control becomes a cachePoint after it.
   const system: Block[] = [];
   if (typeof body.system === 'string') {
     if (body.system !== '') system.push({ text: body.system });
-  } else if (Array.isArray(body.system)) {
+  } else if (body.system !== undefined) {
     body.system.forEach((blk, j) => {
-      const p = `system[${j}]`;
-      if (!isRecord(blk) || blk.type !== 'text') throw unsupported(p, 'only text blocks are accepted in system');
-      if (typeof blk.text !== 'string') throw invalidField(`${p}.text`, 'must be a string');
+      if (blk.type !== 'text') throw unsupported(`system[${j}]`, 'only text blocks are accepted in system');
       if (blk.text !== '') system.push({ text: blk.text });
       if (isRecord(blk.cache_control)) system.push(CACHE_POINT);
     });
-  } else if (set(body.system)) throw invalidField('system', 'must be a string or an array of text blocks');
+  }
 
   const b = new MessagesBuilder();
-  if (!Array.isArray(body.messages)) throw invalidField('messages', 'must be an array');
   body.messages.forEach((m, i) => {
     convertMessage(m, `messages[${i}]`, b);
   });
@@ -36,24 +42,24 @@ export function anthropicToBedrockRequest(body: JsonObject): JsonObject {
   if (set(body.max_tokens)) inf.maxTokens = body.max_tokens;
   if (set(body.temperature)) inf.temperature = body.temperature;
   if (set(body.top_p)) inf.topP = body.top_p;
-  const stop = stopSequences(body.stop_sequences, 'stop_sequences');
+  const stop = stopSequences(body.stop_sequences);
   if (stop !== undefined) inf.stopSequences = stop;
 
-  if (!Array.isArray(body.tools) || body.tools.length === 0) return assemble(b, system, inf, undefined, undefined);
-  const specs = fromAnthropicTools(body.tools, 'Bedrock', toolSpec);
+  const defs = body.tools;
+  if (defs === undefined || defs.length === 0) return assemble(b, system, inf, undefined, undefined);
+  const specs = fromAnthropicTools(defs, 'Bedrock', toolSpec);
   const tools: Block[] = [];
   specs.forEach((spec, i) => {
     tools.push(spec);
-    const t: unknown = (body.tools as unknown[])[i];
-    if (isRecord(t) && isRecord(t.cache_control)) tools.push(CACHE_POINT);
+    if (isRecord(defs[i]!.cache_control)) tools.push(CACHE_POINT);
   });
   // Converse has no parallel-call switch: disable_parallel_tool_use is dropped.
   return assemble(b, system, inf, tools, fromAnthropicToolChoice(body.tool_choice)?.choice);
 }
 
 /** Converse takes image bytes only (it fetches no URLs). */
-function imageOf(blk: JsonObject, param: string): Block {
-  const src = anthropicSource(blk, param);
+function imageOf(blk: AnthropicImageBlock, param: string): Block {
+  const src = anthropicSource(blk.source);
   if (src.type === 'base64') return imageBlock(src.mediaType, src.data, `${param}.source.media_type`);
   const type = src.type === 'other' ? src.sourceType : src.type;
   throw unsupported(
@@ -63,41 +69,32 @@ function imageOf(blk: JsonObject, param: string): Block {
 }
 
 /** tool_result content: a string, or text and image blocks (Converse tool results take images, unlike anthropicText). */
-function resultContent(v: unknown, param: string): Block[] {
-  if (!set(v)) return [];
+function resultContent(v: string | AnthropicToolResultBlock[] | null | undefined, param: string): Block[] {
+  if (v === undefined || v === null) return [];
   if (typeof v === 'string') return v === '' ? [] : [{ text: v }];
-  if (!Array.isArray(v)) throw invalidField(param, 'must be a string or an array of blocks');
   const out: Block[] = [];
   v.forEach((blk, j) => {
     const p = `${param}[${j}]`;
-    if (!isRecord(blk)) throw invalidField(p, 'must be an object');
-    if (blk.type === 'text') {
-      if (typeof blk.text !== 'string') throw invalidField(`${p}.text`, 'must be a string');
-      out.push({ text: blk.text });
-    } else if (blk.type === 'image') out.push(imageOf(blk, p));
+    if (blk.type === 'text') out.push({ text: blk.text });
+    else if (blk.type === 'image') out.push(imageOf(blk, p));
     else throw unsupported(`${p}.type`, `block type ${String(blk.type)} is not accepted in a Bedrock tool result`);
   });
   return out;
 }
 
-function convertMessage(m: unknown, param: string, b: MessagesBuilder): void {
-  if (!isRecord(m)) throw invalidField(param, 'must be an object');
-  if (m.role !== 'user' && m.role !== 'assistant') throw invalidField(`${param}.role`, 'must be user or assistant');
+function convertMessage(m: AnthropicMessage, param: string, b: MessagesBuilder): void {
   const role = m.role;
   const content = m.content;
   if (typeof content === 'string') {
     if (content !== '') b.push(role, [{ text: content }]);
     return;
   }
-  if (!Array.isArray(content)) throw invalidField(`${param}.content`, 'must be a string or an array of blocks');
   const blocks: Block[] = [];
   content.forEach((blk, j) => {
     const bp = `${param}.content[${j}]`;
-    if (!isRecord(blk)) throw invalidField(bp, 'must be an object');
     let out: Block | undefined;
     switch (blk.type) {
       case 'text':
-        if (typeof blk.text !== 'string') throw invalidField(`${bp}.text`, 'must be a string');
         if (blk.text !== '') out = { text: blk.text };
         break;
       case 'image':
@@ -106,13 +103,10 @@ function convertMessage(m: unknown, param: string, b: MessagesBuilder): void {
         break;
       case 'tool_result':
         if (role === 'assistant') throw unsupported(`${bp}.type`, 'tool_result belongs in a user turn');
-        if (typeof blk.tool_use_id !== 'string') throw invalidField(`${bp}.tool_use_id`, 'must be a string');
         out = b.toolResult(blk.tool_use_id, resultContent(blk.content, `${bp}.content`), blk.is_error === true);
         break;
       case 'tool_use':
         if (role === 'user') throw unsupported(`${bp}.type`, 'tool_use belongs in an assistant turn');
-        if (typeof blk.id !== 'string' || typeof blk.name !== 'string')
-          throw invalidField(bp, 'tool_use needs a string id and name');
         out = b.toolUse(blk.id, blk.name, blk.input);
         break;
       case 'thinking':

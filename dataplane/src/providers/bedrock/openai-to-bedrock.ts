@@ -2,7 +2,11 @@
  * Request translation: an OpenAI chat.completions body (the client's) → a Bedrock Converse body (the wire).
  * Pure. Every drop and rejection is listed in docs/translation.md.
  */
-import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
+
+import { validatedOpenAiChat } from '../../api/parse.js';
+import type { OpenAIContent } from '../../api/parts.js';
+import type { OpenAIChatRequest } from '../../api/schemas.js';
+import { isRecord, type JsonObject, set, unsupported } from '../common/json.js';
 import {
   openAiImageUrl,
   openAiMaxTokens,
@@ -14,7 +18,12 @@ import {
 import { fromOpenAiToolChoice, fromOpenAiTools } from '../common/tools.js';
 import { assemble, type Block, imageUrlBlock, MessagesBuilder, temperature, toolSpec } from './shared.js';
 
-export function openAiToBedrockRequest(body: JsonObject): JsonObject {
+/** The adapters' entry: `body` is the validated client body (BuildRequestInput.body). */
+export function openAiToBedrockRequest(body: Readonly<JsonObject>): JsonObject {
+  return fromOpenAiChat(validatedOpenAiChat(body));
+}
+
+export function fromOpenAiChat(body: OpenAIChatRequest): JsonObject {
   rejectOpenAiOnly(body, 'Bedrock');
   rejectBedrockOnly(body);
   const b = new MessagesBuilder();
@@ -36,13 +45,13 @@ export function openAiToBedrockRequest(body: JsonObject): JsonObject {
 
   const inf: JsonObject = {};
   const maxTokens = openAiMaxTokens(body);
-  if (set(maxTokens)) inf.maxTokens = maxTokens;
-  if (set(body.temperature)) inf.temperature = temperature(body.temperature, 'temperature');
+  if (maxTokens !== undefined) inf.maxTokens = maxTokens;
+  if (typeof body.temperature === 'number') inf.temperature = temperature(body.temperature);
   if (set(body.top_p)) inf.topP = body.top_p;
-  const stop = stopSequences(body.stop, 'stop');
+  const stop = stopSequences(body.stop);
   if (stop !== undefined) inf.stopSequences = stop;
 
-  if (Array.isArray(body.tools) && body.tools.length > 0)
+  if (body.tools && body.tools.length > 0)
     return assemble(
       b,
       system,
@@ -54,7 +63,7 @@ export function openAiToBedrockRequest(body: JsonObject): JsonObject {
 }
 
 /** What Converse lacks beyond rejectOpenAiOnly: JSON modes and the OpenAI reasoning switch. */
-function rejectBedrockOnly(body: JsonObject): void {
+function rejectBedrockOnly(body: OpenAIChatRequest): void {
   if (isRecord(body.response_format) && body.response_format.type !== 'text')
     throw unsupported(
       'response_format',
@@ -65,17 +74,14 @@ function rejectBedrockOnly(body: JsonObject): void {
 }
 
 /** User content: text and images (as bytes only; see imageUrlBlock). */
-function userBlocks(content: unknown, param: string): Block[] {
+function userBlocks(content: OpenAIContent, param: string): Block[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
-  if (!Array.isArray(content)) throw invalidField(param, 'must be a string or an array of content parts');
   const out: Block[] = [];
-  content.forEach((p, j) => {
+  content?.forEach((p, j) => {
     const pp = `${param}[${j}]`;
-    if (!isRecord(p)) throw invalidField(pp, 'must be an object');
     if (p.type === 'text') {
-      if (typeof p.text !== 'string') throw invalidField(`${pp}.text`, 'must be a string');
       if (p.text !== '') out.push({ text: p.text });
-    } else if (p.type === 'image_url') out.push(imageUrlBlock(openAiImageUrl(p, pp), `${pp}.image_url.url`));
+    } else if (p.type === 'image_url') out.push(imageUrlBlock(openAiImageUrl(p), `${pp}.image_url.url`));
     else throw unsupported(`${pp}.type`, `content part type ${String(p.type)} is not translated to Bedrock`);
   });
   return out;

@@ -221,9 +221,8 @@ export function assemble(
 
 /**
  * OpenAI's temperature is 0–2, Converse models take 0–1: clamped, so a fallback to Bedrock keeps working. Bedrock's
- * own rule (checked and clamped at both ends), not the Anthropic translator's (which clamps the top only).
+ * own rule (clamped at both ends), not the Anthropic translator's (which clamps the top only).
  */
-export function temperature(t: unknown, param: string): number {
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw invalidField(param, 'must be a number');
+export function temperature(t: number): number {
   return Math.min(1, Math.max(0, t));
 }

@@ -1,12 +1,14 @@
 /**
  * Reading an OpenAI chat.completions request for a wire that is not OpenAI: the parameters no other wire
- * takes, message walking (roles, text, tool calls, tool results), text and image parts. Validation and its
- * errors live here once; each wire builds its own body from what this reads. Pure.
+ * takes, message walking (roles, text, tool calls, tool results), text and image parts. The request is typed
+ * (api/schemas.ts checked its shape); what is left here are translation rules. Pure.
  */
-import { invalidField, isRecord, type JsonObject, set, str, unsupported } from './json.js';
+import type { OpenAIContent, OpenAIContentPart } from '../../api/parts.js';
+import type { OpenAIChatRequest, OpenAIMessage } from '../../api/schemas.js';
+import { invalidField, isRecord, type JsonObject, set, unsupported } from './json.js';
 
 /** Rejects what no translated wire can answer the same way; `target` names the provider in errors. */
-export function rejectOpenAiOnly(body: JsonObject, target: string): void {
+export function rejectOpenAiOnly(body: OpenAIChatRequest, target: string): void {
   if (set(body.n) && body.n !== 1) throw unsupported('n', `${target} returns one choice; n must be 1`);
   if (body.logprobs === true) throw unsupported('logprobs', `${target} does not return log probabilities`);
   if (set(body.top_logprobs)) throw unsupported('top_logprobs', `${target} does not return log probabilities`);
@@ -22,40 +24,36 @@ export function rejectOpenAiOnly(body: JsonObject, target: string): void {
 }
 
 /** `max_completion_tokens`, else `max_tokens` (either may be absent). */
-export function openAiMaxTokens(body: JsonObject): unknown {
-  return set(body.max_completion_tokens) ? body.max_completion_tokens : body.max_tokens;
+export function openAiMaxTokens(body: OpenAIChatRequest): number | undefined {
+  return body.max_completion_tokens ?? body.max_tokens ?? undefined;
 }
 
 /** `stop` / `stop_sequences`: a string or an array of strings → an array; undefined when absent or empty. */
-export function stopSequences(stop: unknown, param: string): string[] | undefined {
-  if (!set(stop)) return undefined;
+export function stopSequences(stop: string | string[] | null | undefined): string[] | undefined {
+  if (stop === undefined || stop === null) return undefined;
   if (typeof stop === 'string') return [stop];
-  if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) return stop.length > 0 ? stop : undefined;
-  throw invalidField(param, 'must be a string or an array of strings');
+  return stop.length > 0 ? stop : undefined;
 }
 
 /** Text content (system, assistant and tool messages): a string, or text/refusal parts joined with newlines. */
-export function openAiText(content: unknown, param: string): string {
+export function openAiText(content: OpenAIContent, param: string): string {
   if (typeof content === 'string') return content;
   if (content === null || content === undefined) return '';
-  if (!Array.isArray(content)) throw invalidField(param, 'must be a string or an array of content parts');
   let s = '';
   content.forEach((p, j) => {
-    if (!isRecord(p) || (p.type !== 'text' && p.type !== 'refusal'))
-      throw unsupported(`${param}[${j}]`, 'only text parts are accepted here');
-    const t = p.type === 'text' ? p.text : p.refusal;
-    if (typeof t !== 'string') throw invalidField(`${param}[${j}].text`, 'must be a string');
+    let t: string;
+    if (p.type === 'text') t = p.text;
+    else if (p.type === 'refusal') t = p.refusal;
+    else throw unsupported(`${param}[${j}]`, 'only text parts are accepted here');
     s += s === '' ? t : `\n${t}`;
   });
   return s;
 }
 
 /** The URL of an `image_url` part (`{url}` or, leniently, a bare string). */
-export function openAiImageUrl(part: JsonObject, param: string): string {
+export function openAiImageUrl(part: Extract<OpenAIContentPart, { type: 'image_url' }>): string {
   const iu = part.image_url;
-  const url = isRecord(iu) ? str(iu.url) : str(iu);
-  if (url === undefined) throw invalidField(`${param}.image_url.url`, 'must be a string');
-  return url;
+  return typeof iu === 'string' ? iu : iu.url;
 }
 
 /** A media URL: `data:<type>;base64,<data>` → its type and data; http(s) → the URL; anything else → 400. */
@@ -69,16 +67,16 @@ export function mediaUrl(url: string, param: string): { mediaType: string; data:
   throw invalidField(param, 'must be an http(s) URL or a base64 data: URL');
 }
 
-/** An assistant tool call, validated, its arguments parsed. */
+/** An assistant tool call, its arguments parsed. */
 export interface ToolCallIn {
   id: string;
   name: string;
   args: JsonObject;
 }
 
-function parseArguments(args: unknown, param: string): JsonObject {
+/** Other wires take tool-call arguments as an object: the client's string must hold one. */
+function parseArguments(args: string | null | undefined, param: string): JsonObject {
   if (args === undefined || args === null || args === '') return {};
-  if (typeof args !== 'string') throw invalidField(param, 'must be a JSON string');
   try {
     const v: unknown = JSON.parse(args);
     if (!isRecord(v)) throw new Error('not an object');
@@ -93,19 +91,17 @@ export interface OpenAiMessageSink {
   /** A system or developer message's text (non-empty). */
   system(text: string): void;
   /** A user message's content, as sent (parts are the wire's to convert). */
-  user(content: unknown, param: string): void;
+  user(content: OpenAIContent, param: string): void;
   /** An assistant turn: its text ('' for none; a refusal stands in for missing text) and tool calls. */
   assistant(text: string, toolCalls: ToolCallIn[]): void;
   /** A tool result; its content is read by the sink (openAiText). */
-  tool(toolCallId: string, content: unknown, param: string): void;
+  tool(toolCallId: string, content: OpenAIContent, param: string): void;
 }
 
-/** Walks `messages`, validating roles, tool calls and ids, and hands each message to the sink. */
-export function readOpenAiMessages(raw: unknown, sink: OpenAiMessageSink): void {
-  if (!Array.isArray(raw)) throw invalidField('messages', 'must be an array');
-  raw.forEach((m, i) => {
+/** Walks `messages` and hands each message to the sink. */
+export function readOpenAiMessages(messages: readonly OpenAIMessage[], sink: OpenAiMessageSink): void {
+  messages.forEach((m, i) => {
     const param = `messages[${i}]`;
-    if (!isRecord(m)) throw invalidField(param, 'must be an object');
     switch (m.role) {
       case 'system':
       case 'developer': {
@@ -120,30 +116,23 @@ export function readOpenAiMessages(raw: unknown, sink: OpenAiMessageSink): void 
         let text = openAiText(m.content, `${param}.content`);
         if (text === '' && typeof m.refusal === 'string') text = m.refusal;
         const calls: ToolCallIn[] = [];
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((tc, k) => {
-            const tp = `${param}.tool_calls[${k}]`;
-            if (!isRecord(tc) || !isRecord(tc.function)) throw invalidField(tp, 'must be a function tool call');
-            if (typeof tc.id !== 'string') throw invalidField(`${tp}.id`, 'must be a string');
-            if (typeof tc.function.name !== 'string') throw invalidField(`${tp}.function.name`, 'must be a string');
-            calls.push({
-              id: tc.id,
-              name: tc.function.name,
-              args: parseArguments(tc.function.arguments, `${tp}.function.arguments`),
-            });
+        m.tool_calls?.forEach((tc, k) => {
+          const tp = `${param}.tool_calls[${k}]`;
+          if (tc.type === 'custom') throw invalidField(tp, 'must be a function tool call');
+          calls.push({
+            id: tc.id,
+            name: tc.function.name,
+            args: parseArguments(tc.function.arguments, `${tp}.function.arguments`),
           });
-        } else if (set(m.tool_calls)) throw invalidField(`${param}.tool_calls`, 'must be an array');
+        });
         sink.assistant(text, calls);
         return;
       }
       case 'tool':
-        if (typeof m.tool_call_id !== 'string') throw invalidField(`${param}.tool_call_id`, 'must be a string');
         sink.tool(m.tool_call_id, m.content, param);
         return;
       case 'function':
         throw unsupported(`${param}.role`, 'role function is deprecated; use tools and role tool');
-      default:
-        throw invalidField(`${param}.role`, `unknown role ${String(m.role)}`);
     }
   });
 }

@@ -1,8 +1,11 @@
 /**
  * Tool definitions and tool_choice between the formats, through one neutral shape: a reader per client
- * format (validation and errors in one place), a builder per wire. Pure.
+ * format (typed: api/schemas.ts checked the shapes; the readers keep the translation rules), a builder per
+ * wire. Pure.
  */
-import { invalidField, isRecord, type JsonObject, set, unsupported } from './json.js';
+import type { AnthropicToolChoice, OpenAITool, OpenAIToolChoice } from '../../api/parts.js';
+import type { AnthropicMessagesRequest } from '../../api/schemas.js';
+import { invalidField, isRecord, type JsonObject, unsupported } from './json.js';
 
 /** The neutral tool_choice. `auto` given explicitly is kept apart from absent (undefined). */
 export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; name: string };
@@ -11,47 +14,46 @@ export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required
 export type ToolBuilder = (name: string, description: unknown, schema: unknown) => JsonObject;
 
 /** OpenAI `tools` (type function) → wire tools; `target` names the provider in errors. */
-export function fromOpenAiTools(tools: unknown[], target: string, build: ToolBuilder): JsonObject[] {
+export function fromOpenAiTools(tools: readonly OpenAITool[], target: string, build: ToolBuilder): JsonObject[] {
   return tools.map((t, i) => {
-    const param = `tools[${i}]`;
-    if (!isRecord(t)) throw invalidField(param, 'must be an object');
     if (t.type !== 'function')
-      throw unsupported(`${param}.type`, `tool type ${String(t.type)} is not available from ${target}`);
+      throw unsupported(`tools[${i}].type`, `tool type ${String(t.type)} is not available from ${target}`);
     const f = t.function;
-    if (!isRecord(f) || typeof f.name !== 'string') throw invalidField(`${param}.function.name`, 'must be a string');
     return build(f.name, f.description, f.parameters);
   });
 }
 
 /** Anthropic `tools` (custom tools; server tools are rejected) → wire tools. */
-export function fromAnthropicTools(tools: unknown[], target: string, build: ToolBuilder): JsonObject[] {
+export function fromAnthropicTools(
+  tools: NonNullable<AnthropicMessagesRequest['tools']>,
+  target: string,
+  build: ToolBuilder,
+): JsonObject[] {
   return tools.map((t, i) => {
-    const param = `tools[${i}]`;
-    if (!isRecord(t)) throw invalidField(param, 'must be an object');
     if (t.type !== undefined && t.type !== 'custom')
-      throw unsupported(`${param}.type`, `Anthropic server tool ${String(t.type)} is not available from ${target}`);
-    if (typeof t.name !== 'string') throw invalidField(`${param}.name`, 'must be a string');
+      throw unsupported(`tools[${i}].type`, `Anthropic server tool ${String(t.type)} is not available from ${target}`);
     return build(t.name, t.description, t.input_schema);
   });
 }
 
 /** OpenAI tool_choice → neutral; undefined when absent. */
-export function fromOpenAiToolChoice(choice: unknown, target: string): ToolChoice | undefined {
-  if (!set(choice)) return undefined;
-  if (choice === 'auto' || choice === 'none' || choice === 'required') return { type: choice };
-  if (isRecord(choice) && choice.type === 'function' && isRecord(choice.function)) {
-    if (typeof choice.function.name !== 'string') throw invalidField('tool_choice.function.name', 'must be a string');
-    return { type: 'tool', name: choice.function.name };
-  }
-  if (isRecord(choice) && choice.type === 'allowed_tools')
+export function fromOpenAiToolChoice(
+  choice: OpenAIToolChoice | null | undefined,
+  target: string,
+): ToolChoice | undefined {
+  if (choice === undefined || choice === null) return undefined;
+  if (typeof choice === 'string') return { type: choice };
+  if (choice.type === 'function') return { type: 'tool', name: choice.function.name };
+  if (String(choice.type) === 'allowed_tools')
     throw unsupported('tool_choice', `allowed_tools is not available from ${target}`);
   throw invalidField('tool_choice', 'must be none, auto, required or {type: "function", function: {name}}');
 }
 
 /** Anthropic tool_choice → neutral, with its disable_parallel_tool_use; undefined when absent. */
-export function fromAnthropicToolChoice(tc: unknown): { choice: ToolChoice; disableParallel: boolean } | undefined {
-  if (!set(tc)) return undefined;
-  if (!isRecord(tc)) throw invalidField('tool_choice', 'must be an object');
+export function fromAnthropicToolChoice(
+  tc: AnthropicToolChoice | undefined,
+): { choice: ToolChoice; disableParallel: boolean } | undefined {
+  if (tc === undefined) return undefined;
   let choice: ToolChoice;
   switch (tc.type) {
     case 'auto':
@@ -62,11 +64,8 @@ export function fromAnthropicToolChoice(tc: unknown): { choice: ToolChoice; disa
       choice = { type: 'required' };
       break;
     case 'tool':
-      if (typeof tc.name !== 'string') throw invalidField('tool_choice.name', 'must be a string');
       choice = { type: 'tool', name: tc.name };
       break;
-    default:
-      throw invalidField('tool_choice.type', 'must be auto, any, tool or none');
   }
   return { choice, disableParallel: tc.disable_parallel_tool_use === true };
 }

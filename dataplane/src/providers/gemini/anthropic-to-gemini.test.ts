@@ -1,7 +1,11 @@
+import { parseAnthropicMessages } from '../../api/parse.js';
 import { anthropicToGeminiRequest } from './anthropic-to-gemini.js';
 
+// Through the request check first, as the gateway does (the translator takes a validated body).
 const tr = (body: Record<string, unknown>) =>
-  anthropicToGeminiRequest({ model: 'smart', max_tokens: 256, messages: [{ role: 'user', content: 'Hi' }], ...body });
+  anthropicToGeminiRequest(
+    parseAnthropicMessages({ model: 'smart', max_tokens: 256, messages: [{ role: 'user', content: 'Hi' }], ...body }),
+  );
 
 describe('Anthropic client → Gemini wire: requests', () => {
   it('translates system blocks, turns and sampling settings (top_k included)', () => {

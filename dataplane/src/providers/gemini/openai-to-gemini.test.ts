@@ -1,7 +1,10 @@
+import { parseOpenAiChat } from '../../api/parse.js';
 import { openAiToGeminiRequest } from './openai-to-gemini.js';
 
 const user = { role: 'user', content: 'Hi' };
-const tr = (body: Record<string, unknown>) => openAiToGeminiRequest({ model: 'smart', messages: [user], ...body });
+// Through the request check first, as the gateway does (the translator takes a validated body).
+const tr = (body: Record<string, unknown>) =>
+  openAiToGeminiRequest(parseOpenAiChat({ model: 'smart', messages: [user], ...body }));
 
 describe('OpenAI client → Gemini wire: requests', () => {
   it('translates a multi-turn conversation with system/developer messages and generation settings', () => {

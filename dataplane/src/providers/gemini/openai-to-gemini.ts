@@ -2,6 +2,10 @@
  * Request translation: an OpenAI chat.completions body (the client's) → a Gemini generateContent body (the wire).
  * Pure. Every drop and rejection is listed in docs/translation.md.
  */
+
+import { validatedOpenAiChat } from '../../api/parse.js';
+import type { OpenAIContent } from '../../api/parts.js';
+import type { OpenAIChatRequest } from '../../api/schemas.js';
 import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
 import {
   openAiImageUrl,
@@ -23,7 +27,12 @@ import {
   urlPart,
 } from './shared.js';
 
-export function openAiToGeminiRequest(body: JsonObject): JsonObject {
+/** The adapters' entry: `body` is the validated client body (BuildRequestInput.body). */
+export function openAiToGeminiRequest(body: Readonly<JsonObject>): JsonObject {
+  return fromOpenAiChat(validatedOpenAiChat(body));
+}
+
+export function fromOpenAiChat(body: OpenAIChatRequest): JsonObject {
   rejectOpenAiOnly(body, 'Gemini');
   const b = new ContentsBuilder();
   const system: string[] = [];
@@ -44,10 +53,10 @@ export function openAiToGeminiRequest(body: JsonObject): JsonObject {
 
   const gc: JsonObject = {};
   const maxTokens = openAiMaxTokens(body);
-  if (set(maxTokens)) gc.maxOutputTokens = maxTokens;
+  if (maxTokens !== undefined) gc.maxOutputTokens = maxTokens;
   if (set(body.temperature)) gc.temperature = body.temperature;
   if (set(body.top_p)) gc.topP = body.top_p;
-  const stop = stopSequences(body.stop, 'stop');
+  const stop = stopSequences(body.stop);
   if (stop !== undefined) gc.stopSequences = stop;
   if (set(body.seed)) gc.seed = body.seed;
   if (set(body.presence_penalty)) gc.presencePenalty = body.presence_penalty;
@@ -68,7 +77,7 @@ export function openAiToGeminiRequest(body: JsonObject): JsonObject {
 
   let tools: JsonObject[] | undefined;
   let tc: JsonObject | undefined;
-  if (Array.isArray(body.tools) && body.tools.length > 0) {
+  if (body.tools && body.tools.length > 0) {
     tools = fromOpenAiTools(body.tools, 'Gemini', functionDeclaration);
     tc = geminiToolConfig(fromOpenAiToolChoice(body.tool_choice, 'Gemini'));
   }
@@ -77,21 +86,19 @@ export function openAiToGeminiRequest(body: JsonObject): JsonObject {
 
 const AUDIO_MIME: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mp3' };
 
-function userParts(content: unknown, param: string): Part[] {
+function userParts(content: OpenAIContent, param: string): Part[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
-  if (!Array.isArray(content)) throw invalidField(param, 'must be a string or an array of content parts');
   const parts: Part[] = [];
-  content.forEach((p, j) => {
+  content?.forEach((p, j) => {
     const pp = `${param}[${j}]`;
-    if (!isRecord(p)) throw invalidField(pp, 'must be an object');
     switch (p.type) {
       case 'text':
-        if (typeof p.text !== 'string') throw invalidField(`${pp}.text`, 'must be a string');
         if (p.text !== '') parts.push({ text: p.text });
         break;
       case 'image_url':
-        parts.push(urlPart(openAiImageUrl(p, pp), `${pp}.image_url.url`));
+        parts.push(urlPart(openAiImageUrl(p), `${pp}.image_url.url`));
         break;
+      // Audio and file parts are typed by tag only (most wires reject them whole): their fields are read here.
       case 'input_audio': {
         const a = p.input_audio;
         if (!isRecord(a) || typeof a.data !== 'string')

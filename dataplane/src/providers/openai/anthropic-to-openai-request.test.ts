@@ -1,9 +1,16 @@
+import { parseAnthropicMessages } from '../../api/parse.js';
 import { anthropicToOpenAiRequest } from './anthropic-to-openai-request.js';
 
 const user = { role: 'user', content: 'Hi' };
 const opts = { maxTokensField: 'max_completion_tokens' } as const;
+// Through the request check first, as the gateway does (the translator takes a validated body).
 const tr = (body: Record<string, unknown>, stream = false) =>
-  anthropicToOpenAiRequest({ model: 'smart', max_tokens: 50, messages: [user], ...body }, 'gpt-4o', stream, opts);
+  anthropicToOpenAiRequest(
+    parseAnthropicMessages({ model: 'smart', max_tokens: 50, messages: [user], ...body }),
+    'gpt-4o',
+    stream,
+    opts,
+  );
 
 describe('Anthropic client → OpenAI wire: requests', () => {
   it('translates system, multi-turn, sampling, stop sequences, metadata and streaming', () => {

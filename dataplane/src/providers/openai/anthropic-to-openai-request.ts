@@ -2,8 +2,12 @@
  * Request translation: an Anthropic Messages body (the client's) → an OpenAI chat.completions body (the wire).
  * Pure. Drops and rejections are listed in docs/translation.md.
  */
+
+import { validatedAnthropicMessages } from '../../api/parse.js';
+import type { AnthropicBlock, AnthropicImageBlock } from '../../api/parts.js';
+import type { AnthropicMessage, AnthropicMessagesRequest } from '../../api/schemas.js';
 import { anthropicSource, anthropicText, rejectAnthropicOnly } from '../common/anthropic-request.js';
-import { invalidField, isRecord, type JsonObject, set, unsupported } from '../common/json.js';
+import { type JsonObject, set, unsupported } from '../common/json.js';
 import { fromAnthropicToolChoice, fromAnthropicTools, openAiTool, openAiToolChoice } from '../common/tools.js';
 
 export interface AnthropicToOpenAiOptions {
@@ -11,8 +15,18 @@ export interface AnthropicToOpenAiOptions {
   maxTokensField: 'max_completion_tokens' | 'max_tokens';
 }
 
+/** The adapters' entry: `body` is the validated client body (BuildRequestInput.body). */
 export function anthropicToOpenAiRequest(
-  body: JsonObject,
+  body: Readonly<JsonObject>,
+  upstreamModel: string,
+  stream: boolean,
+  options: AnthropicToOpenAiOptions,
+): JsonObject {
+  return fromAnthropicMessages(validatedAnthropicMessages(body), upstreamModel, stream, options);
+}
+
+export function fromAnthropicMessages(
+  body: AnthropicMessagesRequest,
   upstreamModel: string,
   stream: boolean,
   options: AnthropicToOpenAiOptions,
@@ -20,11 +34,10 @@ export function anthropicToOpenAiRequest(
   rejectAnthropicOnly(body);
 
   const messages: JsonObject[] = [];
-  if (set(body.system)) {
+  if (body.system !== undefined) {
     const text = anthropicText(body.system, 'system', 'OpenAI');
     if (text !== '') messages.push({ role: 'system', content: text });
   }
-  if (!Array.isArray(body.messages)) throw invalidField('messages', 'must be an array');
   body.messages.forEach((m, i) => {
     convertMessage(m, `messages[${i}]`, messages);
   });
@@ -33,14 +46,14 @@ export function anthropicToOpenAiRequest(
   if (set(body.max_tokens)) out[options.maxTokensField] = body.max_tokens;
   if (set(body.temperature)) out.temperature = body.temperature;
   if (set(body.top_p)) out.top_p = body.top_p;
-  if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0) out.stop = body.stop_sequences;
+  if (body.stop_sequences && body.stop_sequences.length > 0) out.stop = body.stop_sequences;
   if (stream) {
     out.stream = true;
     out.stream_options = { include_usage: true };
   }
-  if (isRecord(body.metadata) && typeof body.metadata.user_id === 'string') out.user = body.metadata.user_id;
+  if (typeof body.metadata?.user_id === 'string') out.user = body.metadata.user_id;
 
-  if (Array.isArray(body.tools) && body.tools.length > 0) {
+  if (body.tools && body.tools.length > 0) {
     out.tools = fromAnthropicTools(body.tools, 'OpenAI', openAiTool);
     const tc = fromAnthropicToolChoice(body.tool_choice);
     if (tc !== undefined) {
@@ -51,8 +64,8 @@ export function anthropicToOpenAiRequest(
   return out;
 }
 
-function imagePart(b: JsonObject, param: string): JsonObject {
-  const src = anthropicSource(b, param);
+function imagePart(b: AnthropicImageBlock, param: string): JsonObject {
+  const src = anthropicSource(b.source);
   if (src.type === 'base64')
     return { type: 'image_url', image_url: { url: `data:${src.mediaType};base64,${src.data}` } };
   if (src.type === 'url') return { type: 'image_url', image_url: { url: src.url } };
@@ -62,36 +75,36 @@ function imagePart(b: JsonObject, param: string): JsonObject {
   );
 }
 
-function convertMessage(m: unknown, param: string, out: JsonObject[]): void {
-  if (!isRecord(m)) throw invalidField(param, 'must be an object');
+function notAvailable(b: AnthropicBlock, param: string): never {
+  throw unsupported(`${param}.type`, `content block type ${String(b.type)} is not available from OpenAI`);
+}
+
+function convertMessage(m: AnthropicMessage, param: string, out: JsonObject[]): void {
   const content = m.content;
   if (m.role === 'user') {
     if (typeof content === 'string') {
       out.push({ role: 'user', content });
       return;
     }
-    if (!Array.isArray(content)) throw invalidField(`${param}.content`, 'must be a string or an array of blocks');
     const parts: JsonObject[] = [];
     content.forEach((b, j) => {
       const bp = `${param}.content[${j}]`;
-      if (!isRecord(b)) throw invalidField(bp, 'must be an object');
       switch (b.type) {
         case 'text':
-          if (typeof b.text !== 'string') throw invalidField(`${bp}.text`, 'must be a string');
           parts.push({ type: 'text', text: b.text });
           break;
         case 'image':
           parts.push(imagePart(b, bp));
           break;
         case 'tool_result': {
-          if (typeof b.tool_use_id !== 'string') throw invalidField(`${bp}.tool_use_id`, 'must be a string');
           // OpenAI wants tool results as role "tool" messages right after the assistant turn: they go first.
-          const text = set(b.content) ? anthropicText(b.content, `${bp}.content`, 'OpenAI') : '';
+          const text =
+            b.content === undefined || b.content === null ? '' : anthropicText(b.content, `${bp}.content`, 'OpenAI');
           out.push({ role: 'tool', tool_call_id: b.tool_use_id, content: text });
           break;
         }
         default:
-          throw unsupported(`${bp}.type`, `content block type ${String(b.type)} is not available from OpenAI`);
+          notAvailable(b, bp);
       }
     });
     if (parts.length > 0) {
@@ -100,42 +113,32 @@ function convertMessage(m: unknown, param: string, out: JsonObject[]): void {
     }
     return;
   }
-  if (m.role === 'assistant') {
-    if (typeof content === 'string') {
-      out.push({ role: 'assistant', content });
-      return;
-    }
-    if (!Array.isArray(content)) throw invalidField(`${param}.content`, 'must be a string or an array of blocks');
-    let text = '';
-    const toolCalls: JsonObject[] = [];
-    content.forEach((b, j) => {
-      const bp = `${param}.content[${j}]`;
-      if (!isRecord(b)) throw invalidField(bp, 'must be an object');
-      switch (b.type) {
-        case 'text':
-          if (typeof b.text !== 'string') throw invalidField(`${bp}.text`, 'must be a string');
-          text += b.text;
-          break;
-        case 'tool_use':
-          if (typeof b.id !== 'string' || typeof b.name !== 'string')
-            throw invalidField(bp, 'tool_use needs a string id and name');
-          toolCalls.push({
-            id: b.id,
-            type: 'function',
-            function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
-          });
-          break;
-        case 'thinking':
-        case 'redacted_thinking':
-          break; // earlier reasoning is not replayable to OpenAI: dropped
-        default:
-          throw unsupported(`${bp}.type`, `content block type ${String(b.type)} is not available from OpenAI`);
-      }
-    });
-    const msg: JsonObject = { role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text };
-    if (toolCalls.length > 0) msg.tool_calls = toolCalls;
-    out.push(msg);
+  if (typeof content === 'string') {
+    out.push({ role: 'assistant', content });
     return;
   }
-  throw invalidField(`${param}.role`, 'must be user or assistant');
+  let text = '';
+  const toolCalls: JsonObject[] = [];
+  content.forEach((b, j) => {
+    switch (b.type) {
+      case 'text':
+        text += b.text;
+        break;
+      case 'tool_use':
+        toolCalls.push({
+          id: b.id,
+          type: 'function',
+          function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
+        });
+        break;
+      case 'thinking':
+      case 'redacted_thinking':
+        break; // earlier reasoning is not replayable to OpenAI: dropped
+      default:
+        notAvailable(b, `${param}.content[${j}]`);
+    }
+  });
+  const msg: JsonObject = { role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text };
+  if (toolCalls.length > 0) msg.tool_calls = toolCalls;
+  out.push(msg);
 }
