@@ -4,6 +4,7 @@
  * interleaved rounds (each round: every row in turn), then their memory one row at a time. Writes
  * .bench/results.{json,md}, with every round's figures in the JSON.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chatBody, type Endpoint, holdStreams, type LoadResult, nodeRun, pct, ttftRun, wrkRun } from './measure.js';
 import { freePort, type Proc, runToEnd, startProc, stopAll, waitFor, which } from './proc.js';
-import { ALL_TARGETS, cacheRoot, MODELS, type ModelName, type Started } from './targets.js';
+import { ALL_TARGETS, baselineTargets, cacheRoot, MODELS, type ModelName, type Started } from './targets.js';
 
 const DIRECT = 'direct';
 const FLOOR = 'bare';
@@ -375,10 +376,16 @@ function targetsVerdict(t: Row | undefined): string[] {
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      baseline: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(`npm run bench [-- --quick] [-- --only ${ALL_TARGETS.map((t) => t.key).join(',')}]`);
+    console.log('  [-- --baseline <built checkout of another commit>]: its Tollgate rows too, in the same rounds');
     return 0;
   }
   const s = values.quick ? QUICK : FULL;
@@ -388,8 +395,12 @@ export async function main(argv: string[]): Promise<number> {
     `load generator: ${wrk ? `wrk (${wrk}), 1 thread` : 'Node.js/undici fallback'}; ${values.quick ? 'quick' : 'full'} run`,
   );
   const sims = await startSimulators();
-  const wanted = ALL_TARGETS.filter((t) => only === undefined || only.includes(t.key));
-  const redis = wanted.some((t) => t.key === 'tollgate-redis') ? await startRedis() : {};
+  const baseline =
+    values.baseline === undefined ? [] : baselineTargets(values.baseline, checkoutLabel(values.baseline));
+  const wanted = [...ALL_TARGETS, ...baseline].filter(
+    (t) => only === undefined || only.includes(t.key) || only.includes(t.key.replace('@base', '')),
+  );
+  const redis = wanted.some((t) => t.key.startsWith('tollgate-redis')) ? await startRedis() : {};
   const base = {
     root,
     node: process.execPath,
@@ -506,3 +517,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
+
+/** `<short commit>` of a checkout, for the baseline rows' names. */
+function checkoutLabel(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'baseline';
+  }
+}

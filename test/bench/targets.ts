@@ -115,12 +115,14 @@ spec:
     - { costUSD: 1000000000, per: month }
   failureMode: closed`;
 
-export function tollgateTarget(key: string, name: string, variant: TollgateVariant = {}): Target {
+export function tollgateTarget(key: string, name: string, variant: TollgateVariant = {}, checkout?: string): Target {
   return {
     key,
     name,
     async start(ctx) {
-      const runJs = join(ctx.root, 'dist/dataplane/src/cli/run.js');
+      // `--baseline <checkout>`: the same row, run from another built checkout (before/after in the same rounds).
+      const root = checkout ?? ctx.root;
+      const runJs = join(root, 'dist/dataplane/src/cli/run.js');
       if (!existsSync(runJs)) throw new Error('`tollgate run` is not built yet (no dist/dataplane/src/cli/run.js)');
       const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-config-'));
       const acc = variant.accounting;
@@ -158,7 +160,7 @@ stringData: { key: ${clientKey} }`);
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlp, OTEL_SERVICE_NAME: 'tollgate-bench' }
         : // The plain row: no tracing even when the shell running the bench has OTEL_* set.
           { OTEL_SDK_DISABLED: 'true' };
-      const proc = startProc(join(ctx.root, 'bin/tollgate'), args, env);
+      const proc = startProc(join(root, 'bin/tollgate'), args, env);
       const headers: Record<string, string> = acc ? { authorization: `Bearer ${clientKey}` } : {};
       const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1', headers);
       try {
@@ -172,13 +174,23 @@ stringData: { key: ${clientKey} }`);
   };
 }
 
-export const tollgate = tollgateTarget('tollgate', 'Tollgate');
-export const tollgateAccounted = tollgateTarget('tollgate-acc', 'Tollgate (key, quota, tracing)', {
-  accounting: { redis: false },
-});
-export const tollgateRedis = tollgateTarget('tollgate-redis', 'Tollgate (key, quota in Redis, tracing)', {
-  accounting: { redis: true },
-});
+const TOLLGATE_ROWS: readonly [key: string, name: string, variant: TollgateVariant][] = [
+  ['tollgate', 'Tollgate', {}],
+  ['tollgate-acc', 'Tollgate (key, quota, tracing)', { accounting: { redis: false } }],
+  ['tollgate-redis', 'Tollgate (key, quota in Redis, tracing)', { accounting: { redis: true } }],
+];
+
+export const [tollgate, tollgateAccounted, tollgateRedis] = TOLLGATE_ROWS.map(([k, n, v]) =>
+  tollgateTarget(k, n, v),
+) as [Target, Target, Target];
+
+/**
+ * The Tollgate rows once more, started from `checkout` (a built clone of another commit): keys `<key>@base`,
+ * names `<name> @ <label>`. They join the same interleaved rounds, so before and after meet the same noise.
+ */
+export function baselineTargets(checkout: string, label: string): Target[] {
+  return TOLLGATE_ROWS.map(([k, n, v]) => tollgateTarget(`${k}@base`, `${n} @ ${label}`, v, checkout));
+}
 
 async function ensurePortkey(ctx: Context): Promise<string> {
   const dir = join(ctx.cacheDir, 'portkey');
