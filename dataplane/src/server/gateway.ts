@@ -7,8 +7,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ApiKeyConfig, GatewayConfig } from '../../../contract/gateway-config.js';
 import { type ClientFormat, GatewayError, renderError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
@@ -19,9 +18,10 @@ import { type CallShared, isStackOverflow, type ProviderRegistry, ProxyCall, too
 import { UpstreamPools } from '../proxy/upstream.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
 import { type CompiledRoute, compileTables, EMPTY_TABLE, matchRoute, type NamespaceTable } from '../routing/table.js';
+import { DISCARD_LIMIT_BYTES, discardBody, Listener, type ListenerOptions } from './listener.js';
 import { validateClientRequest } from './validate.js';
 
-export interface GatewayOptions {
+export interface GatewayOptions extends Pick<ListenerOptions, 'headerTimeoutMs' | 'idleTimeoutMs'> {
   /** Largest accepted request body in bytes; default 32 MiB. */
   maxBodyBytes?: number;
   /**
@@ -39,7 +39,9 @@ export interface GatewayOptions {
   health?: HealthOptions;
   /** Random source in [0, 1) for weighted choice and jitter; default Math.random. */
   random?: () => number;
-  /** How long close() lets in-flight requests run before cutting them; default 10 s. */
+  /** Most connections per provider origin (proxy/upstream.ts); default 256. */
+  upstreamConnections?: number;
+  /** How long close() lets in-flight requests run before ending them; default 25 s (server/listener.ts). */
   closeGraceMs?: number;
 }
 
@@ -110,18 +112,17 @@ class GatewayImpl implements Gateway {
   private readonly logger: Logger;
   private readonly hooks: GatewayHooks;
   private readonly shared: CallShared;
-  private readonly pools = new UpstreamPools();
+  private readonly pools: UpstreamPools;
   private readonly health: HealthRegistry;
-  private readonly closeGraceMs: number;
-  private readonly sockets = new Set<Socket>();
+  private readonly listener: Listener;
 
   constructor(options: GatewayOptions) {
     this.maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.pools = new UpstreamPools({ connections: options.upstreamConnections });
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? noopHooks;
     this.health = new HealthRegistry(options.health);
-    this.closeGraceMs = options.closeGraceMs ?? 10_000;
     this.shared = {
       pools: this.pools,
       providers: options.providers ?? defaultProviders,
@@ -130,17 +131,12 @@ class GatewayImpl implements Gateway {
       logger: this.logger,
       keepOutputText: this.hooks.keepOutputText === true,
     };
-    this.server = createServer({ noDelay: true, keepAlive: true, requestTimeout: 0 }, (req, res) =>
-      this.handle(req, res),
-    );
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
+    this.listener = new Listener((req, res) => this.handle(req, res), {
+      headerTimeoutMs: options.headerTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      shutdownGraceMs: options.closeGraceMs,
     });
-    this.server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy(err);
-    });
+    this.server = this.listener.server;
   }
 
   get config(): GatewayConfig | undefined {
@@ -163,25 +159,11 @@ class GatewayImpl implements Gateway {
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const addr = this.server.address();
-        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
-      });
-    });
+    return this.listener.listen(port, host);
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const grace = setTimeout(() => {
-      for (const s of this.sockets) s.destroy();
-    }, this.closeGraceMs);
-    grace.unref();
-    await closed;
-    clearTimeout(grace);
+    await this.listener.close();
     await this.pools.close();
   }
 
@@ -194,11 +176,7 @@ class GatewayImpl implements Gateway {
     const spec = ROUTES[path];
     if (spec === undefined) {
       if (path === '/healthz') this.plain(res, 200, 'ok\n');
-      else if (path === '/metrics' && this.hooks.metricsText !== undefined) {
-        const text = this.hooks.metricsText();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(text);
-      } else if (path === '/readyz')
+      else if (path === '/readyz')
         this.plain(
           res,
           this.compiled === undefined ? 503 : 200,
@@ -300,9 +278,8 @@ class GatewayImpl implements Gateway {
     key: ApiKeyConfig | undefined,
     max: number,
   ): void {
-    // Keep reading (and dropping) what the client still sends so it can read the answer; then close.
-    res.setHeader('connection', 'close');
-    req.resume();
+    // Keep reading (and dropping) what the client still sends so it can read the answer (listener.ts).
+    discardBody(req, res, DISCARD_LIMIT_BYTES, this.bodyTimeoutMs);
     this.reject(
       req,
       res,
