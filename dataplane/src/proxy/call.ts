@@ -145,7 +145,19 @@ function errCode(err: unknown): string | undefined {
   return typeof e.code === 'string' ? e.code : undefined;
 }
 
+/** Where a response keeps the call that serves it, for endForShutdown (one property write per call). */
+const CALL = Symbol('tollgate.call');
+
+/**
+ * Shutdown hook (server/listener.ts onGraceEnd): the grace is over, so the call serving `res` ends in the
+ * client's format (a stream with an error event, recorded as `shutting_down`, not as a client abort).
+ */
+export function endForShutdown(res: ServerResponse): void {
+  (res as unknown as { [CALL]?: ProxyCall })[CALL]?.shutdown();
+}
+
 export class ProxyCall {
+  private shuttingDown = false;
   private attempts = 0;
   private tried = 0;
   private backend: CompiledBackend | undefined;
@@ -195,6 +207,13 @@ export class ProxyCall {
     private readonly r: RoutedRequest,
   ) {
     res.once('close', this.onClose);
+    (res as unknown as { [CALL]?: ProxyCall })[CALL] = this;
+  }
+
+  /** See endForShutdown: the running try is cancelled and classified as shutting_down. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    this.ac?.abort();
   }
 
   private readonly onClose = (): void => {
@@ -702,6 +721,8 @@ export class ProxyCall {
 
   private classify(err: unknown, afterHeaders: boolean): [AttemptOutcome, GatewayError, RetryCondition | undefined] {
     const name = this.backend!.provider.name;
+    if (this.shuttingDown)
+      return ['aborted', new GatewayError('shutting_down', 'the gateway is shutting down', { cause: err }), undefined];
     if (this.timedOut) return ['timeout', this.timeoutError(this.backend!.provider), 'timeout'];
     if (this.clientGone)
       return ['aborted', new GatewayError('upstream_error', 'client closed the request', { cause: err }), undefined];

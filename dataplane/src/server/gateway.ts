@@ -14,7 +14,14 @@ import { type Logger, silentLogger } from '../log.js';
 import { type GatewayHooks, noopHooks, noopObserver, type RequestObserver } from '../pipeline/hooks.js';
 import { adapterFor, forwardedClientHeaders, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
-import { type CallShared, isStackOverflow, type ProviderRegistry, ProxyCall, tooDeep } from '../proxy/call.js';
+import {
+  type CallShared,
+  endForShutdown,
+  isStackOverflow,
+  type ProviderRegistry,
+  ProxyCall,
+  tooDeep,
+} from '../proxy/call.js';
 import { UpstreamPools } from '../proxy/upstream.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
 import { type CompiledRoute, compileTables, EMPTY_TABLE, matchRoute, type NamespaceTable } from '../routing/table.js';
@@ -135,6 +142,7 @@ class GatewayImpl implements Gateway {
       headerTimeoutMs: options.headerTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs,
       shutdownGraceMs: options.closeGraceMs,
+      onGraceEnd: endForShutdown,
     });
     this.server = this.listener.server;
   }

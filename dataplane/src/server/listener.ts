@@ -112,18 +112,22 @@ export class Listener {
   private graceEnded(): void {
     for (const s of this.sockets) {
       const res = (s as HttpSocket)._httpMessage;
-      if (res != null && !res.writableEnded && this.onGraceEnd !== undefined) {
+      if (res == null) {
+        s.destroy();
+        continue;
+      }
+      if (!res.writableEnded && this.onGraceEnd !== undefined) {
         try {
           this.onGraceEnd(res);
         } catch {
           // Whatever went wrong, the socket is closed below.
         }
       }
-      if (res?.writableEnded) {
-        // The answer is out (or on its way): close after it, and cut a peer that does not close in time.
-        s.end();
-        setTimeout(destroySocket, 1000, s).unref();
-      } else s.destroy();
+      // The answer ends now or soon (onGraceEnd cancels the upstream; the error event follows): close after
+      // it, and cut what is still open a second later.
+      if (res.writableEnded) s.end();
+      else res.once('finish', () => s.end());
+      setTimeout(destroySocket, 1000, s).unref();
     }
   }
 }
