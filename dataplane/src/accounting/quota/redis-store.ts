@@ -34,6 +34,7 @@ import { Redis } from 'ioredis';
 import { Batcher, type BatchOp } from './batcher.js';
 import { CREDIT_FILL } from './credits.js';
 import { Deadlines } from './deadlines.js';
+import { refundOf } from './refund.js';
 import type { ReserveResult, Slot, SlotOutcome } from './slots.js';
 import type { CounterStore, SettleItem } from './store.js';
 
@@ -206,6 +207,8 @@ for i = 1, #KEYS do
 end
 return out
 `;
+
+const noop = (): void => {};
 
 type KeysAndArgs = [numKeys: number, ...keysThenArgs: (string | number)[]];
 
@@ -406,31 +409,11 @@ export class RedisStore implements CounterStore {
     return raw;
   }
 
-  /**
-   * A script call's answer that came after the store gave up on it: the admissions it made are taken
-   * back (the requests were answered without them), as one settlement of minus each add and credit.
-   */
+  /** A script call's answer that came after the store gave up on it: its admissions are taken back. */
   private refund(ops: readonly Op[], out: readonly unknown[]): void {
-    const keys: string[] = [];
-    const args: string[] = [];
-    let r = 0;
-    for (const op of ops) {
-      if (op.kind !== 'r') continue;
-      const entry = out[r++] as number[];
-      if (entry[0] !== 1) continue;
-      this.refunded++;
-      const credited = entry[1] === 1;
-      for (let i = 0; i < op.keys.length; i++) {
-        const b = i * 7;
-        const field = op.args[b]!;
-        for (const v of [op.args[b + 3]!, credited ? op.args[b + 6]! : '0'])
-          if (v !== '0') {
-            keys.push(op.keys[i]!);
-            args.push(field, `-${v}`);
-          }
-      }
-    }
-    if (keys.length > 0) this.batcher.add({ kind: 's', keys, args, resolve: () => {}, reject: () => {} });
+    const r = refundOf(ops, out);
+    this.refunded += r.admissions;
+    if (r.keys.length > 0) this.batcher.add({ kind: 's', keys: r.keys, args: r.args, resolve: noop, reject: noop });
   }
 
   /** `call`, failed if Redis has not answered within the store's timeout; `late` gets an answer after it. */
