@@ -35,8 +35,8 @@ afterAll(async () => {
 });
 
 describe('connections that never finish a request are closed', () => {
-  it('300 slow-header clients (a header line every 100 ms) each get 408 in JSON and are closed near the header timeout', async () => {
-    const clients = await Promise.all(Array.from({ length: 300 }, () => rawClient(gw.port)));
+  it('200 slow-header clients (a header line every 100 ms) each get 408 in JSON and are closed near the header timeout', async () => {
+    const clients = await Promise.all(Array.from({ length: 200 }, () => rawClient(gw.port)));
     const timers: NodeJS.Timeout[] = [];
     for (const c of clients) {
       c.sock.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n');
@@ -59,14 +59,16 @@ describe('connections that never finish a request are closed', () => {
     expect(Math.max(...took)).toBeLessThan(HEADER_MS + 5000);
   });
 
-  it('2,000 silent connections (no byte at all) are closed near the header timeout; the gateway then serves', async () => {
+  // Both ends live in this process: 400 connections are 800 descriptors, within a default `ulimit -n` of 1024.
+  // process.test.ts floods a gateway process that has a low limit of its own.
+  it('400 silent connections (no byte at all) are closed near the header timeout; the gateway then serves', async () => {
     const clients = [];
-    for (let i = 0; i < 2000; i += 250)
-      clients.push(...(await Promise.all(Array.from({ length: 250 }, () => rawClient(gw.port)))));
+    for (let i = 0; i < 400; i += 100)
+      clients.push(...(await Promise.all(Array.from({ length: 100 }, () => rawClient(gw.port)))));
     const took = await Promise.all(clients.map((c) => c.closed));
-    expect(took).toHaveLength(2000);
+    expect(took).toHaveLength(400);
     expect(Math.max(...took)).toBeLessThan(HEADER_MS + 8000);
-    for (const c of clients) expect(c.received()).toMatch(/^(HTTP\/1\.1 408 |)/);
+    for (const c of clients) expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(gw.gateway.server.listening).toBe(true);
     const ok = await fetch(`${gw.url}/healthz`);
     expect(ok.status).toBe(200);

@@ -1,9 +1,9 @@
 /**
  * Chaos against the real `tollgate run` process (bin/tollgate → dist/, so `npm run build` first), as issue
- * 17 ran it: a low file-descriptor limit (prlimit) flooded with silent connections, and SIGTERM while a
+ * 17 ran it: a low file-descriptor limit (`ulimit -n`) flooded with silent connections, and SIGTERM while a
  * stream runs. The flags under test are the ones a user passes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
@@ -55,8 +55,16 @@ const ask = (port: number) =>
   });
 
 it('nofile=256 and 400 silent connections: they are closed at the header timeout and new clients are served', async () => {
-  run = await startTollgateRun(dir, ['--header-timeout', '1s'], {}, 20_000, ['prlimit', '--nofile=256:256']);
+  // The shell's `ulimit -n` (POSIX, unlike prlimit) then exec: the gateway itself runs with 256 descriptors.
+  run = await startTollgateRun(dir, ['--header-timeout', '1s'], {}, 20_000, [
+    'sh',
+    '-c',
+    'ulimit -n 256 && exec "$0" "$@"',
+  ]);
   const port = run.port;
+  // The limit holds in the process that listens (Linux shows it in /proc).
+  if (existsSync(`/proc/${run.child.pid}/limits`))
+    expect(readFileSync(`/proc/${run.child.pid}/limits`, 'utf8')).toMatch(/Max open files\s+256\s+256/);
   const clients: RawClient[] = [];
   for (let i = 0; i < 400; i += 100)
     clients.push(...(await Promise.all(Array.from({ length: 100 }, () => rawClient(port)))));

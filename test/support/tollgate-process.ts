@@ -25,7 +25,7 @@ export async function startTollgateRun(
   args: readonly string[] = [],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
-  /** A command that runs the gateway, e.g. `['prlimit', '--nofile=256']` for a low file-descriptor limit. */
+  /** A command that runs the gateway (its path and arguments follow), e.g. a shell that lowers `ulimit -n` first. */
   wrapper: readonly string[] = [],
 ): Promise<TollgateRun> {
   if (!existsSync(join(root, 'dist', 'bin', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
