@@ -11,7 +11,7 @@ import { type GatewayConfig, GatewayConfigSchema } from '../../../contract/gatew
 import { isDuration, parseDuration } from '../config/duration.js';
 import { OperatorSource } from '../config/operator-source.js';
 import { createLogger, type Logger } from '../log.js';
-import { createAdminServer, DEFAULT_ADMIN_PORT } from '../server/admin.js';
+import { createAdminServer } from '../server/admin.js';
 import { createGateway, type Gateway } from '../server/gateway.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
@@ -61,7 +61,10 @@ export interface DataplaneOptions {
   bodyTimeoutMs?: number;
   /** Prompts and completions in the access log; absent: never. */
   logContent?: ContentLogOptions;
-  /** Timeouts, shutdown grace, upstream connection cap, admin port; absent: the defaults. */
+  /**
+   * Timeouts, shutdown grace, upstream connection cap, admin port (the CLI's flags); absent: the defaults,
+   * and the admin server on a free port (embedders and tests start several in one process).
+   */
   server?: ServerFlags;
   logger: Logger;
 }
@@ -137,7 +140,7 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
   const port = await gateway.listen(o.port, o.host);
   let adminPort: number;
   try {
-    adminPort = await admin.listen(srv?.adminPort ?? DEFAULT_ADMIN_PORT, o.host);
+    adminPort = await admin.listen(srv?.adminPort ?? 0, o.host);
   } catch (err) {
     await gateway.close();
     await accounting.close();
