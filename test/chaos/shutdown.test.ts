@@ -136,3 +136,36 @@ it('streams past the grace end with an error event in each client format; one th
   expect(lines.filter((r) => r.error === 'shutting_down')).toHaveLength(2);
   expect(lines.filter((r) => r.status === 200 && r.error === undefined)).toHaveLength(1);
 }, 30_000);
+
+it('a request still waiting for its provider when the grace ends gets 503 shutting_down in its format', async () => {
+  const up = await FakeUpstream.start('hang');
+  cleanups.push(() => up.close());
+  const access: AccessRecord[] = [];
+  const accounting = await createAccounting({ accessLog: (r) => access.push(r) });
+  cleanups.push(() => accounting.close());
+  const gw = await startGateway(
+    gatewayConfig({
+      providers: [provider({ name: 'oa', baseUrl: up.openaiBaseUrl, requestTimeoutMs: 60_000 })],
+      routes: [route({ name: 'gpt', models: ['gpt-4o'], backends: [{ provider: 'oa' }], timeoutMs: 60_000 })],
+    }),
+    { hooks: accounting, closeGraceMs: 300 },
+  );
+  up.enqueue({ kind: 'hang' });
+  const answer = fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  // Closing once the provider has the request (it never answers).
+  while (up.requests.length === 0) await new Promise<void>((r) => setImmediate(r));
+  const closed = gw.close();
+  const res = await answer;
+  expect(res.status).toBe(503);
+  expect(res.headers.get('connection')).toBe('close');
+  expect(await res.json()).toMatchObject({ error: { code: 'shutting_down', type: 'api_error' } });
+  await closed;
+  await accounting.close();
+  expect(access.filter((r) => r.type === 'access')).toEqual([
+    expect.objectContaining({ status: 503, error: 'shutting_down' }),
+  ]);
+});

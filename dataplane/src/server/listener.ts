@@ -154,8 +154,9 @@ interface ClientErrorLike extends Error {
 
 /** What a client whose bytes are not a valid HTTP request gets: a JSON error, then the connection closes. */
 function answerClientError(err: ClientErrorLike, socket: Socket): void {
+  // A response still being written (a pipelined request failed behind it): raw bytes would corrupt it.
   const running = (socket as HttpSocket)._httpMessage;
-  if (err.code === 'ECONNRESET' || !socket.writable || running?.headersSent) {
+  if (err.code === 'ECONNRESET' || !socket.writable || (running != null && !running.writableFinished)) {
     socket.destroy();
     return;
   }
