@@ -29,7 +29,7 @@ COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 USER 10001:10001
-EXPOSE 8080 9443 8081
+EXPOSE 8080 9090 9443 8081
 # --max-semi-space-size: see bin/tollgate (bounded young generation, less RSS under load).
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=8", "/app/dist/bin/cli.js"]
 CMD ["--help"]

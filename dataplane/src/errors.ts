@@ -16,6 +16,8 @@ interface CodeInfo {
 export const ERROR_CODES = {
   invalid_json: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   invalid_request: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
+  /** The request could not be parsed as HTTP (server/listener.ts answers it). */
+  bad_http_request: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   unsupported_parameter: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   missing_api_key: { status: 401, openai: 'authentication_error', anthropic: 'authentication_error' },
   invalid_api_key: { status: 401, openai: 'authentication_error', anthropic: 'authentication_error' },
@@ -25,6 +27,8 @@ export const ERROR_CODES = {
   /** The client did not finish sending its request body in time (the server's body-read timeout). */
   request_timeout: { status: 408, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   body_too_large: { status: 413, openai: 'invalid_request_error', anthropic: 'request_too_large' },
+  /** The request's headers exceed the server's limit (server/listener.ts). */
+  headers_too_large: { status: 431, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   unsupported_media_type: { status: 415, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   quota_exceeded: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
   /** The upstream answered with a client error (4xx other than 429): its status and message pass through. */
@@ -36,6 +40,8 @@ export const ERROR_CODES = {
   no_healthy_backend: { status: 503, openai: 'api_error', anthropic: 'overloaded_error' },
   quota_store_unavailable: { status: 503, openai: 'api_error', anthropic: 'api_error' },
   not_ready: { status: 503, openai: 'api_error', anthropic: 'api_error' },
+  /** The gateway is stopping: its shutdown grace ended while the request was running. */
+  shutting_down: { status: 503, openai: 'api_error', anthropic: 'overloaded_error' },
   upstream_timeout: { status: 504, openai: 'timeout_error', anthropic: 'timeout_error' },
   internal: { status: 500, openai: 'api_error', anthropic: 'api_error' },
 } as const satisfies Record<string, CodeInfo>;

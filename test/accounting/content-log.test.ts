@@ -248,7 +248,7 @@ describe('access log content (tollgate run)', () => {
   });
 
   it('refuses a TOLLGATE_LOG_CONTENT it cannot read', async () => {
-    const child = spawn(bin, ['run', '-f', dir, '--port', '0'], {
+    const child = spawn(bin, ['run', '-f', dir, '--port', '0', '--admin-port', '0'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, TOLLGATE_LOG_CONTENT: 'maybe' },
     });

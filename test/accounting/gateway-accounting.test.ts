@@ -201,7 +201,7 @@ test('a fallback request: spans per attempt under the client trace, cost, metric
     'ok',
   );
 
-  const metrics = await (await fetch(`${g.url}/metrics`)).text();
+  const metrics = await (await fetch(g.metricsUrl)).text();
   expect(metrics).toContain('tollgate_requests_total{route="ai/chat",backend="good/gpt-4o",code="200"} 1');
   expect(metrics).toContain('tollgate_upstream_attempts_total{backend="bad/gpt-4o",outcome="http_5xx"} 1');
   expect(metrics).toContain(
@@ -238,7 +238,7 @@ test('an unpriced model is reported as unpriced, never $0', async () => {
   const line = access.find((a) => a.model === 'free-model')!;
   expect(line.unpriced).toBe(true);
   expect(line.cost_usd).toBeUndefined();
-  const metrics = await (await fetch(`${g.url}/metrics`)).text();
+  const metrics = await (await fetch(g.metricsUrl)).text();
   expect(metrics).toContain('tollgate_unpriced_requests_total{backend="good/free-model"} 1');
   expect(metrics).not.toContain('backend="good/free-model",key_team');
 });
@@ -336,8 +336,8 @@ test('two gateways sharing one Redis: exactly N of many concurrent requests pass
     type: 'error',
     error: { type: 'rate_limit_error' },
   });
-  const m0 = await (await fetch(`${gateways[0]!.url}/metrics`)).text();
-  const m1 = await (await fetch(`${gateways[1]!.url}/metrics`)).text();
+  const m0 = await (await fetch(gateways[0]!.metricsUrl)).text();
+  const m1 = await (await fetch(gateways[1]!.metricsUrl)).text();
   const rej = (t: string) => Number(/tollgate_quota_rejections_total\{policy="ai\/shared-n"\} (\d+)/.exec(t)?.[1] ?? 0);
   expect(rej(m0) + rej(m1)).toBe(40 - N + 1);
   process.stdout.write(`two gateways, one Redis: ${ok.length} of 40 concurrent requests allowed (limit ${N})\n`);

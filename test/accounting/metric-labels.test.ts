@@ -51,7 +51,7 @@ test('backend label: catalogue, exact and fixed models by name; other client-cho
   await new Promise((r) => setTimeout(r, 50));
   expect(access.map((a) => a.backend)).toContain('oa/gpt-made-up-2');
 
-  const res = await fetch(`${gw.url}/metrics`);
+  const res = await fetch(gw.metricsUrl);
   const text = await res.text();
   expect(text).toContain('tollgate_requests_total{route="ai/any-gpt",backend="oa/gpt-4o",code="200"} 1');
   expect(text).toContain('tollgate_requests_total{route="ai/any-gpt",backend="oa/*",code="200"} 2');

@@ -154,7 +154,7 @@ stringData: { key: ${clientKey} }`);
       }
       writeFileSync(join(dir, 'bench.yaml'), `${docs.join('\n---\n')}\n`);
       const port = await freePort();
-      const args = ['run', '-f', dir, '--port', String(port), '--host', '127.0.0.1'];
+      const args = ['run', '-f', dir, '--port', String(port), '--admin-port', '0', '--host', '127.0.0.1'];
       if (acc?.redis) args.push('--redis', ctx.redis!);
       const env: NodeJS.ProcessEnv = acc
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlp, OTEL_SERVICE_NAME: 'tollgate-bench' }

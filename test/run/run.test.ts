@@ -18,7 +18,8 @@ interface Proc {
 }
 
 function startRun(args: string[]): Proc {
-  const child = spawn(bin, ['run', ...args], {
+  // --admin-port 0: test processes run side by side, each with its own admin server.
+  const child = spawn(bin, ['run', '--admin-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },
   });

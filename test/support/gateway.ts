@@ -10,6 +10,7 @@ import {
   type RetryCondition,
   type RouteConfig,
 } from '../../contract/gateway-config.js';
+import { createAdminServer } from '../../dataplane/src/server/admin.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../dataplane/src/server/gateway.js';
 
 export function hashKey(key: string): string {
@@ -115,6 +116,8 @@ export interface TestGateway {
   url: string;
   /** For the OpenAI SDK: `<url>/v1`. */
   openaiBaseURL: string;
+  /** `http://127.0.0.1:<admin port>/metrics` (the admin server, started when the hooks serve metrics). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -126,5 +129,20 @@ export async function startGateway(
   if (config !== undefined) gateway.applyConfig(config);
   const port = await gateway.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
-  return { gateway, port, url, openaiBaseURL: `${url}/v1`, close: () => gateway.close() };
+  // /metrics is on the admin port only, as `tollgate run` and `tollgate dataplane` serve it.
+  const hooks = options.hooks;
+  const admin =
+    hooks?.metricsText !== undefined ? createAdminServer({ metricsText: () => hooks.metricsText!() }) : undefined;
+  const adminPort = admin === undefined ? 0 : await admin.listen(0, '127.0.0.1');
+  return {
+    gateway,
+    port,
+    url,
+    openaiBaseURL: `${url}/v1`,
+    metricsUrl: admin === undefined ? '' : `http://127.0.0.1:${adminPort}/metrics`,
+    close: async () => {
+      await gateway.close();
+      await admin?.close();
+    },
+  };
 }

@@ -18,6 +18,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Stops and removes the temp dir. */
   dispose(): Promise<void>;
+  /** Sends a signal to the running server (SIGSTOP / SIGCONT: a stall without a disconnect). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
@@ -113,6 +115,10 @@ export async function startRedis(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    signal(sig) {
+      if (!child || child.exitCode !== null) throw new Error('redis-server is not running');
+      child.kill(sig);
+    },
     async dispose() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -25,11 +25,14 @@ export async function startTollgateRun(
   args: readonly string[] = [],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  /** A command that runs the gateway (its path and arguments follow), e.g. a shell that lowers `ulimit -n` first. */
+  wrapper: readonly string[] = [],
 ): Promise<TollgateRun> {
   if (!existsSync(join(root, 'dist', 'bin', 'cli.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const command = [...wrapper, join(root, 'bin', 'tollgate')];
   const child = spawn(
-    join(root, 'bin', 'tollgate'),
-    ['run', '-f', dir, '--port', '0', '--host', '127.0.0.1', ...args],
+    command[0]!,
+    [...command.slice(1), 'run', '-f', dir, '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info', ...env },

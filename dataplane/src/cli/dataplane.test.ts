@@ -50,9 +50,54 @@ describe('tollgate dataplane flags', () => {
         redis: undefined,
         bodyTimeoutMs: 30_000,
         logContent: undefined,
+        server: {
+          headerTimeoutMs: 10_000,
+          idleTimeoutMs: 65_000,
+          shutdownGraceMs: 25_000,
+          upstreamConnections: 256,
+          adminPort: 9090,
+        },
       },
     });
     expect(p.kind === 'ok' && Object.isFrozen(p.flags)).toBe(true);
+  });
+
+  it('takes the server limits and the admin port; --help names them', () => {
+    const p = parseDataplaneFlags(
+      [
+        ...required,
+        '--header-timeout=3s',
+        '--idle-timeout=10s',
+        '--shutdown-grace=1m',
+        '--upstream-connections=8',
+        '--admin-port=9191',
+      ],
+      {},
+    );
+    expect(p).toMatchObject({
+      kind: 'ok',
+      flags: {
+        server: {
+          headerTimeoutMs: 3000,
+          idleTimeoutMs: 10_000,
+          shutdownGraceMs: 60_000,
+          upstreamConnections: 8,
+          adminPort: 9191,
+        },
+      },
+    });
+    expect(parseDataplaneFlags([...required, '--shutdown-grace=forever'], {})).toEqual({
+      kind: 'error',
+      message: '--shutdown-grace must be a positive duration like 10s, 500ms or 2m, got "forever"',
+    });
+    for (const flag of [
+      '--header-timeout',
+      '--idle-timeout',
+      '--shutdown-grace',
+      '--upstream-connections',
+      '--admin-port',
+    ])
+      expect(usage).toContain(flag);
   });
 
   it('takes the Redis URL from TOLLGATE_REDIS_URL when --redis is not given; the flag wins', () => {

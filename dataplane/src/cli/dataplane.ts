@@ -12,9 +12,11 @@ import { parseRedisUrl, redactUrl } from '../../../contract/redis-url.js';
 import { isDuration, parseDuration } from '../config/duration.js';
 import { OperatorSource } from '../config/operator-source.js';
 import { createLogger, type Logger } from '../log.js';
+import { createAdminServer } from '../server/admin.js';
 import { createGateway, type Gateway } from '../server/gateway.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
+import { parseServerFlags, SERVER_FLAG_OPTIONS, type ServerFlags, serverFlagsUsage } from './server-flags.js';
 
 export const usage = `tollgate dataplane [flags]
 
@@ -42,6 +44,7 @@ Flags:
   --log-content-max-bytes <s>
                             cap of each logged prompt and completion, bytes or with Ki, Mi (default
                             16384; or TOLLGATE_LOG_CONTENT_MAX_BYTES); cut ones are marked *_truncated
+${serverFlagsUsage(2, 28)}
   -h, --help                this text
 `;
 
@@ -58,6 +61,11 @@ export interface DataplaneOptions {
   bodyTimeoutMs?: number;
   /** Prompts and completions in the access log; absent: never. */
   logContent?: ContentLogOptions;
+  /**
+   * Timeouts, shutdown grace, upstream connection cap, admin port (the CLI's flags); absent: the defaults,
+   * and the admin server on a free port (embedders and tests start several in one process).
+   */
+  server?: ServerFlags;
   logger: Logger;
 }
 
@@ -65,6 +73,8 @@ export interface DataplaneHandle {
   gateway: Gateway;
   source: OperatorSource;
   port: number;
+  /** Port of the admin server (/metrics). */
+  adminPort: number;
   stop(): Promise<void>;
 }
 
@@ -92,7 +102,17 @@ export function readBootSnapshot(path: string): GatewayConfig | undefined {
 export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHandle> {
   const { createAccounting } = await import('../accounting/hooks.js');
   const accounting = await createAccounting({ redisUrl: o.redis, logger: o.logger, logContent: o.logContent });
-  const gateway = createGateway({ logger: o.logger, hooks: accounting, bodyTimeoutMs: o.bodyTimeoutMs });
+  const srv = o.server;
+  const gateway = createGateway({
+    logger: o.logger,
+    hooks: accounting,
+    bodyTimeoutMs: o.bodyTimeoutMs,
+    headerTimeoutMs: srv?.headerTimeoutMs,
+    idleTimeoutMs: srv?.idleTimeoutMs,
+    closeGraceMs: srv?.shutdownGraceMs,
+    upstreamConnections: srv?.upstreamConnections,
+  });
+  const admin = createAdminServer({ metricsText: () => accounting.metricsText() });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
   if (o.bootSnapshot) {
     try {
@@ -118,16 +138,26 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
     },
   });
   const port = await gateway.listen(o.port, o.host);
+  let adminPort: number;
+  try {
+    adminPort = await admin.listen(srv?.adminPort ?? 0, o.host);
+  } catch (err) {
+    await gateway.close();
+    await accounting.close();
+    throw err;
+  }
   source.start();
   return {
     gateway,
     source,
     port,
+    adminPort,
     stop: async () => {
       source.stop();
       await gateway.close();
       // Settlements and spans of the requests that just finished leave before the process does.
       await accounting.close();
+      await admin.close();
     },
   };
 }
@@ -143,6 +173,7 @@ export interface DataplaneFlags {
   readonly redis: string | undefined;
   readonly bodyTimeoutMs: number;
   readonly logContent: ContentLogOptions | undefined;
+  readonly server: ServerFlags;
 }
 
 export type ParsedDataplaneFlags =
@@ -173,6 +204,7 @@ export function parseDataplaneFlags(
         'body-timeout': { type: 'string', default: '30s' },
         'log-content': { type: 'boolean' },
         'log-content-max-bytes': { type: 'string' },
+        ...SERVER_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -200,6 +232,8 @@ export function parseDataplaneFlags(
     env,
   );
   if (!logContent.ok) return fail(logContent.message);
+  const server = parseServerFlags(values);
+  if (!server.ok) return fail(server.message);
   return {
     kind: 'ok',
     flags: Object.freeze({
@@ -213,6 +247,7 @@ export function parseDataplaneFlags(
       redis: redis.value,
       bodyTimeoutMs,
       logContent: logContent.value,
+      server: server.value,
     }),
   };
 }
@@ -247,10 +282,12 @@ export async function main(args: string[]): Promise<number> {
     ...(flags.redis !== undefined ? { redis: flags.redis } : {}),
     bodyTimeoutMs: flags.bodyTimeoutMs,
     ...(flags.logContent ? { logContent: flags.logContent } : {}),
+    server: flags.server,
     logger,
   });
   logger.info('data plane listening', {
     port: handle.port,
+    adminPort: handle.adminPort,
     ...(flags.redis !== undefined ? { redis: redactUrl(flags.redis) } : {}),
   });
   await new Promise<void>((resolve) => {

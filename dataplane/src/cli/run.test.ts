@@ -13,6 +13,13 @@ describe('tollgate run flags', () => {
         maxBodyBytes: 32 * 1024 * 1024,
         bodyTimeoutMs: 30_000,
         redisUrl: undefined,
+        server: {
+          headerTimeoutMs: 10_000,
+          idleTimeoutMs: 65_000,
+          shutdownGraceMs: 25_000,
+          upstreamConnections: 256,
+          adminPort: 9090,
+        },
       },
     });
     if (p.kind !== 'ok') throw new Error('unreachable');
@@ -37,6 +44,16 @@ describe('tollgate run flags', () => {
       '1m30s',
       '--redis',
       'redis://127.0.0.1:6379/0',
+      '--header-timeout',
+      '5s',
+      '--idle-timeout',
+      '2m',
+      '--shutdown-grace',
+      '90s',
+      '--upstream-connections',
+      '32',
+      '--admin-port',
+      '0',
     ]);
     expect(p).toEqual({
       kind: 'ok',
@@ -48,8 +65,42 @@ describe('tollgate run flags', () => {
         maxBodyBytes: 524288,
         bodyTimeoutMs: 90_000,
         redisUrl: 'redis://127.0.0.1:6379/0',
+        server: {
+          headerTimeoutMs: 5000,
+          idleTimeoutMs: 120_000,
+          shutdownGraceMs: 90_000,
+          upstreamConnections: 32,
+          adminPort: 0,
+        },
       },
     });
+  });
+
+  it('refuses server limits that are not positive durations or counts, naming the flag', () => {
+    const bad: Array<[string, string, RegExp]> = [
+      ['--header-timeout', '0s', /--header-timeout must be a positive duration/],
+      ['--idle-timeout', 'soon', /--idle-timeout must be a positive duration.*"soon"/],
+      ['--shutdown-grace', '-1s', /--shutdown-grace must be a positive duration/],
+      ['--upstream-connections', '0', /--upstream-connections must be a whole number from 1/],
+      ['--admin-port', '70000', /--admin-port must be a whole number from 0 to 65535/],
+    ];
+    for (const [flag, value, message] of bad) {
+      const p = parseRunFlags(['-f', 'x', `${flag}=${value}`], {});
+      expect(p.kind).toBe('error');
+      expect(p.kind === 'error' && p.message).toMatch(message);
+    }
+  });
+
+  it('--help names the server limits and the admin port', () => {
+    for (const flag of [
+      '--header-timeout',
+      '--idle-timeout',
+      '--shutdown-grace',
+      '--upstream-connections',
+      '--admin-port',
+    ])
+      expect(RUN_USAGE).toContain(flag);
+    expect(RUN_USAGE).toMatch(/--admin-port <n>\s+port of the admin server: GET \/metrics/);
   });
 
   it('logs no content unless asked; --log-content and TOLLGATE_LOG_CONTENT turn it on, frozen', () => {

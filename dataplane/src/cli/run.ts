@@ -11,6 +11,7 @@ import { runReadiness } from '../config/reload-guard.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ContentLogOptions } from '../telemetry/content-log.js';
 import { parseLogContent } from './log-content.js';
+import { parseServerFlags, SERVER_FLAG_OPTIONS, type ServerFlags, serverFlagsUsage } from './server-flags.js';
 import { parseSize } from './size.js';
 
 export const RUN_USAGE = `tollgate run -f <file-or-dir> [-f ...] [flags]
@@ -35,6 +36,7 @@ Flags:
       --log-content-max-bytes <s>
                            cap of each logged prompt and completion, bytes or with Ki, Mi (default 16384;
                            or TOLLGATE_LOG_CONTENT_MAX_BYTES); cut ones are marked *_truncated
+${serverFlagsUsage(6, 27)}
   -h, --help               show this help
 
 Logs are JSON lines on stderr, the access log (one line per request) on stdout;
@@ -50,6 +52,8 @@ export interface RunFlags {
   readonly redisUrl: string | undefined;
   /** Prompts and completions in the access log; undefined: off. */
   readonly logContent: ContentLogOptions | undefined;
+  /** Timeouts, shutdown grace, upstream connection cap, admin port. */
+  readonly server: ServerFlags;
 }
 
 export type ParsedRunFlags = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'ok'; flags: RunFlags };
@@ -72,6 +76,11 @@ export function parseRunFlags(
     redis?: string;
     'log-content'?: boolean;
     'log-content-max-bytes'?: string;
+    'header-timeout'?: string;
+    'idle-timeout'?: string;
+    'shutdown-grace'?: string;
+    'upstream-connections'?: string;
+    'admin-port'?: string;
     help?: boolean;
   };
   let positionals: string[];
@@ -90,6 +99,7 @@ export function parseRunFlags(
         redis: { type: 'string' },
         'log-content': { type: 'boolean' },
         'log-content-max-bytes': { type: 'string' },
+        ...SERVER_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -132,6 +142,8 @@ export function parseRunFlags(
   const redisUrl = redis.value;
   const logContent = parseLogContent(values['log-content'], values['log-content-max-bytes'], env);
   if (!logContent.ok) return { kind: 'error', message: logContent.message };
+  const server = parseServerFlags(values);
+  if (!server.ok) return { kind: 'error', message: server.message };
   return {
     kind: 'ok',
     flags: Object.freeze({
@@ -143,6 +155,7 @@ export function parseRunFlags(
       bodyTimeoutMs,
       redisUrl,
       logContent: logContent.value,
+      server: server.value,
     }),
   };
 }
@@ -179,14 +192,20 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   const { createGateway } = await import('../server/gateway.js');
   // Accounting (quotas, cost, metrics, traces, access log): Redis counters when --redis is given.
   const { createAccounting } = await import('../accounting/hooks.js');
+  const { createAdminServer } = await import('../server/admin.js');
   const accounting = await createAccounting({ redisUrl: flags.redisUrl, logger, logContent: flags.logContent });
   const gateway = createGateway({
     maxBodyBytes: flags.maxBodyBytes,
     bodyTimeoutMs: flags.bodyTimeoutMs,
+    headerTimeoutMs: flags.server.headerTimeoutMs,
+    idleTimeoutMs: flags.server.idleTimeoutMs,
+    closeGraceMs: flags.server.shutdownGraceMs,
+    upstreamConnections: flags.server.upstreamConnections,
     logger,
     hooks: accounting,
     readiness: runReadiness,
   });
+  const admin = createAdminServer({ metricsText: () => accounting.metricsText() });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
   let keyed: boolean | undefined;
   const onConfig = (applied: AppliedConfig) => {
@@ -214,6 +233,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
     return 1;
   }
   let port: number;
+  let adminPort: number;
   try {
     port = await gateway.listen(flags.port, flags.host);
   } catch (err) {
@@ -226,9 +246,22 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
     await gateway.close().catch(() => {});
     return 1;
   }
+  try {
+    adminPort = await admin.listen(flags.server.adminPort, flags.host);
+  } catch (err) {
+    logger.error('cannot listen on the admin port', {
+      host: flags.host,
+      adminPort: flags.server.adminPort,
+      err: err instanceof Error ? err.message : String(err),
+    });
+    source.close();
+    await gateway.close().catch(() => {});
+    return 1;
+  }
   logger.info('tollgate run listening', {
     host: flags.host,
     port,
+    adminPort,
     files: first.files,
     version: first.config.version,
     ...counts(first.config),
@@ -247,10 +280,12 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
       stopping = true;
       logger.info('shutting down', { signal });
       source.close();
-      // In-flight requests finish first; then their settlements and spans are sent before the exit.
+      // In-flight requests finish first (up to --shutdown-grace); then their settlements and spans are sent
+      // before the exit. /metrics is served until then.
       gateway
         .close()
         .then(() => accounting.close())
+        .then(() => admin.close())
         .then(
           () => {
             process.off('SIGINT', stop);

@@ -42,9 +42,21 @@ const clientClosed = (): Failure => ({
   retryAfterMs: undefined,
 });
 
+/** Where a response keeps the call that serves it, for endForShutdown (one property write per call). */
+const CALL = Symbol('tollgate.call');
+
+/**
+ * Shutdown hook (server/listener.ts onGraceEnd): the grace is over, so the call serving `res` ends in the
+ * client's format (a stream with an error event, recorded as `shutting_down`, not as a client abort).
+ */
+export function endForShutdown(res: ServerResponse): void {
+  (res as unknown as { [CALL]?: ProxyCall })[CALL]?.shutdown();
+}
+
 export class ProxyCall extends CallReport implements AttemptOwner {
   /** The try whose response is being waited on or read; a client disconnect cancels it. */
   private cur: Attempt | undefined;
+  private shuttingDown = false;
   /** Made on the first pause (calls whose client keeps up never need it). */
   private drainHandler: (() => void) | undefined;
   /** Epoch seconds read once per request, for `created` of synthesized OpenAI objects (translation stays pure). */
@@ -53,6 +65,13 @@ export class ProxyCall extends CallReport implements AttemptOwner {
   constructor(shared: CallShared, res: ServerResponse, r: RoutedRequest) {
     super(shared, res, r);
     res.once('close', this.onClose);
+    (res as unknown as { [CALL]?: ProxyCall })[CALL] = this;
+  }
+
+  /** See endForShutdown: the running try is cancelled and classified as shutting_down. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    this.cur?.abort();
   }
 
   protected readonly onClose = (): void => {
@@ -231,7 +250,7 @@ export class ProxyCall extends CallReport implements AttemptOwner {
   upstreamError(a: Attempt, err: Error): void {
     if (a !== this.cur) return;
     const code = errCode(err);
-    const kind = transportFailure(code, a.timedOut, this.clientGone, a.status !== 0);
+    const kind = transportFailure(code, a.timedOut, this.clientGone, a.status !== 0, this.shuttingDown);
     const error = transportError(kind, a.backend.provider.name, code, err);
     if (a.relay !== undefined) {
       this.streamFailed(a, new StreamFault(kind, error, ''));

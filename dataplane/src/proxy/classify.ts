@@ -30,7 +30,9 @@ export type FailureKind =
   /** The provider's credential could not be had (token endpoint down or refusing). */
   | 'credential_unavailable'
   /** The client went away. */
-  | 'aborted';
+  | 'aborted'
+  /** The gateway's shutdown grace ended while the try ran (server/listener.ts): not the client's doing. */
+  | 'shutting_down';
 
 export interface FailureClass {
   /** The attempt outcome the hooks see. */
@@ -53,6 +55,7 @@ export const FAILURES: Readonly<Record<FailureKind, FailureClass>> = {
   bad_response: { outcome: 'bad_response', retryOn: '5xx', health: true },
   credential_unavailable: { outcome: 'http_5xx', retryOn: '5xx', health: true },
   aborted: { outcome: 'aborted', retryOn: undefined, health: false },
+  shutting_down: { outcome: 'aborted', retryOn: undefined, health: false },
 };
 
 /**
@@ -81,7 +84,9 @@ export function transportFailure(
   timedOut: boolean,
   clientGone: boolean,
   afterHeaders: boolean,
+  shuttingDown = false,
 ): FailureKind {
+  if (shuttingDown) return 'shutting_down';
   if (timedOut) return 'timeout';
   if (clientGone) return 'aborted';
   if (!afterHeaders && code !== undefined && CONNECT_CODES.has(code)) return 'connect_failure';
@@ -100,6 +105,8 @@ export function transportError(
       return timeoutError(provider);
     case 'aborted':
       return new GatewayError('upstream_error', 'client closed the request', { cause });
+    case 'shutting_down':
+      return new GatewayError('shutting_down', 'the gateway is shutting down', { cause });
     case 'connect_failure':
       return new GatewayError('upstream_unavailable', `could not connect to provider ${provider} (${code})`, { cause });
     default:

@@ -1,6 +1,9 @@
 /**
  * Upstream connection pools: one undici Pool per provider origin (and connect timeout), kept alive across
- * requests and config reloads; pools no config uses any more are closed gracefully.
+ * requests and config reloads; pools no config uses any more are closed gracefully. A pool has at most
+ * `connections` sockets (`--upstream-connections`): a burst past it waits in the pool's queue for a free
+ * connection (inside the route's time budget) instead of opening a socket per request that then idles
+ * (undici's default is no cap).
  */
 import { Pool } from 'undici';
 import type { ProviderConfig } from '../../../contract/gateway-config.js';
@@ -11,10 +14,23 @@ export interface UpstreamTarget {
   readonly origin: string;
 }
 
+/** Default cap of connections per provider origin, per replica. */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 256;
+
+export interface UpstreamPoolOptions {
+  /** Most connections per origin; default DEFAULT_UPSTREAM_CONNECTIONS. */
+  readonly connections?: number | undefined;
+}
+
 export class UpstreamPools {
+  private readonly connections: number;
   private pools = new Map<string, Pool>();
   /** Per provider id, for the config being served. */
   private targets = new Map<string, UpstreamTarget>();
+
+  constructor(options: UpstreamPoolOptions = {}) {
+    this.connections = options.connections ?? DEFAULT_UPSTREAM_CONNECTIONS;
+  }
 
   /** Builds the targets for a new config; pools the new config no longer needs are closed. */
   sync(providers: readonly ProviderConfig[]): Map<string, UpstreamTarget> {
@@ -27,6 +43,7 @@ export class UpstreamPools {
       if (pool === undefined) {
         pool = new Pool(origin, {
           connect: { timeout: p.connectTimeoutMs },
+          connections: this.connections,
           keepAliveTimeout: 30_000,
           // The gateway runs its own per-try timer (request timeout bounded by the route's budget).
           headersTimeout: 0,

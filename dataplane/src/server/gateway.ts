@@ -6,8 +6,7 @@
  * (pipeline/pipeline.ts: read body → parse → route → admit → attempt loop; docs/pipeline.md, ADR 0043).
  * Refusals and the gateway's own answers go out through the one writer, pipeline/respond.ts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ApiKeyConfig, GatewayConfig } from '../../../contract/gateway-config.js';
 import { type ClientFormat, GatewayError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
@@ -20,12 +19,13 @@ import { authenticate, type KeyTable } from '../pipeline/stages/authenticate.js'
 import { STAGES } from '../pipeline/stages/index.js';
 import { adapterFor, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
-import type { CallShared, ProviderRegistry } from '../proxy/call.js';
+import { type CallShared, endForShutdown, type ProviderRegistry } from '../proxy/call.js';
 import { UpstreamPools } from '../proxy/upstream.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
 import { compileTables, EMPTY_TABLE, type NamespaceTable } from '../routing/table.js';
+import { Listener, type ListenerOptions } from './listener.js';
 
-export interface GatewayOptions {
+export interface GatewayOptions extends Pick<ListenerOptions, 'headerTimeoutMs' | 'idleTimeoutMs'> {
   /** Largest accepted request body in bytes; default 32 MiB. */
   maxBodyBytes?: number;
   /**
@@ -43,7 +43,9 @@ export interface GatewayOptions {
   health?: HealthOptions;
   /** Random source in [0, 1) for weighted choice and jitter; default Math.random. */
   random?: () => number;
-  /** How long close() lets in-flight requests run before cutting them; default 10 s. */
+  /** Most connections per provider origin (proxy/upstream.ts); default 256. */
+  upstreamConnections?: number;
+  /** How long close() lets in-flight requests run before ending them; default 25 s (server/listener.ts). */
   closeGraceMs?: number;
   /** The stages between the body and the admission, in order; default pipeline/stages/index.ts STAGES. */
   stages?: readonly Stage[];
@@ -103,19 +105,18 @@ class GatewayImpl implements Gateway {
   private readonly logger: Logger;
   private readonly hooks: GatewayHooks;
   private readonly shared: CallShared;
-  private readonly pools = new UpstreamPools();
+  private readonly pools: UpstreamPools;
   private readonly health: HealthRegistry;
-  private readonly closeGraceMs: number;
   private readonly readiness: GatewayOptions['readiness'];
-  private readonly sockets = new Set<Socket>();
+  private readonly listener: Listener;
   private readonly pipeline: Pipeline;
 
   constructor(options: GatewayOptions) {
     this.readiness = options.readiness;
+    this.pools = new UpstreamPools({ connections: options.upstreamConnections });
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? noopHooks;
     this.health = new HealthRegistry(options.health);
-    this.closeGraceMs = options.closeGraceMs ?? 10_000;
     this.shared = {
       pools: this.pools,
       providers: options.providers ?? defaultProviders,
@@ -134,17 +135,13 @@ class GatewayImpl implements Gateway {
         timeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
       },
     });
-    this.server = createServer({ noDelay: true, keepAlive: true, requestTimeout: 0 }, (req, res) =>
-      this.handle(req, res),
-    );
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
+    this.listener = new Listener((req, res) => this.handle(req, res), {
+      headerTimeoutMs: options.headerTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      shutdownGraceMs: options.closeGraceMs,
+      onGraceEnd: endForShutdown,
     });
-    this.server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy(err);
-    });
+    this.server = this.listener.server;
   }
 
   get config(): GatewayConfig | undefined {
@@ -167,25 +164,11 @@ class GatewayImpl implements Gateway {
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const addr = this.server.address();
-        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
-      });
-    });
+    return this.listener.listen(port, host);
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const grace = setTimeout(() => {
-      for (const s of this.sockets) s.destroy();
-    }, this.closeGraceMs);
-    grace.unref();
-    await closed;
-    clearTimeout(grace);
+    await this.listener.close();
     await this.pools.close();
   }
 
@@ -198,11 +181,7 @@ class GatewayImpl implements Gateway {
     const spec = ROUTES[path];
     if (spec === undefined) {
       if (path === '/healthz') writePlain(res, 200, 'ok\n');
-      else if (path === '/metrics' && this.hooks.metricsText !== undefined) {
-        const text = this.hooks.metricsText();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(text);
-      } else if (path === '/readyz') {
+      else if (path === '/readyz') {
         const why = this.compiled === undefined ? 'no config yet' : this.readiness?.(this.compiled.config);
         writePlain(res, why === undefined ? 200 : 503, why === undefined ? 'ready\n' : `${why}\n`);
       } else

@@ -21,6 +21,13 @@
  * Commands fail fast when Redis is unreachable (no offline queue, no retries, a short timeout per call:
  * deadlines.ts, one timer for all calls rather than ioredis' timer per command), so the quota service can
  * fall back (failureMode open) or answer 503 (closed) without hanging.
+ *
+ * A call the store gave up on is not lost to Redis: a stalled server (paused, swapping, a long command)
+ * runs it when it wakes. Its admissions must then not count (docs/adr/0058), or a 3 s stall leaves the
+ * window holding units nobody was admitted with. So each call carries its deadline in Redis' own clock
+ * (the local time plus an offset measured with TIME when the connection is ready) and the script skips
+ * its admissions when TIME is past it; settlements still apply. An answer that arrives after the deadline
+ * anyway (the script ran just in time, the reply did not) is refunded: a settlement of minus what it added.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -28,6 +35,7 @@ import { QUOTA_KEY_PREFIX } from '../../../../contract/shared-state.js';
 import { Batcher, type BatchOp } from './batcher.js';
 import { CREDIT_FILL } from './credits.js';
 import { Deadlines } from './deadlines.js';
+import { refundOf } from './refund.js';
 import type { ReserveResult, Slot, SlotOutcome } from './slots.js';
 import type { CounterStore, SettleItem } from './store.js';
 
@@ -66,7 +74,8 @@ local function advance(key, minField)
 end
 `;
 
-// KEYS: the counters of every operation, in order. ARGV[1]: number of operations; then per operation its
+// KEYS: the counters of every operation, in order. ARGV[1]: the call's deadline in Redis' clock (ms; 0:
+// none): past it, admissions are skipped and answered {-1}. ARGV[2]: number of operations; then per operation its
 // kind ('r' reserve, 's' settle) and its slot count n, then n argument groups:
 //   reserve: field, minField, limit, add, budget (0|1), ttl, credit    settle: field, delta
 // Returns one entry per reserve, in order: {allowed, granted (0|1), used_1, free_1, used_2, free_2, ...}.
@@ -91,13 +100,22 @@ local function freeField(key, used, limit, add, budget)
 end
 
 local out = {}
-local a = 2
+local deadline = tonumber(ARGV[1])
+local expired = false
+if deadline > 0 then
+  local now = redis.call('TIME')
+  expired = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline
+end
+local a = 3
 local k = 1
-for _ = 1, tonumber(ARGV[1]) do
+for _ = 1, tonumber(ARGV[2]) do
   local kind = ARGV[a]
   local n = tonumber(ARGV[a + 1])
   a = a + 2
-  if kind == 'r' then
+  if kind == 'r' and expired then
+    out[#out + 1] = { -1 }
+    a = a + n * 7
+  elseif kind == 'r' then
     local res = { 1, 1 }
     local los = {}
     for i = 0, n - 1 do
@@ -191,6 +209,8 @@ end
 return out
 `;
 
+const noop = (): void => {};
+
 type KeysAndArgs = [numKeys: number, ...keysThenArgs: (string | number)[]];
 
 class Script {
@@ -254,8 +274,12 @@ export class RedisStore implements CounterStore {
   private readonly timeoutMs: number;
   private readonly deadlines: Deadlines;
   private readonly batcher = new Batcher<Op>((ops) => this.send(ops), MAX_BATCH);
+  /** Redis' clock minus ours (ms), measured when the connection is ready; undefined: not yet. */
+  private clockOffsetMs: number | undefined;
   /** Script calls made (tests read it to see the batching). */
   calls = 0;
+  /** Admissions answered after the store had given up on them, refunded (tests read it). */
+  refunded = 0;
 
   constructor(options: RedisStoreOptions) {
     const timeout = options.timeoutMs ?? 250;
@@ -272,11 +296,24 @@ export class RedisStore implements CounterStore {
     });
     // Connection errors are surfaced per command (and logged by the service); never crash on 'error'.
     this.redis.on('error', () => {});
+    this.redis.on('ready', () => void this.measureClock());
+  }
+
+  /** Redis' TIME against ours, the reply's round trip halved; deadlines are sent in Redis' clock. */
+  private async measureClock(): Promise<void> {
+    try {
+      const before = Date.now();
+      const [sec, usec] = (await this.timed(this.redis.time())) as [string | number, string | number];
+      const after = Date.now();
+      this.clockOffsetMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000) - (before + after) / 2;
+    } catch {
+      // No offset: calls go without a deadline (late answers are still refunded) until the next connect.
+    }
   }
 
   /** Resolves once connected (or after `timeoutMs`, whichever is first); never rejects. */
   ready(timeoutMs = 2000): Promise<boolean> {
-    if (this.redis.status === 'ready') return Promise.resolve(true);
+    if (this.redis.status === 'ready' && this.clockOffsetMs !== undefined) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => done(false), timeoutMs);
       const done = (ok: boolean) => {
@@ -284,8 +321,14 @@ export class RedisStore implements CounterStore {
         this.redis.off('ready', onReady);
         resolve(ok);
       };
-      const onReady = () => done(true);
-      this.redis.on('ready', onReady);
+      // Ready once the clock offset is known too (measureClock runs on the same event, first).
+      const onReady = () =>
+        void this.timed(this.redis.time()).then(
+          () => done(true),
+          () => done(true),
+        );
+      if (this.redis.status === 'ready') onReady();
+      else this.redis.on('ready', onReady);
     });
   }
 
@@ -327,18 +370,26 @@ export class RedisStore implements CounterStore {
     for (const op of ops) nkeys += op.keys.length;
     const keysAndArgs: KeysAndArgs = [nkeys];
     for (const op of ops) for (const k of op.keys) keysAndArgs.push(k);
-    keysAndArgs.push(ops.length);
+    const offset = this.clockOffsetMs;
+    keysAndArgs.push(offset === undefined ? 0 : Math.ceil(Date.now() + offset + this.timeoutMs), ops.length);
     for (const op of ops) {
       keysAndArgs.push(op.kind, op.keys.length);
       for (const a of op.args) keysAndArgs.push(a);
     }
     this.calls++;
-    this.timed(batchScript.run(this.redis, keysAndArgs)).then(
+    this.timed(batchScript.run(this.redis, keysAndArgs), (late) => this.refund(ops, late as unknown[])).then(
       (raw) => {
         this.batcher.done();
         const out = raw as unknown[];
         let r = 0;
-        for (const op of ops) op.resolve(op.kind === 'r' ? out[r++] : undefined);
+        for (const op of ops) {
+          if (op.kind !== 'r') op.resolve(undefined);
+          else {
+            const entry = out[r++] as number[];
+            if (entry[0] === -1) op.reject(new Error('quota store: Redis ran the admission after its deadline'));
+            else op.resolve(entry);
+          }
+        }
       },
       (err: unknown) => {
         this.batcher.done();
@@ -359,8 +410,15 @@ export class RedisStore implements CounterStore {
     return raw;
   }
 
-  /** `call`, failed if Redis has not answered within the store's timeout. */
-  private timed<T>(call: Promise<T>): Promise<T> {
+  /** A script call's answer that came after the store gave up on it: its admissions are taken back. */
+  private refund(ops: readonly Op[], out: readonly unknown[]): void {
+    const r = refundOf(ops, out);
+    this.refunded += r.admissions;
+    if (r.keys.length > 0) this.batcher.add({ kind: 's', keys: r.keys, args: r.args, resolve: noop, reject: noop });
+  }
+
+  /** `call`, failed if Redis has not answered within the store's timeout; `late` gets an answer after it. */
+  private timed<T>(call: Promise<T>, late?: (v: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const deadline = this.deadlines.start(() =>
         reject(new Error(`quota store: no answer from Redis within ${this.timeoutMs} ms`)),
@@ -368,6 +426,7 @@ export class RedisStore implements CounterStore {
       call.then(
         (v) => {
           if (deadline.finish()) resolve(v);
+          else late?.(v);
         },
         (err: unknown) => {
           if (deadline.finish()) reject(err);

@@ -3,8 +3,10 @@
  * and the body-read timeout; the complete bytes go into the exchange and on to the stages. One object per
  * request holds the state the listeners share.
  */
+
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../../errors.js';
+import { DISCARD_LIMIT_BYTES, discardBody } from '../../server/listener.js';
 import type { Exchange } from '../exchange.js';
 
 /** Where the reader hands over: the body (in `x.raw`), or the refusal to answer with. */
@@ -37,16 +39,15 @@ export function readBody(x: Exchange, limits: BodyLimits, sink: BodySink): void 
   }
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limits.maxBytes) {
-    tooLarge(x, limits.maxBytes, sink);
+    tooLarge(x, limits.maxBytes, limits.timeoutMs, sink);
     return;
   }
   new BodyRead(x, sink, limits.maxBytes, limits.timeoutMs);
 }
 
-function tooLarge(x: Exchange, max: number, sink: BodySink): void {
-  // Keep reading (and dropping) what the client still sends so it can read the answer; then close.
-  x.res.setHeader('connection', 'close');
-  x.req.resume();
+function tooLarge(x: Exchange, max: number, timeoutMs: number, sink: BodySink): void {
+  // Keep reading (and dropping) what the client still sends so it can read the answer (server/listener.ts).
+  discardBody(x.req, x.res, DISCARD_LIMIT_BYTES, timeoutMs);
   sink.refuse(x, new GatewayError('body_too_large', `request body exceeds the limit of ${max} bytes`));
 }
 
@@ -96,7 +97,7 @@ class BodyRead {
     this.size += c.length;
     if (this.size > this.max) {
       this.stop();
-      tooLarge(this.x, this.max, this.sink);
+      tooLarge(this.x, this.max, this.timeoutMs, this.sink);
       return;
     }
     this.chunks.push(c);
