@@ -154,7 +154,10 @@ stringData: { key: ${clientKey} }`);
       }
       writeFileSync(join(dir, 'bench.yaml'), `${docs.join('\n---\n')}\n`);
       const port = await freePort();
-      const args = ['run', '-f', dir, '--port', String(port), '--admin-port', '0', '--host', '127.0.0.1'];
+      const args = ['run', '-f', dir, '--port', String(port), '--host', '127.0.0.1'];
+      // Every row runs at once: each admin server (/metrics) on a free port. A baseline from before the admin
+      // port existed serves /metrics on its API port and knows no such flag.
+      if (checkout === undefined) args.push('--admin-port', '0');
       if (acc?.redis) args.push('--redis', ctx.redis!);
       const env: NodeJS.ProcessEnv = acc
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlp, OTEL_SERVICE_NAME: 'tollgate-bench' }
