@@ -51,7 +51,7 @@ export function serverFlagsUsage(indent: number, pad: number): string {
       `port of the admin server: GET /metrics, Prometheus text (default ${DEFAULT_ADMIN_PORT}; 0 picks a free port). Not served on the API port`,
     ],
   ];
-  const width = 110 - pad;
+  const width = 106 - pad;
   return lines
     .map(([flag, text]) => {
       const words = text.split(' ');
@@ -65,7 +65,7 @@ export function serverFlagsUsage(indent: number, pad: number): string {
       }
       out.push(line);
       const head = `${' '.repeat(indent)}${flag}`;
-      const first = head.length < pad ? `${head.padEnd(pad)}${out[0]}` : `${head}\n${' '.repeat(pad)}${out[0]}`;
+      const first = head.length + 2 <= pad ? `${head.padEnd(pad)}${out[0]}` : `${head}\n${' '.repeat(pad)}${out[0]}`;
       return [first, ...out.slice(1).map((l) => `${' '.repeat(pad)}${l}`)].join('\n');
     })
     .join('\n');
