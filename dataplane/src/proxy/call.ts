@@ -29,11 +29,13 @@ import {
 } from './classify.js';
 import { resolveCredential } from './credentials.js';
 import { nextStep } from './next-step.js';
+import { registerCall, type Stoppable } from './shutdown.js';
 import { StreamFault, StreamRelay } from './stream-relay.js';
 import type { CallShared, RoutedRequest } from './types.js';
 
 export { headerSafe } from '../pipeline/respond.js';
 export { isStackOverflow, tooDeep } from './classify.js';
+export { endForShutdown } from './shutdown.js';
 export type { CallShared, ProviderRegistry, RoutedRequest } from './types.js';
 
 const clientClosed = (): Failure => ({
@@ -42,18 +44,7 @@ const clientClosed = (): Failure => ({
   retryAfterMs: undefined,
 });
 
-/** Where a response keeps the call that serves it, for endForShutdown (one property write per call). */
-const CALL = Symbol('tollgate.call');
-
-/**
- * Shutdown hook (server/listener.ts onGraceEnd): the grace is over, so the call serving `res` ends in the
- * client's format (a stream with an error event, recorded as `shutting_down`, not as a client abort).
- */
-export function endForShutdown(res: ServerResponse): void {
-  (res as unknown as { [CALL]?: ProxyCall })[CALL]?.shutdown();
-}
-
-export class ProxyCall extends CallReport implements AttemptOwner {
+export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
   /** The try whose response is being waited on or read; a client disconnect cancels it. */
   private cur: Attempt | undefined;
   private shuttingDown = false;
@@ -65,7 +56,7 @@ export class ProxyCall extends CallReport implements AttemptOwner {
   constructor(shared: CallShared, res: ServerResponse, r: RoutedRequest) {
     super(shared, res, r);
     res.once('close', this.onClose);
-    (res as unknown as { [CALL]?: ProxyCall })[CALL] = this;
+    registerCall(res, this);
   }
 
   /** See endForShutdown: the running try is cancelled and classified as shutting_down. */
