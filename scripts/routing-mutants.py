@@ -29,6 +29,9 @@ muts = [
 only = sys.argv[1:] 
 for name, f, old, new, tests in muts:
     if only and name[0] not in only: continue
+    # The file is restored with `git checkout`: refuse to touch one with uncommitted changes.
+    if subprocess.run(['git', 'diff', '--quiet', '--', f]).returncode != 0:
+        sys.exit(f'{f} has uncommitted changes; commit or stash them first')
     s = open(f).read()
     assert s.count(old) == 1, (name, s.count(old))
     open(f, 'w').write(s.replace(old, new))
