@@ -67,7 +67,7 @@ it('defaults: the flags, the admin port on the container, the Service, the annot
       '--header-timeout=10s',
       '--idle-timeout=65s',
       '--shutdown-grace=25s',
-      '--upstream-connections=256',
+      '--upstream-connections=1024',
     ]),
   );
   expect(c.ports).toContainEqual(expect.objectContaining({ name: 'admin', containerPort: 9090 }));

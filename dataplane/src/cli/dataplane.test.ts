@@ -54,7 +54,7 @@ describe('tollgate dataplane flags', () => {
           headerTimeoutMs: 10_000,
           idleTimeoutMs: 65_000,
           shutdownGraceMs: 25_000,
-          upstreamConnections: 256,
+          upstreamConnections: 1024,
           adminPort: 9090,
         },
       },

@@ -17,7 +17,7 @@ describe('tollgate run flags', () => {
           headerTimeoutMs: 10_000,
           idleTimeoutMs: 65_000,
           shutdownGraceMs: 25_000,
-          upstreamConnections: 256,
+          upstreamConnections: 1024,
           adminPort: 9090,
         },
       },

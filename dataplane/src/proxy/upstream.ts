@@ -14,8 +14,12 @@ export interface UpstreamTarget {
   readonly origin: string;
 }
 
-/** Default cap of connections per provider origin, per replica. */
-export const DEFAULT_UPSTREAM_CONNECTIONS = 256;
+/**
+ * Default cap of connections per provider origin, per replica. Over HTTP/1.1 every request in flight holds one
+ * connection, so this is also how many requests (long streams included) one replica runs at once against one
+ * provider origin: 1,024 keeps the benchmark's 1,000 concurrent slow streams flowing.
+ */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 1024;
 
 export interface UpstreamPoolOptions {
   /** Most connections per origin; default DEFAULT_UPSTREAM_CONNECTIONS. */
