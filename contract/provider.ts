@@ -39,6 +39,10 @@ export const providerBaseShape = {
   ),
   connectTimeoutMs: z.number().int().positive(),
   requestTimeoutMs: z.number().int().positive(),
+  /** Most requests in flight to this provider per replica; absent: no cap (routing/concurrency.ts, ADR 0066). */
+  maxConcurrency: z.number().int().positive().optional(),
+  /** Most requests waiting for a slot when maxConcurrency is reached; set whenever maxConcurrency is. */
+  maxQueued: z.number().int().min(0).optional(),
   /** metadata.generation of the resource this came from (for Programmed status). */
   generation: z.number().int().optional(),
 };

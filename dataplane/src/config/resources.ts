@@ -135,8 +135,28 @@ export const LLMProviderSpec = z
       .strict()
       .optional()
       .describe('Per-attempt timeouts.'),
+    maxConcurrency: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "Most requests in flight to this provider per data-plane replica; the excess waits in a bounded FIFO queue, at most until the route's timeout. Omitted: no cap.",
+      ),
+    maxQueued: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'Most requests waiting for a slot per replica when maxConcurrency is reached (past it: 429 queue_full with retry-after). Default: 4 x maxConcurrency. Needs maxConcurrency.',
+      ),
   })
   .strict()
+  .refine((s) => s.maxQueued === undefined || s.maxConcurrency !== undefined, {
+    message: 'maxQueued needs maxConcurrency (the queue holds requests past the cap)',
+    path: ['maxQueued'],
+  })
   .refine((s) => !(s.endpoint && s.serviceRef), {
     message: 'endpoint and serviceRef are mutually exclusive',
     path: ['serviceRef'],

@@ -156,6 +156,12 @@ export function translateProviders(
       connectTimeoutMs: parseDuration(spec.timeouts?.connect ?? DEFAULTS.connectTimeout),
       requestTimeoutMs: parseDuration(spec.timeouts?.request ?? DEFAULTS.requestTimeout),
       ...(credential !== undefined ? { credential } : {}),
+      ...(spec.maxConcurrency !== undefined
+        ? {
+            maxConcurrency: spec.maxConcurrency,
+            maxQueued: spec.maxQueued ?? spec.maxConcurrency * DEFAULTS.queuedPerSlot,
+          }
+        : {}),
       // The type's own fields (bedrock: region); GatewayConfigSchema checks each type has its own.
       ...cfg.gatewayFields?.(block),
       ...(r.metadata.generation !== undefined ? { generation: r.metadata.generation } : {}),

@@ -21,6 +21,7 @@ import { adapterFor, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
 import { type CallShared, endForShutdown, type ProviderRegistry } from '../proxy/call.js';
 import { UpstreamPools } from '../proxy/upstream.js';
+import { ConcurrencyRegistry } from '../routing/concurrency.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
 import { compileTables, EMPTY_TABLE, type NamespaceTable } from '../routing/table.js';
 import { Listener, type ListenerOptions } from './listener.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions extends Pick<ListenerOptions, 'headerTimeoutMs' 
   providers?: ProviderRegistry;
   /** Passive health (ejection threshold, cool-down, clock). */
   health?: HealthOptions;
+  /** The providers' maxConcurrency slots and queues (tests pass one to watch them); default: a new registry. */
+  concurrency?: ConcurrencyRegistry;
   /** Random source in [0, 1) for weighted choice and jitter; default Math.random. */
   random?: () => number;
   /** Most connections per provider origin (proxy/upstream.ts); default 256. */
@@ -107,6 +110,7 @@ class GatewayImpl implements Gateway {
   private readonly shared: CallShared;
   private readonly pools: UpstreamPools;
   private readonly health: HealthRegistry;
+  private readonly concurrency: ConcurrencyRegistry;
   private readonly readiness: GatewayOptions['readiness'];
   private readonly listener: Listener;
   private readonly pipeline: Pipeline;
@@ -117,6 +121,7 @@ class GatewayImpl implements Gateway {
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? noopHooks;
     this.health = new HealthRegistry(options.health);
+    this.concurrency = options.concurrency ?? new ConcurrencyRegistry();
     this.shared = {
       pools: this.pools,
       providers: options.providers ?? defaultProviders,
@@ -149,7 +154,7 @@ class GatewayImpl implements Gateway {
   }
 
   applyConfig(config: GatewayConfig): void {
-    const tables = compileTables(config, this.health);
+    const tables = compileTables(config, this.health, this.concurrency.sync(config.providers));
     const keys = new Map<string, ApiKeyConfig>();
     for (const k of config.apiKeys) keys.set(k.hash.slice('sha256:'.length), k);
     this.pools.sync(config.providers);
