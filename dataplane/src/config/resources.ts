@@ -135,6 +135,36 @@ export const LLMProviderSpec = z
       .strict()
       .optional()
       .describe('Per-attempt timeouts.'),
+    healthCheck: z
+      .object({
+        interval: duration('Time between two probes (one timer per provider, per replica).').default('10s'),
+        timeout: duration('Time for one probe, to the last byte.').default('2s'),
+        request: z
+          .enum(['completion', 'models'])
+          .default('completion')
+          .describe(
+            'completion: a one-token chat completion of model (every type); models: GET the models list (openai, openai-compatible, anthropic).',
+          ),
+        model: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Model a completion probe asks; default: the first of spec.models.'),
+        unhealthyThreshold: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(2)
+          .describe(
+            "Consecutive failed probes that eject the provider's backends; one successful probe readmits them.",
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Active health check: a cheap probe at an interval, so a dead backend is ejected before a request hits it and an ejected one returns as soon as it answers. Omitted: passive health only.',
+      ),
     maxConcurrency: z
       .number()
       .int()

@@ -20,6 +20,7 @@ import { STAGES } from '../pipeline/stages/index.js';
 import { adapterFor, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
 import { type CallShared, endForShutdown, type ProviderRegistry } from '../proxy/call.js';
+import { HealthProber, type ProberOptions } from '../proxy/health-probe.js';
 import { UpstreamPools } from '../proxy/upstream.js';
 import { ConcurrencyRegistry } from '../routing/concurrency.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
@@ -42,6 +43,8 @@ export interface GatewayOptions extends Pick<ListenerOptions, 'headerTimeoutMs' 
   providers?: ProviderRegistry;
   /** Passive health (ejection threshold, cool-down, clock). */
   health?: HealthOptions;
+  /** Active health checks: the probes' timer (tests inject one) and an observer of each probe's outcome. */
+  healthProbes?: Pick<ProberOptions, 'timers' | 'onProbe'>;
   /** The providers' maxConcurrency slots and queues (tests pass one to watch them); default: a new registry. */
   concurrency?: ConcurrencyRegistry;
   /** Random source in [0, 1) for weighted choice and jitter; default Math.random. */
@@ -111,6 +114,7 @@ class GatewayImpl implements Gateway {
   private readonly pools: UpstreamPools;
   private readonly health: HealthRegistry;
   private readonly concurrency: ConcurrencyRegistry;
+  private readonly prober: HealthProber;
   private readonly readiness: GatewayOptions['readiness'];
   private readonly listener: Listener;
   private readonly pipeline: Pipeline;
@@ -130,6 +134,14 @@ class GatewayImpl implements Gateway {
       logger: this.logger,
       keepOutputText: this.hooks.keepOutputText === true,
     };
+    this.prober = new HealthProber({
+      pools: this.pools,
+      providers: this.shared.providers,
+      health: this.health,
+      logger: this.logger,
+      timers: options.healthProbes?.timers,
+      onProbe: options.healthProbes?.onProbe,
+    });
     this.pipeline = new Pipeline({
       stages: options.stages ?? STAGES,
       hooks: this.hooks,
@@ -158,6 +170,7 @@ class GatewayImpl implements Gateway {
     const keys = new Map<string, ApiKeyConfig>();
     for (const k of config.apiKeys) keys.set(k.hash.slice('sha256:'.length), k);
     this.pools.sync(config.providers);
+    this.prober.sync(config.providers);
     this.hooks.applyConfig?.(config);
     this.compiled = {
       config,
@@ -173,6 +186,7 @@ class GatewayImpl implements Gateway {
   }
 
   async close(): Promise<void> {
+    this.prober.close();
     await this.listener.close();
     await this.pools.close();
   }
