@@ -8,6 +8,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
 import type { ProviderConfig, RouteConfig } from '../../contract/gateway-config.js';
+import { AccountingHooks } from '../../dataplane/src/accounting/hooks.js';
 import type { RequestObserver } from '../../dataplane/src/pipeline/hooks.js';
 import { noopHooks, noopObserver } from '../../dataplane/src/pipeline/hooks.js';
 import { ConcurrencyRegistry, type ProviderSlots } from '../../dataplane/src/routing/concurrency.js';
@@ -103,6 +104,25 @@ describe('maxConcurrency and the queue', () => {
     }
   });
 
+  it('tollgate_queue_wait_seconds{backend} counts the requests that waited (accounting hooks, /metrics)', async () => {
+    const up = (await upstream('up')).hold();
+    const acc = new AccountingHooks({});
+    cleanups.push(() => acc.close());
+    const { openai, slots, gw } = await gateway(
+      [capped(up, 1, 4)],
+      [route({ name: 'r', models: ['gpt-4o'], backends: [{ provider: 'up' }] })],
+      { hooks: acc },
+    );
+    const all = [chat(openai), chat(openai), chat(openai)];
+    await up.whenHeld(1);
+    await until('2 queued', () => slots('up').queued === 2);
+    up.release(undefined, true);
+    await Promise.all(all);
+    const text = await (await fetch(gw.metricsUrl)).text();
+    expect(text).toContain('# TYPE tollgate_queue_wait_seconds histogram');
+    expect(text).toContain('tollgate_queue_wait_seconds_count{backend="up/gpt-4o"} 2');
+  });
+
   it('a full queue answers 429 queue_full with retry-after, in the OpenAI and the Anthropic format', async () => {
     const up = (await upstream('up')).hold();
     const ant = (await upstream('ant')).hold();
@@ -190,6 +210,27 @@ describe('maxConcurrency and the queue', () => {
     expect(slots('up').queued).toBe(0);
     expect(up.requests).toHaveLength(1);
     up.release(undefined, true);
+    await first;
+  });
+
+  it('a request still queued when the shutdown grace ends gets 503 shutting_down and is never sent', async () => {
+    const up = (await upstream('up')).hold();
+    const { openai, slots, gw } = await gateway(
+      [capped(up, 1, 4)],
+      [route({ name: 'r', models: ['gpt-4o'], backends: [{ provider: 'up' }] })],
+      { closeGraceMs: 100 },
+    );
+    const first = chat(openai).catch((e: unknown) => e);
+    await up.whenHeld(1);
+    const queued = chat(openai).catch((e: unknown) => e);
+    await until('one queued', () => slots('up').queued === 1);
+    await gw.close();
+    const e = (await queued) as InstanceType<typeof OpenAI.APIError>;
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+    expect(e.status).toBe(503);
+    expect(e.code).toBe('shutting_down');
+    expect(slots('up').queued).toBe(0);
+    expect(up.requests).toHaveLength(1);
     await first;
   });
 
