@@ -45,8 +45,13 @@ export async function waitForRoom(
       { headers: { 'retry-after': String(QUEUE_FULL_RETRY_AFTER_S) } },
     );
   call.waiter = w;
-  const outcome = await w.done;
+  let outcome = await w.done;
   call.waiter = undefined;
+  // The client left between the handover and now: the slot goes on to the next waiter, nothing is sent.
+  if (outcome === 'granted' && w.lateCancel !== undefined) {
+    slots.release();
+    outcome = w.lateCancel;
+  }
   try {
     r.observer.queueWait?.(b.provider, b.model ?? r.model, (performance.now() - w.since) / 1000);
   } catch (err) {

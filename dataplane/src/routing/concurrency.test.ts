@@ -202,3 +202,16 @@ describe('roomInTier (which backend a request uses when the chosen one is at its
     expect(got?.provider.name).toBe(row.want);
   });
 });
+
+describe('SlotWaiter', () => {
+  it('a cancel after the handover is noted for the call to give the slot back (not lost, not used)', async () => {
+    const s = new ProviderSlots('ai/a', 1, 2);
+    s.tryAcquire();
+    const w = s.wait(10_000)!;
+    s.release();
+    w.cancel();
+    expect(await w.done).toBe('granted');
+    expect(w.lateCancel).toBe('cancelled');
+    expect(s.inFlight).toBe(1);
+  });
+});

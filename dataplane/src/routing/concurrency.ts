@@ -91,6 +91,8 @@ export class SlotWaiter {
   private resolve!: (o: WaitOutcome) => void;
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
+  /** Cancelled after the slot was handed over but before the call resumed: the call gives the slot back. */
+  lateCancel: 'cancelled' | 'shutdown' | undefined;
 
   constructor(
     readonly slots: ProviderSlots,
@@ -104,7 +106,8 @@ export class SlotWaiter {
 
   /** The client left (or the gateway is stopping): out of the queue, never sent upstream. */
   cancel(shutdown = false): void {
-    this.settle(shutdown ? 'shutdown' : 'cancelled');
+    if (this.settled) this.lateCancel = shutdown ? 'shutdown' : 'cancelled';
+    else this.settle(shutdown ? 'shutdown' : 'cancelled');
   }
 
   /** @internal */
