@@ -39,6 +39,23 @@ export const providerBaseShape = {
   ),
   connectTimeoutMs: z.number().int().positive(),
   requestTimeoutMs: z.number().int().positive(),
+  /** Most requests in flight to this provider per replica; absent: no cap (routing/concurrency.ts, ADR 0066). */
+  maxConcurrency: z.number().int().positive().optional(),
+  /** Most requests waiting for a slot when maxConcurrency is reached; set whenever maxConcurrency is. */
+  maxQueued: z.number().int().min(0).optional(),
+  /** Active health probe (proxy/health-probe.ts, ADR 0067); absent: passive health only. */
+  healthCheck: z
+    .object({
+      intervalMs: z.number().int().positive(),
+      timeoutMs: z.number().int().positive(),
+      /** `completion`: a one-token chat completion of `model`; `models`: GET the type's models list. */
+      request: z.enum(['completion', 'models']),
+      /** The model a completion probe asks (set for `completion`). */
+      model: z.string().min(1).optional(),
+      /** Consecutive failed probes that eject the provider's backends. */
+      unhealthyThreshold: z.number().int().positive(),
+    })
+    .optional(),
   /** metadata.generation of the resource this came from (for Programmed status). */
   generation: z.number().int().optional(),
 };

@@ -85,6 +85,10 @@ const OVERRIDES: Record<string, JsonSchema> = {
         message: 'endpoint and serviceRef are mutually exclusive',
       },
       {
+        rule: '!has(self.maxQueued) || has(self.maxConcurrency)',
+        message: 'maxQueued needs maxConcurrency (the queue holds requests past the cap)',
+      },
+      {
         rule: `!(self.type in [${NEED_ENDPOINT.map((t) => `'${t}'`).join(', ')}]) || has(self.endpoint) || has(self.serviceRef)`,
         message: `${NEED_ENDPOINT.join(' and ')} providers need endpoint or serviceRef`,
       },

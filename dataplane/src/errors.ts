@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   /** The upstream answered with a client error (4xx other than 429): its status and message pass through. */
   upstream_client_error: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   upstream_rate_limited: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
+  /** Every backend the request may use is at its maxConcurrency and the provider's queue is full (retry-after). */
+  queue_full: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
   upstream_error: { status: 502, openai: 'api_error', anthropic: 'api_error' },
   upstream_bad_response: { status: 502, openai: 'api_error', anthropic: 'api_error' },
   upstream_unavailable: { status: 503, openai: 'api_error', anthropic: 'overloaded_error' },
@@ -43,6 +45,8 @@ export const ERROR_CODES = {
   /** The gateway is stopping: its shutdown grace ended while the request was running. */
   shutting_down: { status: 503, openai: 'api_error', anthropic: 'overloaded_error' },
   upstream_timeout: { status: 504, openai: 'timeout_error', anthropic: 'timeout_error' },
+  /** The route's timeout ran out while the request waited in a provider's queue (nothing was sent upstream). */
+  queue_timeout: { status: 504, openai: 'timeout_error', anthropic: 'timeout_error' },
   internal: { status: 500, openai: 'api_error', anthropic: 'api_error' },
 } as const satisfies Record<string, CodeInfo>;
 

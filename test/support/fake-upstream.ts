@@ -208,8 +208,52 @@ export class FakeUpstream {
         if (!res.writableFinished) rec.aborted = true;
         resolveDone();
       });
-      this.reply(req, res, rec, this.queue.shift() ?? { kind: 'default' });
+      const reply = this.queue.shift() ?? { kind: 'default' };
+      if (!this.holding) this.reply(req, res, rec, reply);
+      else {
+        this.held.push(() => this.reply(req, res, rec, reply));
+        this.heldChanged();
+      }
     });
+  }
+
+  // ─── holding answers (concurrency tests wait on "N requests in flight", not on time) ─────────────
+
+  private holding = false;
+  private readonly held: Array<() => void> = [];
+  private readonly heldWaits: Array<{ n: number; resolve: () => void }> = [];
+
+  /** From now on every request is held (received, unanswered) until `release`. */
+  hold(): this {
+    this.holding = true;
+    return this;
+  }
+
+  /** Requests received and held now. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Resolves once `n` requests are held at the same time. */
+  whenHeld(n: number): Promise<void> {
+    if (this.held.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.heldWaits.push({ n, resolve }));
+  }
+
+  /** Answers the `n` oldest held requests (default: all); `stop` also ends holding for later requests. */
+  release(n = this.held.length, stop = false): void {
+    if (stop) this.holding = false;
+    for (const send of this.held.splice(0, n)) send();
+  }
+
+  private heldChanged(): void {
+    for (let i = this.heldWaits.length - 1; i >= 0; i--) {
+      const w = this.heldWaits[i]!;
+      if (this.held.length >= w.n) {
+        this.heldWaits.splice(i, 1);
+        w.resolve();
+      }
+    }
   }
 
   private reply(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, r: FakeReply): void {

@@ -70,6 +70,10 @@ export class Observer implements RequestObserver {
     }
   }
 
+  queueWait(provider: AttemptInfo['provider'], upstreamModel: string, seconds: number): void {
+    this.acc.metrics.queueWait.labels(backendLabel(this.tables, provider, upstreamModel)).observe(seconds);
+  }
+
   firstByte(at: number): void {
     if (this.firstByteAt === undefined) this.firstByteAt = at;
   }

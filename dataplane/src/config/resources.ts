@@ -135,8 +135,58 @@ export const LLMProviderSpec = z
       .strict()
       .optional()
       .describe('Per-attempt timeouts.'),
+    healthCheck: z
+      .object({
+        interval: duration('Time between two probes (one timer per provider, per replica).').default('10s'),
+        timeout: duration('Time for one probe, to the last byte.').default('2s'),
+        request: z
+          .enum(['completion', 'models'])
+          .default('completion')
+          .describe(
+            'completion: a one-token chat completion of model (every type); models: GET the models list (openai, openai-compatible, anthropic).',
+          ),
+        model: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Model a completion probe asks; default: the first of spec.models.'),
+        unhealthyThreshold: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(2)
+          .describe(
+            "Consecutive failed probes that eject the provider's backends; one successful probe readmits them.",
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Active health check: a cheap probe at an interval, so a dead backend is ejected before a request hits it and an ejected one returns as soon as it answers. Omitted: passive health only.',
+      ),
+    maxConcurrency: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "Most requests in flight to this provider per data-plane replica; the excess waits in a bounded FIFO queue, at most until the route's timeout. Omitted: no cap.",
+      ),
+    maxQueued: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'Most requests waiting for a slot per replica when maxConcurrency is reached (past it: 429 queue_full with retry-after). Default: 4 x maxConcurrency. Needs maxConcurrency.',
+      ),
   })
   .strict()
+  .refine((s) => s.maxQueued === undefined || s.maxConcurrency !== undefined, {
+    message: 'maxQueued needs maxConcurrency (the queue holds requests past the cap)',
+    path: ['maxQueued'],
+  })
   .refine((s) => !(s.endpoint && s.serviceRef), {
     message: 'endpoint and serviceRef are mutually exclusive',
     path: ['serviceRef'],

@@ -48,6 +48,8 @@ export const DEFAULTS = {
   retryOn: ['429', '5xx', 'timeout', 'connect-failure'] as RouteConfig['retry']['on'],
   connectTimeout: '5s',
   requestTimeout: '300s',
+  /** LLMProvider maxQueued when only maxConcurrency is set: waiting places per slot (ADR 0066). */
+  queuedPerSlot: 4,
 } as const;
 
 /** `spec.retry.attempts: Too big: expected number to be <=10; spec.models[0]: ...` */

@@ -39,6 +39,29 @@ function foreignBlock(spec: Readonly<Record<string, unknown>>, type: string): st
   return undefined;
 }
 
+/** The GatewayConfig healthCheck of a spec, or what is wrong with it (ADR 0067). */
+function healthCheckOf(spec: LLMProviderSpec, hasModelsList: boolean): ProviderConfig['healthCheck'] | string {
+  const h = spec.healthCheck;
+  if (h === undefined) return undefined;
+  if (h.request === 'models' && !hasModelsList)
+    return `spec.healthCheck.request: a provider of type ${spec.type} has no models list to probe; use request: completion (with a model)`;
+  const model = h.request === 'completion' ? (h.model ?? spec.models?.[0]?.name) : undefined;
+  if (h.request === 'completion' && model === undefined)
+    return "spec.healthCheck.model: a completion probe needs a model (set it, or list the provider's spec.models)";
+  const intervalMs = parseDuration(h.interval);
+  const timeoutMs = parseDuration(h.timeout);
+  if (intervalMs < 1000) return `spec.healthCheck.interval: at least 1s (got ${h.interval})`;
+  if (timeoutMs < 1 || timeoutMs > intervalMs)
+    return `spec.healthCheck.timeout: between 1ms and the interval (${h.interval}), got ${h.timeout}`;
+  return {
+    intervalMs,
+    timeoutMs,
+    request: h.request,
+    ...(model !== undefined ? { model } : {}),
+    unhealthyThreshold: h.unhealthyThreshold,
+  };
+}
+
 export function translateProviders(
   raw: RawResource[],
   secrets: SecretIndex,
@@ -69,6 +92,11 @@ export function translateProviders(
       foreignBlock(blocks, spec.type) ?? (block === undefined ? cfg.block?.requiredMessage : cfg.check?.(block));
     if (blockProblem !== undefined) {
       reject(REASONS.invalid, blockProblem);
+      continue;
+    }
+    const healthCheck = healthCheckOf(spec, cfg.modelsPath !== undefined);
+    if (typeof healthCheck === 'string') {
+      reject(REASONS.invalid, healthCheck);
       continue;
     }
     let baseUrl: string;
@@ -156,6 +184,13 @@ export function translateProviders(
       connectTimeoutMs: parseDuration(spec.timeouts?.connect ?? DEFAULTS.connectTimeout),
       requestTimeoutMs: parseDuration(spec.timeouts?.request ?? DEFAULTS.requestTimeout),
       ...(credential !== undefined ? { credential } : {}),
+      ...(healthCheck !== undefined ? { healthCheck } : {}),
+      ...(spec.maxConcurrency !== undefined
+        ? {
+            maxConcurrency: spec.maxConcurrency,
+            maxQueued: spec.maxQueued ?? spec.maxConcurrency * DEFAULTS.queuedPerSlot,
+          }
+        : {}),
       // The type's own fields (bedrock: region); GatewayConfigSchema checks each type has its own.
       ...cfg.gatewayFields?.(block),
       ...(r.metadata.generation !== undefined ? { generation: r.metadata.generation } : {}),

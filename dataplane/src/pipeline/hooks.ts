@@ -117,6 +117,11 @@ export interface RequestObserver {
   /** Headers to add to this try's upstream request (W3C `traceparent`); called right after attemptStart. */
   upstreamHeaders?(attempt: AttemptInfo): Readonly<Record<string, string>> | undefined;
   attemptEnd(attempt: AttemptInfo, result: AttemptResult): void;
+  /**
+   * The request waited in `provider`'s queue (its maxConcurrency was reached) for `seconds`, whatever ended the
+   * wait (a slot, the route's timeout, the client leaving). Absent: not reported. (ADR 0066)
+   */
+  queueWait?(provider: ProviderConfig, upstreamModel: string, seconds: number): void;
   /** The first response byte (headers + first body chunk for streams) went to the client. */
   firstByte(at: number): void;
   finish(info: FinishInfo): void;

@@ -55,6 +55,11 @@ export interface ProviderTypeConfig<T extends string = string, B = unknown, S ex
    * the provider before otherwise); for other types `block` may be undefined at run time.
    */
   defaultEndpoint?(block: B): string;
+  /**
+   * Path under the base URL of the type's models list (GET, sent with the same auth headers as a chat request),
+   * for `spec.healthCheck.request: models`; absent: the type is probed with a completion only.
+   */
+  readonly modelsPath?: string;
   /** What is wrong with the block, when present (a message naming the field); undefined: fine. */
   check?(block: B): string | undefined;
   /** The base URL from the endpoint (default, spec.endpoint or serviceRef); absent: as it is. */

@@ -11,6 +11,7 @@ import type { AttemptInfo, RequestObserver } from '../pipeline/hooks.js';
 import { endWithBody, errorEvent, JSON_CONTENT_TYPE, SSE_CONTENT_TYPE } from '../pipeline/respond.js';
 import { clientBodyText } from '../providers/index.js';
 import type { ProviderAdapter, ResponseTranslator, StreamTranslator } from '../providers/types.js';
+import type { SlotWaiter } from '../routing/concurrency.js';
 import { pickBackend } from '../routing/select.js';
 import type { CompiledBackend } from '../routing/table.js';
 import { SseParser } from '../sse/sse.js';
@@ -29,6 +30,7 @@ import {
 } from './classify.js';
 import { resolveCredential } from './credentials.js';
 import { nextStep } from './next-step.js';
+import { waitForRoom } from './queue-wait.js';
 import { registerCall, type Stoppable } from './shutdown.js';
 import { StreamFault, StreamRelay } from './stream-relay.js';
 import type { CallShared, RoutedRequest } from './types.js';
@@ -48,6 +50,8 @@ export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
   /** The try whose response is being waited on or read; a client disconnect cancels it. */
   private cur: Attempt | undefined;
   private shuttingDown = false;
+  /** Set while the call waits for a slot of a capped provider (proxy/queue-wait.ts). */
+  waiter: SlotWaiter | undefined;
   /** Made on the first pause (calls whose client keeps up never need it). */
   private drainHandler: (() => void) | undefined;
   /** Epoch seconds read once per request, for `created` of synthesized OpenAI objects (translation stays pure). */
@@ -63,12 +67,14 @@ export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
   shutdown(): void {
     this.shuttingDown = true;
     this.cur?.abort();
+    this.waiter?.cancel(true);
   }
 
   protected readonly onClose = (): void => {
     if (this.res.writableFinished) return;
     this.clientGone = true;
     this.cur?.abort();
+    this.waiter?.cancel();
   };
 
   /** The admission ended (the call was made while it was under way, to see the client leave). */
@@ -89,7 +95,16 @@ export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
       return;
     }
     for (;;) {
-      const f = await this.attempt(b, deadline);
+      // A capped provider at its cap: another backend of the tier with room, or a wait in its queue (ADR 0066).
+      if (b.slots !== undefined && !b.slots.tryAcquire()) {
+        const got = await waitForRoom(this, this.shared, r, b, this.tried, deadline);
+        if (got instanceof GatewayError) return this.fail(got);
+        b = got;
+      }
+      const slots = b.slots; // a slot taken above is given back when the try ends, however it ends
+      const f = await (slots === undefined
+        ? this.attempt(b, deadline)
+        : this.attempt(b, deadline).finally(slots.release));
       if (f === undefined || this.finished) return;
       if (this.clientGone) return this.fail(f.error);
       const remaining = deadline - performance.now();

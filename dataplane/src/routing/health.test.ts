@@ -81,3 +81,28 @@ describe('passive health', () => {
     expect(registry.get('ai/p', 'm')).not.toBe(h);
   });
 });
+
+describe('active health feeding passive health (ADR 0067)', () => {
+  it('failed probes eject with the passive cool-down and hold the backend out until a probe succeeds', () => {
+    const { clock, h } = backend();
+    h.probeFailed(clock.now + 12_000);
+    expect(h.ejectedUntil - clock.now).toBe(30_000);
+    // Still failing as the cool-down ends: held out until the next probe's end, not readmitted in between.
+    clock.now = h.ejectedUntil - 1;
+    h.probeFailed(clock.now + 12_000);
+    expect(h.ejectedUntil - clock.now).toBe(12_000);
+    expect(h.ejections).toBe(1);
+    // Readmitted by a probe success at once, and the escalation starts over.
+    h.success();
+    expect(h.isEjected(clock.now)).toBe(false);
+    h.probeFailed(clock.now + 12_000);
+    expect(h.ejectedUntil - clock.now).toBe(30_000);
+  });
+
+  it('lists one provider’s entries (every model), not another’s', () => {
+    const { registry, h } = backend();
+    const m2 = registry.get('ai/p', 'm2');
+    registry.get('ai/p2', 'm');
+    expect(registry.ofProvider('ai/p')).toEqual([h, m2]);
+  });
+});

@@ -39,6 +39,23 @@ export class BackendHealth {
     this.ejectedUntil = 0;
   }
 
+  /**
+   * Active health (ADR 0067): the provider's probes failed `unhealthyThreshold` times in a row. Ejected now
+   * (the passive cool-down, escalated the same way) unless it already is, and kept ejected at least until
+   * `holdUntil` (the next probe's end), so a backend whose probes keep failing stays out until one succeeds.
+   */
+  probeFailed(holdUntil: number): void {
+    const r = this.registry;
+    if (!this.isEjected(r.now())) {
+      this.consecutiveFailures = 0;
+      const ms = Math.min(r.maxEjectMs, r.ejectMs * 2 ** this.ejections);
+      this.ejections++;
+      this.epoch++;
+      this.ejectedUntil = r.now() + ms;
+    }
+    if (this.ejectedUntil < holdUntil) this.ejectedUntil = holdUntil;
+  }
+
   /** A failed try; `epoch` is this entry's `epoch` when the try started (absent: a try started now). */
   failure(epoch?: number): void {
     if (epoch !== undefined && epoch !== this.epoch) return;
@@ -75,6 +92,14 @@ export class HealthRegistry {
       this.entries.set(key, h);
     }
     return h;
+  }
+
+  /** The entries of one provider (every model its route backends use), for its active probe. */
+  ofProvider(providerId: string): BackendHealth[] {
+    const prefix = `${providerId}\u0000`;
+    const out: BackendHealth[] = [];
+    for (const [k, h] of this.entries) if (k.startsWith(prefix)) out.push(h);
+    return out;
   }
 
   /** Drops entries no longer referenced by the current config. */

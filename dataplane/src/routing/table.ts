@@ -9,6 +9,7 @@ import {
   type ProviderConfig,
   type RouteConfig,
 } from '../../../contract/gateway-config.js';
+import type { ProviderSlots } from './concurrency.js';
 import type { BackendHealth, HealthRegistry } from './health.js';
 
 export interface CompiledBackend {
@@ -22,6 +23,8 @@ export interface CompiledBackend {
   /** `<provider name>/<model>` when the model is fixed (x-tollgate-backend). */
   readonly label: string | undefined;
   readonly health: BackendHealth;
+  /** The provider's concurrency cap (routing/concurrency.ts); undefined: uncapped. */
+  readonly slots: ProviderSlots | undefined;
 }
 
 export interface CompiledRoute {
@@ -90,7 +93,12 @@ function bySpecificity(a: CompiledRoute, b: CompiledRoute): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-export function compileRoute(route: RouteConfig, providers: Map<string, ProviderConfig>, health: HealthRegistry) {
+export function compileRoute(
+  route: RouteConfig,
+  providers: Map<string, ProviderConfig>,
+  health: HealthRegistry,
+  slots?: ReadonlyMap<string, ProviderSlots>,
+) {
   // The tried-set is a 31-bit mask. GatewayConfigSchema (and the LLMRoute schema and CRD before it) caps a
   // route's backends at MAX_ROUTE_BACKENDS, so a longer list is a caller's bug: refuse it rather than drop any.
   if (route.backends.length > MAX_ROUTE_BACKENDS)
@@ -109,6 +117,7 @@ export function compileRoute(route: RouteConfig, providers: Map<string, Provider
       priority: b.priority,
       label: b.model === undefined ? undefined : `${provider.name}/${b.model}`,
       health: health.get(provider.id, b.model),
+      slots: slots?.get(provider.id),
     });
   }
   const priorities = [...new Set(backends.map((b) => b.priority))].sort((a, b) => a - b);
@@ -129,9 +138,10 @@ export function compileRoute(route: RouteConfig, providers: Map<string, Provider
 export function compileTables(
   config: GatewayConfig,
   health: HealthRegistry,
+  slots?: ReadonlyMap<string, ProviderSlots>,
 ): { byNamespace: Map<string, NamespaceTable>; all: NamespaceTable } {
   const providers = new Map(config.providers.map((p) => [p.id, p]));
-  const routes = config.routes.map((r) => compileRoute(r, providers, health));
+  const routes = config.routes.map((r) => compileRoute(r, providers, health, slots));
   const used = new Set<string>();
   for (const r of routes) for (const b of r.backends) used.add(b.health.key);
   health.retain(used);

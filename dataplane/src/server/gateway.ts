@@ -20,7 +20,9 @@ import { STAGES } from '../pipeline/stages/index.js';
 import { adapterFor, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
 import { type CallShared, endForShutdown, type ProviderRegistry } from '../proxy/call.js';
+import { HealthProber, type ProberOptions } from '../proxy/health-probe.js';
 import { UpstreamPools } from '../proxy/upstream.js';
+import { ConcurrencyRegistry } from '../routing/concurrency.js';
 import { type HealthOptions, HealthRegistry } from '../routing/health.js';
 import { compileTables, EMPTY_TABLE, type NamespaceTable } from '../routing/table.js';
 import { Listener, type ListenerOptions } from './listener.js';
@@ -41,6 +43,10 @@ export interface GatewayOptions extends Pick<ListenerOptions, 'headerTimeoutMs' 
   providers?: ProviderRegistry;
   /** Passive health (ejection threshold, cool-down, clock). */
   health?: HealthOptions;
+  /** Active health checks: the probes' timer (tests inject one) and an observer of each probe's outcome. */
+  healthProbes?: Pick<ProberOptions, 'timers' | 'onProbe'>;
+  /** The providers' maxConcurrency slots and queues (tests pass one to watch them); default: a new registry. */
+  concurrency?: ConcurrencyRegistry;
   /** Random source in [0, 1) for weighted choice and jitter; default Math.random. */
   random?: () => number;
   /** Most connections per provider origin (proxy/upstream.ts); default 256. */
@@ -107,6 +113,8 @@ class GatewayImpl implements Gateway {
   private readonly shared: CallShared;
   private readonly pools: UpstreamPools;
   private readonly health: HealthRegistry;
+  private readonly concurrency: ConcurrencyRegistry;
+  private readonly prober: HealthProber;
   private readonly readiness: GatewayOptions['readiness'];
   private readonly listener: Listener;
   private readonly pipeline: Pipeline;
@@ -117,6 +125,7 @@ class GatewayImpl implements Gateway {
     this.logger = options.logger ?? silentLogger;
     this.hooks = options.hooks ?? noopHooks;
     this.health = new HealthRegistry(options.health);
+    this.concurrency = options.concurrency ?? new ConcurrencyRegistry();
     this.shared = {
       pools: this.pools,
       providers: options.providers ?? defaultProviders,
@@ -125,6 +134,14 @@ class GatewayImpl implements Gateway {
       logger: this.logger,
       keepOutputText: this.hooks.keepOutputText === true,
     };
+    this.prober = new HealthProber({
+      pools: this.pools,
+      providers: this.shared.providers,
+      health: this.health,
+      logger: this.logger,
+      timers: options.healthProbes?.timers,
+      onProbe: options.healthProbes?.onProbe,
+    });
     this.pipeline = new Pipeline({
       stages: options.stages ?? STAGES,
       hooks: this.hooks,
@@ -149,10 +166,11 @@ class GatewayImpl implements Gateway {
   }
 
   applyConfig(config: GatewayConfig): void {
-    const tables = compileTables(config, this.health);
+    const tables = compileTables(config, this.health, this.concurrency.sync(config.providers));
     const keys = new Map<string, ApiKeyConfig>();
     for (const k of config.apiKeys) keys.set(k.hash.slice('sha256:'.length), k);
     this.pools.sync(config.providers);
+    this.prober.sync(config.providers);
     this.hooks.applyConfig?.(config);
     this.compiled = {
       config,
@@ -168,6 +186,7 @@ class GatewayImpl implements Gateway {
   }
 
   async close(): Promise<void> {
+    this.prober.close();
     await this.listener.close();
     await this.pools.close();
   }

@@ -53,6 +53,12 @@ export function createGatewayMetrics() {
       ['backend'],
     ),
     quotaRejections: r.counter('tollgate_quota_rejections_total', 'Requests refused by a QuotaPolicy.', ['policy']),
+    queueWait: r.histogram(
+      'tollgate_queue_wait_seconds',
+      'Time a request waited in a provider queue for a free slot of its maxConcurrency, by backend.',
+      ['backend'],
+      DURATION_BUCKETS,
+    ),
     ttft: r.histogram(
       'tollgate_time_to_first_token_seconds',
       'Time from request arrival to the first response byte sent to the client.',

@@ -8,6 +8,7 @@ export const anthropicConfig = defineProviderConfig({
   wire: 'anthropic',
   genAiName: 'anthropic',
   gatewayShape: {},
+  modelsPath: '/v1/models',
   docs: {
     wire: 'Anthropic',
     url: `\`{endpoint}/v1/messages\`, \`anthropic-version: ${ANTHROPIC_VERSION}\``,

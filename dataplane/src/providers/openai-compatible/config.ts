@@ -6,6 +6,7 @@ export const openAiCompatibleConfig = defineProviderConfig({
   wire: 'openai',
   genAiName: 'openai',
   gatewayShape: {},
+  modelsPath: '/models',
   docs: {
     wire: 'OpenAI',
     url: 'as `openai` (vLLM, llama.cpp, Ollama, TGI, Groq, Together, Mistral, DeepSeek, OpenRouter)',

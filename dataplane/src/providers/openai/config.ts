@@ -6,6 +6,7 @@ export const openAiConfig = defineProviderConfig({
   wire: 'openai',
   genAiName: 'openai',
   gatewayShape: {},
+  modelsPath: '/models',
   docs: {
     wire: 'OpenAI',
     url: '`{endpoint}/chat/completions`, `{endpoint}/embeddings`',
