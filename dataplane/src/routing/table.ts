@@ -5,11 +5,14 @@
  */
 import {
   type GatewayConfig,
+  type LoadBalancing,
   MAX_ROUTE_BACKENDS,
+  type Pricing,
   type ProviderConfig,
   type RouteConfig,
 } from '../../../contract/gateway-config.js';
 import type { BackendHealth, HealthRegistry } from './health.js';
+import type { BackendStats } from './stats.js';
 
 export interface CompiledBackend {
   /** Index in the route's flat backend list (bit in the tried-mask). */
@@ -22,6 +25,10 @@ export interface CompiledBackend {
   /** `<provider name>/<model>` when the model is fixed (x-tollgate-backend). */
   readonly label: string | undefined;
   readonly health: BackendHealth;
+  /** This replica's load stats of the backend (in flight, latency); kept with `health` across reloads. */
+  readonly stats: BackendStats;
+  /** Declared price of the fixed upstream model (lowest-cost); undefined: not fixed or not priced. */
+  readonly pricing: Pricing | undefined;
 }
 
 export interface CompiledRoute {
@@ -32,6 +39,8 @@ export interface CompiledRoute {
   /** Backends grouped by priority, lowest priority number first. */
   readonly tiers: ReadonlyArray<ReadonlyArray<CompiledBackend>>;
   readonly backends: ReadonlyArray<CompiledBackend>;
+  /** spec.loadBalancing, defaulted (routing/strategies.ts). */
+  readonly loadBalancing: LoadBalancing;
 }
 
 interface PrefixEntry {
@@ -90,7 +99,7 @@ function bySpecificity(a: CompiledRoute, b: CompiledRoute): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-export function compileRoute(route: RouteConfig, providers: Map<string, ProviderConfig>, health: HealthRegistry) {
+export function compileRoute(route: RouteConfig, providers: Map<string, ProviderConfig>, registry: HealthRegistry) {
   // The tried-set is a 31-bit mask. GatewayConfigSchema (and the LLMRoute schema and CRD before it) caps a
   // route's backends at MAX_ROUTE_BACKENDS, so a longer list is a caller's bug: refuse it rather than drop any.
   if (route.backends.length > MAX_ROUTE_BACKENDS)
@@ -101,6 +110,7 @@ export function compileRoute(route: RouteConfig, providers: Map<string, Provider
   for (const b of route.backends) {
     const provider = providers.get(b.provider);
     if (provider === undefined) continue; // unresolved: the translator already reported it in status
+    const health = registry.get(provider.id, b.model);
     backends.push({
       index: backends.length,
       provider,
@@ -108,7 +118,9 @@ export function compileRoute(route: RouteConfig, providers: Map<string, Provider
       weight: b.weight,
       priority: b.priority,
       label: b.model === undefined ? undefined : `${provider.name}/${b.model}`,
-      health: health.get(provider.id, b.model),
+      health,
+      stats: health.stats,
+      pricing: b.model === undefined ? undefined : provider.models.find((m) => m.name === b.model)?.pricing,
     });
   }
   const priorities = [...new Set(backends.map((b) => b.priority))].sort((a, b) => a - b);
@@ -118,6 +130,7 @@ export function compileRoute(route: RouteConfig, providers: Map<string, Provider
     headers: route.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value })),
     tiers: priorities.map((p) => backends.filter((b) => b.priority === p)),
     backends,
+    loadBalancing: route.loadBalancing ?? 'weighted',
   };
   return compiled;
 }
