@@ -67,17 +67,18 @@ async function until(cond: () => boolean): Promise<void> {
 describe('least-latency', () => {
   it('sends at least 90% to the faster backend and moves within seconds when it slows down', async () => {
     const { a, b, client } = await setup('least-latency');
+    // Far apart, so that a CPU hiccup on a busy machine (a's sample spiking) does not make a look like b.
     a.defaultDelayMs = 5;
-    b.defaultDelayMs = 120;
-    const n = 60;
+    b.defaultDelayMs = 250;
     let toA = 0;
+    const n = 60;
     // Streams (time to first token) and plain answers (latency) alternate.
     for (let i = 0; i < n; i++) if ((await ask(client, i % 2 === 0)) === 'a') toA++;
     expect(toA / n).toBeGreaterThanOrEqual(0.9);
     expect(b.requests.length).toBeGreaterThan(0); // the slow one was probed, and then left alone
 
     // a becomes the slow one: the first slow answer is a peak, so traffic moves at once.
-    a.defaultDelayMs = 400;
+    a.defaultDelayMs = 600;
     const shiftStarted = performance.now();
     let inARow = 0;
     let sent = 0;
@@ -86,8 +87,9 @@ describe('least-latency', () => {
     expect(inARow).toBe(5);
     expect(shiftMs).toBeLessThan(5_000);
     let toB = 0;
-    for (let i = 0; i < n; i++) if ((await ask(client, i % 2 === 0)) === 'b') toB++;
-    expect(toB / n).toBeGreaterThanOrEqual(0.9);
+    const m = 30;
+    for (let i = 0; i < m; i++) if ((await ask(client, i % 2 === 0)) === 'b') toB++;
+    expect(toB / m).toBeGreaterThanOrEqual(0.9);
   }, 60_000);
 });
 
