@@ -44,6 +44,10 @@ export const MAX_ROUTE_BACKENDS = 31;
 export const RETRY_CONDITIONS = ['429', '5xx', 'timeout', 'connect-failure'] as const;
 export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
 
+/** How a backend is picked within a priority tier (routing/strategies.ts, ADR 0060); the first is the default. */
+export const LOAD_BALANCING = ['weighted', 'least-latency', 'least-busy', 'lowest-cost'] as const;
+export type LoadBalancing = (typeof LOAD_BALANCING)[number];
+
 export const RouteConfigSchema = z.object({
   id,
   namespace: z.string(),
@@ -73,6 +77,8 @@ export const RouteConfigSchema = z.object({
     on: z.array(z.enum(RETRY_CONDITIONS)),
   }),
   timeoutMs: z.number().int().positive(),
+  /** Absent: `weighted` (a snapshot names it only when the route chose another strategy). */
+  loadBalancing: z.enum(LOAD_BALANCING).optional(),
   /** Creation time (RFC 3339) used to order equally specific routes; older wins. */
   createdAt: z.string().optional(),
   generation: z.number().int().optional(),

@@ -100,6 +100,11 @@ export interface TollgateVariant {
     /** Quota counters in the bench's redis-server (ctx.redis) instead of in-process. */
     redis: boolean;
   };
+  /**
+   * spec.loadBalancing of every route; set, each route has two backends (two providers, both in front of the
+   * model's simulator), so the strategy really chooses on every request.
+   */
+  loadBalancing?: 'least-latency';
 }
 
 /** A QuotaPolicy that never rejects during a run, with every kind of limit (reserve + settle on each request). */
@@ -131,18 +136,20 @@ export function tollgateTarget(key: string, name: string, variant: TollgateVaria
       for (const [k, model] of Object.entries(MODELS)) {
         // Priced models when accounting is on, so cost is computed and the cost limit reserves and settles.
         const models = acc ? `, models: [{ name: ${model}, pricing: { input: 1, output: 2 } }]` : '';
-        docs.push(`apiVersion: tollgate.dev/v1alpha1
+        const lb = variant.loadBalancing;
+        const sims = lb === undefined ? [`sim-${k}`] : [`sim-${k}`, `sim-${k}-b`];
+        for (const sim of sims)
+          docs.push(`apiVersion: tollgate.dev/v1alpha1
 kind: LLMProvider
-metadata: { name: sim-${k} }
-spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1"${models} }
----
-apiVersion: tollgate.dev/v1alpha1
+metadata: { name: ${sim} }
+spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1"${models} }`);
+        docs.push(`apiVersion: tollgate.dev/v1alpha1
 kind: LLMRoute
 metadata: { name: ${model} }
 spec:
-  models: ["${model}"]
+  models: ["${model}"]${lb === undefined ? '' : `\n  loadBalancing: ${lb}`}
   backends:
-    - { provider: sim-${k} }`);
+${sims.map((sim) => `    - { provider: ${sim} }`).join('\n')}`);
       }
       const clientKey = `tg-bench-${randomBytes(12).toString('hex')}`;
       if (acc) {
@@ -300,4 +307,18 @@ export const litellm: Target = {
   },
 };
 
-export const ALL_TARGETS: Target[] = [direct, bare, tollgate, tollgateAccounted, tollgateRedis, portkey, litellm];
+/** Every route over two backends, chosen by least-latency (peak-EWMA, power of two choices). */
+export const tollgateLeastLatency = tollgateTarget('least-latency', 'Tollgate (least-latency)', {
+  loadBalancing: 'least-latency',
+});
+
+export const ALL_TARGETS: Target[] = [
+  direct,
+  bare,
+  tollgate,
+  tollgateAccounted,
+  tollgateRedis,
+  tollgateLeastLatency,
+  portkey,
+  litellm,
+];

@@ -114,6 +114,15 @@ const valid: Case[] = [
     spec: { models: ['gpt-4o*'], backends: [{ provider: 'openai' }] },
   },
   {
+    name: 'route choosing by least-latency',
+    kind: 'LLMRoute',
+    spec: {
+      models: ['gpt-4o'],
+      backends: [{ provider: 'openai' }, { provider: 'azure' }],
+      loadBalancing: 'least-latency',
+    },
+  },
+  {
     name: 'quota policy from the API contract',
     kind: 'QuotaPolicy',
     spec: {
@@ -268,6 +277,12 @@ const invalid: Case[] = [
     kind: 'LLMRoute',
     spec: { models: ['gpt-4o'], backends: [{ provider: 'openai' }], retry: { retryOn: ['418'] } },
     rejected: [/spec\.retry\.retryOn\[0\]: Unsupported value: "418"/],
+  },
+  {
+    name: 'route with an unknown load-balancing strategy',
+    kind: 'LLMRoute',
+    spec: { models: ['gpt-4o'], backends: [{ provider: 'openai' }], loadBalancing: 'round-robin' },
+    rejected: [/spec\.loadBalancing: Unsupported value: "round-robin"/, /"least-latency"/],
   },
   {
     name: 'route with a malformed timeout',

@@ -85,6 +85,8 @@ export class FakeUpstream {
   private server: Server | undefined;
   private port = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Delay of the default reply given when the queue is empty (a backend's latency; tests may change it). */
+  defaultDelayMs = 0;
 
   constructor(readonly name = 'fake') {}
 
@@ -208,7 +210,7 @@ export class FakeUpstream {
         if (!res.writableFinished) rec.aborted = true;
         resolveDone();
       });
-      const reply = this.queue.shift() ?? { kind: 'default' };
+      const reply = this.queue.shift() ?? { kind: 'default', delayMs: this.defaultDelayMs };
       if (!this.holding) this.reply(req, res, rec, reply);
       else {
         this.held.push(() => this.reply(req, res, rec, reply));

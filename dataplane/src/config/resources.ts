@@ -4,7 +4,7 @@
  * the generated CRDs in crds/ (every field carries a description for the OpenAPI schema).
  */
 import { z } from 'zod';
-import { MAX_ROUTE_BACKENDS } from '../../../contract/gateway-config.js';
+import { LOAD_BALANCING, MAX_ROUTE_BACKENDS } from '../../../contract/gateway-config.js';
 import { PROVIDER_CONFIGS, PROVIDER_TYPES, type ProviderType } from '../providers/configs.js';
 import { DURATION_PATTERN } from './duration.js';
 
@@ -270,6 +270,12 @@ export const LLMRouteSpec = z
       .optional()
       .describe('Retry and fallback policy.'),
     timeout: duration('Whole request, all attempts.').optional(),
+    loadBalancing: z
+      .enum(LOAD_BALANCING)
+      .optional()
+      .describe(
+        'How a backend is picked within a priority tier: weighted (default), least-latency, least-busy or lowest-cost.',
+      ),
   })
   .strict();
 export type LLMRouteSpec = z.infer<typeof LLMRouteSpec>;

@@ -131,6 +131,8 @@ export function translateRoutes(
       },
       timeoutMs: parseDuration(spec.timeout ?? DEFAULTS.routeTimeout),
     };
+    // weighted, the default, is left out: a route that names it compiles to the same snapshot as one that does not.
+    if (spec.loadBalancing !== undefined && spec.loadBalancing !== 'weighted') route.loadBalancing = spec.loadBalancing;
     if (r.metadata.creationTimestamp !== undefined) route.createdAt = r.metadata.creationTimestamp;
     if (r.metadata.generation !== undefined) route.generation = r.metadata.generation;
     routes.push(route);

@@ -8,6 +8,7 @@ import type { GatewayError } from '../errors.js';
 import type { AttemptInfo, AttemptOutcome } from '../pipeline/hooks.js';
 import { setAnswerHead, setTollgateHeaders, writeError } from '../pipeline/respond.js';
 import type { StreamTranslator, Usage } from '../providers/types.js';
+import type { BackendStats } from '../routing/stats.js';
 import type { CompiledBackend } from '../routing/table.js';
 import type { CallShared, RoutedRequest } from './types.js';
 
@@ -30,6 +31,11 @@ export abstract class CallReport {
   protected responseModel: string | undefined;
   /** The latest stream's translator (its output text, for estimation). */
   protected lastStream: StreamTranslator | undefined;
+  /** The stats of the try under way (counted in its `inFlight`); undefined between tries. (ADR 0060) */
+  private tryStats: BackendStats | undefined;
+  /** performance.now() when the try under way started, and whether it gave its latency sample yet. */
+  private tryStartedAt = 0;
+  private trySampled = false;
   /** The client-close listener (removed when the call finishes). */
   protected abstract readonly onClose: () => void;
 
@@ -47,13 +53,27 @@ export abstract class CallReport {
     this.upstreamModel = model;
     const label = b.label ?? `${b.provider.name}/${model}`;
     this.backendLabel = label;
-    return {
-      attempt: this.attempts,
-      provider: b.provider,
-      upstreamModel: model,
-      backend: label,
-      startedAt: performance.now(),
-    };
+    const startedAt = performance.now();
+    this.endTryStats(startedAt, 'aborted'); // tries never overlap: none is open here
+    b.stats.inFlight++;
+    this.tryStats = b.stats;
+    this.tryStartedAt = startedAt;
+    this.trySampled = false;
+    return { attempt: this.attempts, provider: b.provider, upstreamModel: model, backend: label, startedAt };
+  }
+
+  /**
+   * The try under way ended (or the call did): its backend's in-flight count drops, once, and a try that gave
+   * no latency sample at its first byte gives one now (a failure only raises the average). (ADR 0060)
+   */
+  private endTryStats(at: number, outcome: AttemptOutcome): void {
+    const s = this.tryStats;
+    if (s === undefined) return;
+    this.tryStats = undefined;
+    s.inFlight--;
+    if (this.trySampled || outcome === 'aborted') return;
+    if (outcome === 'ok') s.observe(at - this.tryStartedAt, this.shared.health.now());
+    else s.observeFailure(at - this.tryStartedAt, this.shared.health.now());
   }
 
   /** Answers with an error (nothing was sent yet). */
@@ -80,6 +100,11 @@ export abstract class CallReport {
   protected markFirstByte(): void {
     const at = performance.now();
     this.firstByteAt = at;
+    // A stream's first event: its time to first token is the try's latency sample (non-streams end first).
+    if (this.tryStats !== undefined && !this.trySampled) {
+      this.trySampled = true;
+      this.tryStats.observe(at - this.tryStartedAt, this.shared.health.now());
+    }
     try {
       this.r.observer.firstByte(at);
     } catch (err) {
@@ -98,8 +123,10 @@ export abstract class CallReport {
   }
 
   protected hookAttemptEnd(a: AttemptInfo, outcome: AttemptOutcome, status: number | undefined): void {
+    const endedAt = performance.now();
+    this.endTryStats(endedAt, outcome);
     try {
-      this.r.observer.attemptEnd(a, { outcome, status, endedAt: performance.now() });
+      this.r.observer.attemptEnd(a, { outcome, status, endedAt });
     } catch (err) {
       this.shared.logger.warn('hook attemptEnd threw', { err });
     }
@@ -108,6 +135,8 @@ export abstract class CallReport {
   protected finish(status: number, errorCode: GatewayError['code'] | undefined): void {
     if (this.finished) return;
     this.finished = true;
+    // A try the gateway's own code gave up on (an exception while handling its answer) ends here.
+    this.endTryStats(0, 'aborted');
     this.res.off('close', this.onClose);
     try {
       this.r.observer.finish({

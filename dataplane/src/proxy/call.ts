@@ -89,7 +89,7 @@ export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
     const route = r.route;
     const deadline = r.startedAt + route.config.timeoutMs;
     const { health, random } = this.shared;
-    let b = pickBackend(route, 0, health.now(), random);
+    let b = pickBackend(route, 0, health.now(), random, 0, r);
     if (b === undefined) {
       this.fail(new GatewayError('no_healthy_backend', `route ${route.id} has no backend it can use`));
       return;
@@ -108,7 +108,7 @@ export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
       if (f === undefined || this.finished) return;
       if (this.clientGone) return this.fail(f.error);
       const remaining = deadline - performance.now();
-      const step = nextStep(route, f, this.attempts, this.tried, b, remaining, health.now(), random);
+      const step = nextStep(route, f, this.attempts, this.tried, b, remaining, health.now(), random, r);
       if (step === undefined) return this.fail(f.error);
       b = step.backend;
       if (step.delayMs > 0) await sleep(step.delayMs);

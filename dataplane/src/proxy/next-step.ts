@@ -4,6 +4,7 @@
  */
 import type { RetryCondition } from '../../../contract/gateway-config.js';
 import { backoffMs, pickBackend } from '../routing/select.js';
+import type { PickRequest } from '../routing/strategies.js';
 import type { CompiledBackend, CompiledRoute } from '../routing/table.js';
 
 /** The next try: its backend and the wait before it. */
@@ -23,7 +24,7 @@ export interface TriedFailure {
 /**
  * Undefined: give up, the client gets the failed try's error. `attempts` tries were made so far, `tried` is the
  * bit-mask of backend indexes used, `last` the backend of the failed try; `remainingMs` is left of the route's
- * `timeout`; `now` is the health clock.
+ * `timeout`; `now` is the health clock; `req` the request (for the route's load balancing).
  */
 export function nextStep(
   route: CompiledRoute,
@@ -34,11 +35,12 @@ export function nextStep(
   remainingMs: number,
   now: number,
   random: () => number,
+  req?: PickRequest,
 ): NextTry | undefined {
   const retry = route.config.retry;
   if (attempts >= retry.attempts || failure.condition === undefined || !retry.on.includes(failure.condition))
     return undefined;
-  const backend = pickBackend(route, tried, now, random);
+  const backend = pickBackend(route, tried, now, random, 0, req);
   if (backend === undefined) return undefined;
   let delayMs: number;
   if (backend === last && failure.retryAfterMs !== undefined) {

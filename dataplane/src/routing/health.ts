@@ -3,8 +3,11 @@
  * ejected for a cool-down that doubles on each repeated ejection (up to `maxEjectMs`); a success resets it.
  * Failures of tries that started before the latest ejection are the burst that caused it (they were in flight
  * when it happened): they neither extend nor escalate it, so escalation follows repeated ejections only.
- * State lives in a registry that outlives config reloads (keyed by provider id and model).
+ * State lives in a registry that outlives config reloads (keyed by provider id and model); each entry also
+ * carries the backend's load stats (stats.ts), which live and are kept exactly as long.
  */
+import { BackendStats } from './stats.js';
+
 export interface HealthOptions {
   /** Consecutive failures that eject a backend; default 5. */
   failureThreshold?: number;
@@ -23,6 +26,8 @@ export class BackendHealth {
   ejectedUntil = 0;
   /** Counts ejections ever (never reset): a try notes it when it starts, to tell a failure of an older try. */
   epoch = 0;
+  /** This replica's load stats of the same backend (in flight, latency): routing/stats.ts. */
+  readonly stats = new BackendStats();
 
   constructor(
     readonly key: string,

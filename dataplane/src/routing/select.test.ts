@@ -125,6 +125,80 @@ describe('backend choice', () => {
   });
 });
 
+describe('spec.loadBalancing through pickBackend', () => {
+  const lb = (loadBalancing: RouteConfig['loadBalancing'], priced = false) => {
+    const c = config([
+      route('r', {
+        loadBalancing,
+        backends: [
+          { provider: 'ai/a', model: 'gpt-4o', weight: 1, priority: 0 },
+          { provider: 'ai/b', model: 'gpt-4o', weight: 1, priority: 0 },
+          { provider: 'ai/c', model: 'gpt-4o', weight: 1, priority: 1 },
+        ],
+      }),
+    ]);
+    if (priced)
+      c.providers = c.providers.map((p, i) => ({
+        ...p,
+        models: [{ name: 'gpt-4o', pricing: { input: [3, 2, 1][i]!, output: 1 } }],
+      }));
+    const health = new HealthRegistry({ failureThreshold: 1, now: () => 0 });
+    return { health, c, r: matchRoute(compileTables(c, health).byNamespace.get('ai')!, 'gpt-4o', noHeaders)! };
+  };
+  const req = { model: 'gpt-4o', operation: 'chat' as const, body: { messages: [{ role: 'user', content: 'hi' }] } };
+
+  it('least-busy takes the idler backend of the first tier, the tried-set and ejection still apply', () => {
+    const { r } = lb('least-busy');
+    const [a, b, c] = r.backends;
+    a!.stats.inFlight = 2;
+    b!.stats.inFlight = 1;
+    c!.stats.inFlight = 0; // idlest of all, but a fallback tier
+    expect(pickBackend(r, 0, 0, () => 0)?.provider.name).toBe('b');
+    expect(pickBackend(r, 0b010, 0, () => 0)?.provider.name).toBe('a');
+    b!.health.failure();
+    expect(pickBackend(r, 0, 0, () => 0)?.provider.name).toBe('a');
+    expect(pickBackend(r, 0b001, 0, () => 0)?.provider.name).toBe('c');
+  });
+
+  it('skip passes a backend over, also when the tried-set is forgotten', () => {
+    const { r } = lb('least-busy');
+    expect(pickBackend(r, 0, 0, () => 0, 0b001)?.provider.name).toBe('b');
+    expect(pickBackend(r, 0b111, 0, () => 0, 0b001)?.provider.name).toBe('b');
+    expect(pickBackend(r, 0, 0, () => 0, 0b011)?.provider.name).toBe('c');
+    expect(pickBackend(r, 0, 0, () => 0, 0b111)).toBeUndefined();
+    const w = lb(undefined).r; // weighted honours it too
+    expect(pickBackend(w, 0, 0, () => 0, 0b001)?.provider.name).toBe('b');
+  });
+
+  it('least-latency compares the two drawn backends of the tier', () => {
+    const { r } = lb('least-latency');
+    const [a, b] = r.backends;
+    a!.stats.observe(300, 0);
+    b!.stats.observe(20, 0);
+    expect(pickBackend(r, 0, 0, () => 0)?.provider.name).toBe('b');
+    expect(pickBackend(r, 0, 0, () => 0.99)?.provider.name).toBe('b');
+    expect(pickBackend(r, 0b010, 0, () => 0)?.provider.name).toBe('a');
+  });
+
+  it('lowest-cost prices the expected tokens; without a request every priced backend costs the same', () => {
+    const { r } = lb('lowest-cost', true);
+    expect(pickBackend(r, 0, 0, () => 0, 0, req)?.provider.name).toBe('b'); // input 2 < 3; c is a fallback tier
+    expect(pickBackend(r, 0, 0, () => 0, 0b010, req)?.provider.name).toBe('a');
+    expect(pickBackend(r, 0, 0, () => 0)?.provider.name).toBe('a'); // all cost 0: drawn by weight
+  });
+
+  it('keeps each backend stats across a reload, as health', () => {
+    const { health, c, r } = lb('least-busy');
+    r.backends[0]!.stats.inFlight = 4;
+    const again = matchRoute(compileTables(c, health).byNamespace.get('ai')!, 'gpt-4o', noHeaders)!;
+    expect(again).not.toBe(r);
+    expect(again.backends[0]!.stats).toBe(r.backends[0]!.stats);
+    expect(again.backends[0]!.stats.inFlight).toBe(4);
+    expect(again.loadBalancing).toBe('least-busy');
+    expect(lb(undefined).r.loadBalancing).toBe('weighted');
+  });
+});
+
 describe('retry timing', () => {
   it('backs off exponentially with jitter between base and max', () => {
     const retry = { attempts: 5, backoffBaseMs: 100, backoffMaxMs: 1000, on: [] };

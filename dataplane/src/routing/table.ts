@@ -5,12 +5,15 @@
  */
 import {
   type GatewayConfig,
+  type LoadBalancing,
   MAX_ROUTE_BACKENDS,
+  type Pricing,
   type ProviderConfig,
   type RouteConfig,
 } from '../../../contract/gateway-config.js';
 import type { ProviderSlots } from './concurrency.js';
 import type { BackendHealth, HealthRegistry } from './health.js';
+import type { BackendStats } from './stats.js';
 
 export interface CompiledBackend {
   /** Index in the route's flat backend list (bit in the tried-mask). */
@@ -25,6 +28,10 @@ export interface CompiledBackend {
   readonly health: BackendHealth;
   /** The provider's concurrency cap (routing/concurrency.ts); undefined: uncapped. */
   readonly slots: ProviderSlots | undefined;
+  /** This replica's load stats of the backend (in flight, latency); kept with `health` across reloads. */
+  readonly stats: BackendStats;
+  /** Declared price of the fixed upstream model (lowest-cost); undefined: not fixed or not priced. */
+  readonly pricing: Pricing | undefined;
 }
 
 export interface CompiledRoute {
@@ -35,6 +42,8 @@ export interface CompiledRoute {
   /** Backends grouped by priority, lowest priority number first. */
   readonly tiers: ReadonlyArray<ReadonlyArray<CompiledBackend>>;
   readonly backends: ReadonlyArray<CompiledBackend>;
+  /** spec.loadBalancing, defaulted (routing/strategies.ts). */
+  readonly loadBalancing: LoadBalancing;
 }
 
 interface PrefixEntry {
@@ -96,7 +105,7 @@ function bySpecificity(a: CompiledRoute, b: CompiledRoute): number {
 export function compileRoute(
   route: RouteConfig,
   providers: Map<string, ProviderConfig>,
-  health: HealthRegistry,
+  registry: HealthRegistry,
   slots?: ReadonlyMap<string, ProviderSlots>,
 ) {
   // The tried-set is a 31-bit mask. GatewayConfigSchema (and the LLMRoute schema and CRD before it) caps a
@@ -109,6 +118,7 @@ export function compileRoute(
   for (const b of route.backends) {
     const provider = providers.get(b.provider);
     if (provider === undefined) continue; // unresolved: the translator already reported it in status
+    const health = registry.get(provider.id, b.model);
     backends.push({
       index: backends.length,
       provider,
@@ -116,8 +126,10 @@ export function compileRoute(
       weight: b.weight,
       priority: b.priority,
       label: b.model === undefined ? undefined : `${provider.name}/${b.model}`,
-      health: health.get(provider.id, b.model),
+      health,
       slots: slots?.get(provider.id),
+      stats: health.stats,
+      pricing: b.model === undefined ? undefined : provider.models.find((m) => m.name === b.model)?.pricing,
     });
   }
   const priorities = [...new Set(backends.map((b) => b.priority))].sort((a, b) => a - b);
@@ -127,6 +139,7 @@ export function compileRoute(
     headers: route.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value })),
     tiers: priorities.map((p) => backends.filter((b) => b.priority === p)),
     backends,
+    loadBalancing: route.loadBalancing ?? 'weighted',
   };
   return compiled;
 }
