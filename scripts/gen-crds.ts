@@ -28,6 +28,8 @@ export type JsonSchema = { [key: string]: unknown };
 const FALLBACK_DESCRIPTIONS: Record<string, string> = {
   'LLMProvider.models[]': 'One model the provider serves.',
   'LLMProvider.models[].pricing': 'Prices in USD per 1M tokens.',
+  'LLMProvider.limits[]': 'One capacity limit: exactly one of requests or tokens, per a window.',
+  'LLMProvider.models[].limits[]': 'One capacity limit: exactly one of requests or tokens, per a window.',
   'LLMRoute.models[]': 'A model name, or a prefix ending in *.',
   'LLMRoute.match.headers[]': 'A header that must be present with this exact value.',
   'LLMRoute.backends[]': 'One upstream: a provider and the model sent to it.',
@@ -92,6 +94,22 @@ const OVERRIDES: Record<string, JsonSchema> = {
     ],
   },
   ...PROVIDER_FIELD_OVERRIDES,
+  'LLMProvider.limits[]': {
+    'x-kubernetes-validations': [
+      {
+        rule: '(has(self.requests) ? 1 : 0) + (has(self.tokens) ? 1 : 0) == 1',
+        message: 'a limit needs exactly one of requests or tokens',
+      },
+    ],
+  },
+  'LLMProvider.models[].limits[]': {
+    'x-kubernetes-validations': [
+      {
+        rule: '(has(self.requests) ? 1 : 0) + (has(self.tokens) ? 1 : 0) == 1',
+        message: 'a limit needs exactly one of requests or tokens',
+      },
+    ],
+  },
   'LLMRoute.models': {
     'x-kubernetes-validations': [
       {

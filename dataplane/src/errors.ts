@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   /** The upstream answered with a client error (4xx other than 429): its status and message pass through. */
   upstream_client_error: { status: 400, openai: 'invalid_request_error', anthropic: 'invalid_request_error' },
   upstream_rate_limited: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
+  /** Every backend of the route is out of provider capacity (spec.limits or its rate-limit headers); retry-after set. */
+  capacity_exhausted: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
   upstream_error: { status: 502, openai: 'api_error', anthropic: 'api_error' },
   upstream_bad_response: { status: 502, openai: 'api_error', anthropic: 'api_error' },
   upstream_unavailable: { status: 503, openai: 'api_error', anthropic: 'overloaded_error' },

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
-import type { AttemptInfo, AttemptOutcome } from '../pipeline/hooks.js';
+import type { AttemptInfo, AttemptOutcome, BackendSkip } from '../pipeline/hooks.js';
 import { setAnswerHead, setTollgateHeaders, writeError } from '../pipeline/respond.js';
 import type { StreamTranslator, Usage } from '../providers/types.js';
 import type { CompiledBackend } from '../routing/table.js';
@@ -30,6 +30,8 @@ export abstract class CallReport {
   protected responseModel: string | undefined;
   /** The latest stream's translator (its output text, for estimation). */
   protected lastStream: StreamTranslator | undefined;
+  /** Backends skipped for capacity (capacity-step.ts); made on the first skip. */
+  protected skips: BackendSkip[] | undefined;
   /** The client-close listener (removed when the call finishes). */
   protected abstract readonly onClose: () => void;
 
@@ -130,6 +132,7 @@ export abstract class CallReport {
         clientAborted: this.clientGone,
         endedAt: performance.now(),
         firstByteAt: this.firstByteAt,
+        skipped: this.skips,
       });
     } catch (err) {
       this.shared.logger.warn('hook finish threw', { err });

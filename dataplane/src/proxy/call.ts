@@ -15,7 +15,7 @@ import { pickBackend } from '../routing/select.js';
 import type { CompiledBackend } from '../routing/table.js';
 import { SseParser } from '../sse/sse.js';
 import { Attempt, type AttemptOwner, type Failure } from './attempt.js';
-import { CallReport } from './call-report.js';
+import { CapacityStep } from './capacity-step.js';
 import {
   asGatewayError,
   errCode,
@@ -53,7 +53,7 @@ export function endForShutdown(res: ServerResponse): void {
   (res as unknown as { [CALL]?: ProxyCall })[CALL]?.shutdown();
 }
 
-export class ProxyCall extends CallReport implements AttemptOwner {
+export class ProxyCall extends CapacityStep implements AttemptOwner {
   /** The try whose response is being waited on or read; a client disconnect cancels it. */
   private cur: Attempt | undefined;
   private shuttingDown = false;
@@ -91,18 +91,25 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     const r = this.r;
     const route = r.route;
     const deadline = r.startedAt + route.config.timeoutMs;
-    const { health, random } = this.shared;
+    const { health, random, capacity } = this.shared;
     let b = pickBackend(route, 0, health.now(), random);
     if (b === undefined) {
       this.fail(new GatewayError('no_healthy_backend', `route ${route.id} has no backend it can use`));
       return;
     }
     for (;;) {
+      if (capacity !== undefined && b.provider.limits !== undefined) {
+        const g = this.gate(b, capacity); // provider capacity: b, or the next backend that has some
+        const c = g instanceof Promise ? await g : g;
+        if (c === undefined || this.clientGone) return this.fail(c ? clientClosed().error : this.capacityExhausted());
+        b = c;
+      }
       const f = await this.attempt(b, deadline);
+      this.settleHold(f === undefined);
       if (f === undefined || this.finished) return;
       if (this.clientGone) return this.fail(f.error);
       const remaining = deadline - performance.now();
-      const step = nextStep(route, f, this.attempts, this.tried, b, remaining, health.now(), random);
+      const step = nextStep(route, f, this.attempts, this.tried, b, remaining, health.now(), random, this.skipMask);
       if (step === undefined) return this.fail(f.error);
       b = step.backend;
       if (step.delayMs > 0) await sleep(step.delayMs);
@@ -192,6 +199,7 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     if (a !== this.cur) return;
     a.status = status;
     const r = this.r;
+    if (this.shared.capacity !== undefined) this.learnLimits(a.backend, a.info.upstreamModel, headers);
     if (status >= 200 && status < 300 && r.stream) {
       let st: StreamTranslator;
       try {

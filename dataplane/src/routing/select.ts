@@ -9,12 +9,16 @@
 import type { RouteConfig } from '../../../contract/gateway-config.js';
 import type { CompiledBackend, CompiledRoute } from './table.js';
 
-/** Picks the next backend; `tried` is a bit-mask of backend indexes this request already used. */
+/**
+ * Picks the next backend; `tried` is a bit-mask of backend indexes this request already used, `skip` one of
+ * backends never to pick for it, not even once all were tried (out of provider capacity, ADR 0063).
+ */
 export function pickBackend(
   route: CompiledRoute,
   tried: number,
   now: number,
   random: () => number,
+  skip = 0,
 ): CompiledBackend | undefined {
   const all = route.backends;
   if (all.length === 0) return undefined;
@@ -25,9 +29,9 @@ export function pickBackend(
       break;
     }
   }
-  const b = pickFrom(route, tried, now, panic, random);
+  const b = pickFrom(route, tried | skip, now, panic, random);
   if (b !== undefined || tried === 0) return b;
-  return pickFrom(route, 0, now, panic, random);
+  return pickFrom(route, skip, now, panic, random);
 }
 
 function pickFrom(

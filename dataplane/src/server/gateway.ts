@@ -124,6 +124,7 @@ class GatewayImpl implements Gateway {
       random: options.random ?? Math.random,
       logger: this.logger,
       keepOutputText: this.hooks.keepOutputText === true,
+      capacity: this.hooks.capacity,
     };
     this.pipeline = new Pipeline({
       stages: options.stages ?? STAGES,
