@@ -100,7 +100,15 @@ export interface TollgateVariant {
     /** Quota counters in the bench's redis-server (ctx.redis) instead of in-process. */
     redis: boolean;
   };
+  /**
+   * Provider capacity (LLMProvider spec.limits, ADR 0063) on every simulated provider, counted in the bench's
+   * redis-server: generous limits, so every try reserves and settles in Redis (through credits) and none is skipped.
+   */
+  capacity?: boolean;
 }
+
+/** Provider limits that never run out during a run: a requests and a tokens limit, reserved and settled per try. */
+const GENEROUS_CAPACITY = ', limits: [{ requests: 1000000000, per: 1m }, { tokens: 1000000000000, per: 1h }]';
 
 /** A QuotaPolicy that never rejects during a run, with every kind of limit (reserve + settle on each request). */
 const GENEROUS_QUOTA = `apiVersion: tollgate.dev/v1alpha1
@@ -126,7 +134,9 @@ export function tollgateTarget(key: string, name: string, variant: TollgateVaria
       if (!existsSync(runJs)) throw new Error('`tollgate run` is not built yet (no dist/dataplane/src/cli/run.js)');
       const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-config-'));
       const acc = variant.accounting;
-      if (acc?.redis && ctx.redis === undefined) throw new Error(ctx.redisProblem ?? 'no redis-server');
+      if ((acc?.redis || variant.capacity) && ctx.redis === undefined)
+        throw new Error(ctx.redisProblem ?? 'no redis-server');
+      const limits = variant.capacity ? GENEROUS_CAPACITY : '';
       const docs: string[] = [];
       for (const [k, model] of Object.entries(MODELS)) {
         // Priced models when accounting is on, so cost is computed and the cost limit reserves and settles.
@@ -134,7 +144,7 @@ export function tollgateTarget(key: string, name: string, variant: TollgateVaria
         docs.push(`apiVersion: tollgate.dev/v1alpha1
 kind: LLMProvider
 metadata: { name: sim-${k} }
-spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1"${models} }
+spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1"${models}${limits} }
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: LLMRoute
@@ -155,7 +165,7 @@ stringData: { key: ${clientKey} }`);
       writeFileSync(join(dir, 'bench.yaml'), `${docs.join('\n---\n')}\n`);
       const port = await freePort();
       const args = ['run', '-f', dir, '--port', String(port), '--admin-port', '0', '--host', '127.0.0.1'];
-      if (acc?.redis) args.push('--redis', ctx.redis!);
+      if (acc?.redis || variant.capacity) args.push('--redis', ctx.redis!);
       const env: NodeJS.ProcessEnv = acc
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlp, OTEL_SERVICE_NAME: 'tollgate-bench' }
         : // The plain row: no tracing even when the shell running the bench has OTEL_* set.
@@ -178,11 +188,12 @@ const TOLLGATE_ROWS: readonly [key: string, name: string, variant: TollgateVaria
   ['tollgate', 'Tollgate', {}],
   ['tollgate-acc', 'Tollgate (key, quota, tracing)', { accounting: { redis: false } }],
   ['tollgate-redis', 'Tollgate (key, quota in Redis, tracing)', { accounting: { redis: true } }],
+  ['tollgate-capacity', 'Tollgate (provider capacity)', { capacity: true }],
 ];
 
-export const [tollgate, tollgateAccounted, tollgateRedis] = TOLLGATE_ROWS.map(([k, n, v]) =>
+export const [tollgate, tollgateAccounted, tollgateRedis, tollgateCapacity] = TOLLGATE_ROWS.map(([k, n, v]) =>
   tollgateTarget(k, n, v),
-) as [Target, Target, Target];
+) as [Target, Target, Target, Target];
 
 /**
  * The Tollgate rows once more, started from `checkout` (a built clone of another commit): keys `<key>@base`,
@@ -297,4 +308,13 @@ export const litellm: Target = {
   },
 };
 
-export const ALL_TARGETS: Target[] = [direct, bare, tollgate, tollgateAccounted, tollgateRedis, portkey, litellm];
+export const ALL_TARGETS: Target[] = [
+  direct,
+  bare,
+  tollgate,
+  tollgateAccounted,
+  tollgateRedis,
+  tollgateCapacity,
+  portkey,
+  litellm,
+];

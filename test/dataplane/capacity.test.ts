@@ -8,6 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@j
 import OpenAI from 'openai';
 import type { ProviderConfig } from '../../contract/gateway-config.js';
 import { AccountingHooks } from '../../dataplane/src/accounting/hooks.js';
+import { noopHooks } from '../../dataplane/src/pipeline/hooks.js';
+import type { CapacityGate } from '../../dataplane/src/proxy/types.js';
 import type { AccessRecord } from '../../dataplane/src/telemetry/access-log.js';
 import { anthropicMessage, FakeUpstream, openAiCompletion } from '../support/fake-upstream.js';
 import { gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
@@ -193,5 +195,38 @@ describe('provider capacity (gateway, in process)', () => {
     expect(await chat(openai)).toBe('a/gpt-4o');
     expect(hooks!.capacity.active).toBe(false);
     expect(lines.every((l) => l.skipped === undefined)).toBe(true);
+  });
+
+  test('the benchmark-shaped config (providers without limits) never calls the capacity gate; one with limits does per try', async () => {
+    const calls = { admit: 0, learn: 0, estimate: 0 };
+    const spy: CapacityGate = {
+      admit: () => {
+        calls.admit++;
+        return { settle: () => Promise.resolve() };
+      },
+      estimate: () => {
+        calls.estimate++;
+        return 1;
+      },
+      learn: () => {
+        calls.learn++;
+      },
+    };
+    const run = async (pa: ProviderConfig) => {
+      const g = await startGateway(
+        gatewayConfig({
+          providers: [pa],
+          routes: [route({ name: 'chat', models: ['gpt-4o'], backends: [{ provider: 'a' }] })],
+        }),
+        { hooks: { ...noopHooks, capacity: spy } },
+      );
+      const c = new OpenAI({ baseURL: g.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+      for (let i = 0; i < 3; i++) await chat(c);
+      await g.close();
+    };
+    await run(provider({ name: 'a', baseUrl: a.openaiBaseUrl, type: 'openai-compatible' }));
+    expect(calls).toEqual({ admit: 0, learn: 0, estimate: 0 });
+    await run({ ...provider({ name: 'a', baseUrl: a.openaiBaseUrl, type: 'openai-compatible' }), limits: [] });
+    expect(calls).toEqual({ admit: 3, learn: 3, estimate: 3 });
   });
 });
