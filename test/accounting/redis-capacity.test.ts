@@ -5,13 +5,17 @@
  * runs dist/).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
+import type { ProviderConfig } from '../../contract/gateway-config.js';
 import { CAPACITY_KEY_PREFIX, capacityCounterOwner, windowTotal } from '../../contract/shared-state.js';
+import { CapacityService } from '../../dataplane/src/accounting/capacity/service.js';
+import { RedisStore } from '../../dataplane/src/accounting/quota/redis-store.js';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { startTollgateRun, type TollgateRun } from '../support/tollgate-process.js';
@@ -124,5 +128,31 @@ describe('provider capacity across two gateway processes (real redis-server)', (
     expect(total).toBeLessThanOrEqual(LIMIT);
     // Both processes skipped the primary at some point, and said so in their access logs.
     for (const r of runs) expect(r.stdout()).toContain('"skipped":"primary/gpt-4o:capacity"');
+  });
+
+  test('Redis unreachable: capacity counts in process (failure mode open), the limit still holds per replica', async () => {
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const s = new CapacityService({
+      store: new RedisStore({ url: `redis://127.0.0.1:${port}`, timeoutMs: 200, keyPrefix: CAPACITY_KEY_PREFIX }),
+    });
+    const p = {
+      id: 'ai/p',
+      namespace: 'ai',
+      name: 'p',
+      type: 'openai',
+      baseUrl: 'http://127.0.0.1:1/v1',
+      models: [],
+      connectTimeoutMs: 1000,
+      requestTimeoutMs: 1000,
+      limits: [{ kind: 'requests', amount: 2, window: { type: 'sliding', ms: 60_000 } }],
+    } as ProviderConfig;
+    s.apply([p]);
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await s.admit(p, 'gpt-4o', 10, Date.now()));
+    expect(answers.map((a) => ('reason' in a ? a.reason : 'admitted'))).toEqual(['admitted', 'admitted', 'capacity']);
+    await s.close();
   });
 });
