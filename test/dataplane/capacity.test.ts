@@ -229,4 +229,34 @@ describe('provider capacity (gateway, in process)', () => {
     await run({ ...provider({ name: 'a', baseUrl: a.openaiBaseUrl, type: 'openai-compatible' }), limits: [] });
     expect(calls).toEqual({ admit: 3, learn: 3, estimate: 3 });
   });
+
+  test('an ejected backend passed over by the first pick is reported as an unhealthy skip', async () => {
+    hooks = new AccountingHooks({ accessLog: (l) => lines.push(l) });
+    gw = await startGateway(
+      gatewayConfig({
+        providers: [
+          provider({ name: 'a', baseUrl: a.openaiBaseUrl }),
+          provider({ name: 'b', baseUrl: b.openaiBaseUrl }),
+        ],
+        routes: [
+          route({
+            name: 'chat',
+            models: ['gpt-4o'],
+            backends: [
+              { provider: 'a', priority: 0 },
+              { provider: 'b', priority: 1 },
+            ],
+          }),
+        ],
+      }),
+      { hooks, health: { failureThreshold: 1, ejectMs: 60_000 } },
+    );
+    const openai = new OpenAI({ baseURL: gw.openaiBaseURL, apiKey: 'unused', maxRetries: 0 });
+    a.enqueue({ kind: 'json', status: 500, body: { error: { message: 'boom', type: 'server_error' } } });
+    // The 500 ejects a (threshold 1) and the retry goes to b; the next request passes a over from the start.
+    expect(await chat(openai)).toBe('b/gpt-4o');
+    expect(await chat(openai)).toBe('b/gpt-4o');
+    expect(lines.map((l) => l.skipped)).toEqual([undefined, 'a/gpt-4o:unhealthy']);
+    expect(hooks.metricsText()).toContain('tollgate_backend_skipped_total{backend="a/gpt-4o",reason="unhealthy"} 1');
+  });
 });

@@ -97,6 +97,7 @@ export class ProxyCall extends CapacityStep implements AttemptOwner {
       this.fail(new GatewayError('no_healthy_backend', `route ${route.id} has no backend it can use`));
       return;
     }
+    this.noteEjected(b, health.now());
     for (;;) {
       if (capacity !== undefined && b.provider.limits !== undefined) {
         const g = this.gate(b, capacity); // provider capacity: b, or the next backend that has some

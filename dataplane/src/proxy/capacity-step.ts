@@ -56,6 +56,22 @@ export abstract class CapacityStep extends CallReport {
     return b;
   }
 
+  /**
+   * The first pick passed over ejected backends of its tier or a lower one: reported as `unhealthy` skips. A loop
+   * over the route's few backends reading one number each; a record is made only when one was ejected.
+   */
+  protected noteEjected(b: CompiledBackend, now: number): void {
+    if (b.health.isEjected(now)) return; // panic: every backend is ejected and all are tried anyway
+    const all = this.r.route.backends;
+    for (let i = 0; i < all.length; i++) {
+      const x = all[i]!;
+      if (x.priority > b.priority || !x.health.isEjected(now)) continue;
+      if (this.skips === undefined) this.skips = [];
+      if (this.skips.length < MAX_REPORTED_SKIPS)
+        this.skips.push({ provider: x.provider, model: x.model ?? this.r.model, reason: 'unhealthy' });
+    }
+  }
+
   /** Records the skip and picks the next backend, never one already skipped. */
   private skipped(b: CompiledBackend, s: CapacitySkip): CompiledBackend | undefined {
     this.skipMask |= 1 << b.index;
