@@ -11,7 +11,7 @@ import { AccountingHooks } from '../../dataplane/src/accounting/hooks.js';
 import { noopHooks } from '../../dataplane/src/pipeline/hooks.js';
 import type { CapacityGate } from '../../dataplane/src/proxy/types.js';
 import type { AccessRecord } from '../../dataplane/src/telemetry/access-log.js';
-import { anthropicMessage, FakeUpstream, openAiCompletion } from '../support/fake-upstream.js';
+import { anthropicMessage, FakeUpstream, openAiCompletion, openAiStream } from '../support/fake-upstream.js';
 import { gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
 
 jest.setTimeout(30_000);
@@ -258,5 +258,36 @@ describe('provider capacity (gateway, in process)', () => {
     expect(await chat(openai)).toBe('b/gpt-4o');
     expect(lines.map((l) => l.skipped)).toEqual([undefined, 'a/gpt-4o:unhealthy']);
     expect(hooks.metricsText()).toContain('tollgate_backend_skipped_total{backend="a/gpt-4o",reason="unhealthy"} 1');
+  });
+
+  test('a streamed try settles to the tokens the stream reported; a failed try to none', async () => {
+    const limits = [{ kind: 'tokens' as const, amount: 100_000, window: { type: 'sliding' as const, ms: MIN } }];
+    const { openai } = await start(
+      { ...provider({ name: 'a', baseUrl: a.openaiBaseUrl }), limits },
+      { ...provider({ name: 'b', baseUrl: b.openaiBaseUrl }), limits },
+    );
+    a.enqueue({ kind: 'sse', chunks: openAiStream('streamed answer') });
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o',
+      max_tokens: 16,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    expect(text).toBe('streamed answer');
+    await until('stream settled', async () => {
+      const [u] = await hooks!.capacity.usage('ai/a');
+      return u?.used === 12 ? true : undefined;
+    });
+    // a fails (500), b answers: a's counter keeps its 12, b's gets the real 12.
+    a.enqueue({ kind: 'json', status: 500, body: { error: { message: 'boom', type: 'server_error' } } });
+    expect(await chat(openai)).toBe('b/gpt-4o');
+    await until('failed try settled', async () => {
+      const [ua] = await hooks!.capacity.usage('ai/a');
+      const [ub] = await hooks!.capacity.usage('ai/b');
+      return ua?.used === 12 && ub?.used === 12 ? true : undefined;
+    });
   });
 });
