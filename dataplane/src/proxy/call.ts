@@ -102,7 +102,7 @@ export class ProxyCall extends CapacityStep implements AttemptOwner {
       if (capacity !== undefined && b.provider.limits !== undefined) {
         const g = this.gate(b, capacity); // provider capacity: b, or the next backend that has some
         const c = g instanceof Promise ? await g : g;
-        if (c === undefined || this.clientGone) return this.fail(c ? clientClosed().error : this.capacityExhausted());
+        if (c === undefined || this.clientGone) return this.gateFailed(c);
         b = c;
       }
       const f = await this.attempt(b, deadline);

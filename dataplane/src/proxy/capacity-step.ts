@@ -98,6 +98,19 @@ export abstract class CapacityStep extends CallReport {
     void h.settle({ tokens, costNano: 0 });
   }
 
+  /**
+   * The gate found no backend (`c` undefined: 429 capacity_exhausted), or the client left while it waited (the
+   * reservation is given back; nothing went upstream).
+   */
+  protected gateFailed(c: CompiledBackend | undefined): void {
+    if (c === undefined) {
+      this.fail(this.capacityExhausted());
+      return;
+    }
+    this.settleHold(false);
+    this.fail(new GatewayError('upstream_error', 'client closed the request'));
+  }
+
   /** The 429 when no backend has capacity: retry-after from the soonest reset, in whole seconds. */
   protected capacityExhausted(): GatewayError {
     const wait = Number.isFinite(this.soonestFreeMs) ? this.soonestFreeMs : 1000;
