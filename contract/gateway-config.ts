@@ -7,9 +7,18 @@
 import { z } from 'zod';
 import { PROVIDER_CONFIGS } from '../dataplane/src/providers/configs.js';
 import type { AnyProviderTypeConfig } from '../dataplane/src/providers/type-config.js';
-import { idSchema, providerBaseShape } from './provider.js';
+import { idSchema, providerBaseShape, QuotaWindowSchema } from './provider.js';
 
-export { type Pricing, PricingSchema, WIRE_FORMATS, type WireFormat } from './provider.js';
+export {
+  type CapacityLimit,
+  CapacityLimitSchema,
+  type Pricing,
+  PricingSchema,
+  type QuotaWindow,
+  QuotaWindowSchema,
+  WIRE_FORMATS,
+  type WireFormat,
+} from './provider.js';
 
 const id = idSchema;
 
@@ -84,12 +93,6 @@ export const RouteConfigSchema = z.object({
   generation: z.number().int().optional(),
 });
 export type RouteConfig = z.infer<typeof RouteConfigSchema>;
-
-export const QuotaWindowSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sliding'), ms: z.number().int().positive() }),
-  z.object({ type: z.literal('calendarMonth') }),
-]);
-export type QuotaWindow = z.infer<typeof QuotaWindowSchema>;
 
 export const QuotaPolicyConfigSchema = z.object({
   id,

@@ -20,6 +20,24 @@ export const PricingSchema = z.object({
 });
 export type Pricing = z.infer<typeof PricingSchema>;
 
+/** A counting window: sliding (ms) or the UTC calendar month. Shared by QuotaPolicy limits and provider capacity. */
+export const QuotaWindowSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('sliding'), ms: z.number().int().positive() }),
+  z.object({ type: z.literal('calendarMonth') }),
+]);
+export type QuotaWindow = z.infer<typeof QuotaWindowSchema>;
+
+/**
+ * The provider account's own rate limit (LLMProvider spec.limits, models[].limits): counted for all replicas like
+ * a shared QuotaPolicy, per try on the backend being tried (ADR 0063).
+ */
+export const CapacityLimitSchema = z.object({
+  kind: z.enum(['requests', 'tokens']),
+  amount: z.number().int().positive(),
+  window: QuotaWindowSchema,
+});
+export type CapacityLimit = z.infer<typeof CapacityLimitSchema>;
+
 /** Fields of every provider, whatever its type. */
 export const providerBaseShape = {
   /** `namespace/name` of the LLMProvider. */
@@ -35,8 +53,15 @@ export const providerBaseShape = {
       name: z.string(),
       contextWindow: z.number().int().positive().optional(),
       pricing: PricingSchema.optional(),
+      /** This model's own capacity limits (on top of the provider's). */
+      limits: z.array(CapacityLimitSchema).optional(),
     }),
   ),
+  /**
+   * The account's capacity limits; present (even empty) turns capacity on for this provider: counters, and
+   * learning from the upstream's rate-limit headers (ADR 0063). Absent: the provider pays nothing for it.
+   */
+  limits: z.array(CapacityLimitSchema).optional(),
   connectTimeoutMs: z.number().int().positive(),
   requestTimeoutMs: z.number().int().positive(),
   /** Most requests in flight to this provider per replica; absent: no cap (routing/concurrency.ts, ADR 0066). */

@@ -1,5 +1,7 @@
 import {
   ANONYMOUS_SCOPE,
+  CAPACITY_KEY_PREFIX,
+  capacityCounterOwner,
   monthOf,
   QUOTA_KEY_PREFIX,
   quotaCounterAt,
@@ -21,6 +23,19 @@ describe('shared-state key layout', () => {
     const month = quotaCounterBase('ai/team', 'costUSD', { type: 'calendarMonth' });
     expect(quotaCounterName(month, 'ai/alice', '2026-11')).toBe('ai/team|costUSD|month|ai/alice|2026-11');
     expect(ANONYMOUS_SCOPE).toBe('~anonymous');
+  });
+
+  test('capacity counters: own prefix, the provider id as the Cluster hash tag for provider and model limits', () => {
+    expect(CAPACITY_KEY_PREFIX).toBe('tollgate:capacity:v1:');
+    const provider = quotaCounterBase(capacityCounterOwner('ai/openai'), 'tokens', { type: 'sliding', ms: 60_000 });
+    const model = quotaCounterBase(capacityCounterOwner('ai/openai', 'gpt-4o'), 'requests', { type: 'calendarMonth' });
+    expect(CAPACITY_KEY_PREFIX + quotaCounterName(provider, SHARED_SCOPE)).toBe(
+      'tollgate:capacity:v1:{ai/openai}|tokens|60000ms|*',
+    );
+    expect(quotaCounterName(model, SHARED_SCOPE, '2026-12')).toBe('{ai/openai}#gpt-4o|requests|month|*|2026-12');
+    // Redis Cluster hashes the text between the first { and the next }: the same slot for both.
+    const tag = (k: string) => k.slice(k.indexOf('{') + 1, k.indexOf('}'));
+    expect(tag(provider)).toBe(tag(model));
   });
 
   test('sliding windows: 60 buckets of ceil(W/60) ms, at least 1 ms', () => {

@@ -8,6 +8,7 @@
  * (and the two never write over each other). Families today:
  *
  * - `tollgate:quota:v2:` quota counters (below).
+ * - `tollgate:capacity:v1:` provider capacity counters (LLMProvider spec.limits, ADR 0063; below).
  *
  * Room is kept for the families the architecture names next (capacity, cache entries, stored responses):
  * each gets its own `tollgate:<family>:v1:` prefix here when it exists, nothing is reserved before then.
@@ -28,6 +29,23 @@
  *          counts the buckets ≥ current − count (count = ceil(W / width)). Calendar month: bucket 0.
  *   TTL    set when a bucket is created: window + 2 buckets; a month + 1 day.
  */
+
+/**
+ * Provider capacity counter: the quota counter layout (same hash fields, buckets and TTL, written by the same
+ * script) under its own prefix, one per limit of an LLMProvider (spec.limits) or of one of its models
+ * (spec.models[].limits), scope always `*` (the account is shared by every replica and key):
+ *   key    `tollgate:capacity:v1:{<provider id>}|<kind>|<window>|*` for the provider's limits,
+ *          `tollgate:capacity:v1:{<provider id>}#<model>|<kind>|<window>|*` for a model's own limits
+ *          (a `|month|*|<YYYY-MM>` tail for calendar months, as for quotas).
+ *   The hash tag is the provider id: one try's admission checks the provider's and the model's counters in
+ *   one script call, and all of them hash to the same Cluster slot.
+ */
+export const CAPACITY_KEY_PREFIX = 'tollgate:capacity:v1:';
+
+/** The "policy id" part of a capacity counter: `{<provider id>}` or `{<provider id>}#<model>`. */
+export function capacityCounterOwner(providerId: string, model?: string): string {
+  return model === undefined ? `{${providerId}}` : `{${providerId}}#${model}`;
+}
 
 /** Prefix of the quota counters; `v2`: the running-total layout (ADR 0031). */
 export const QUOTA_KEY_PREFIX = 'tollgate:quota:v2:';

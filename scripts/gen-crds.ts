@@ -28,6 +28,8 @@ export type JsonSchema = { [key: string]: unknown };
 const FALLBACK_DESCRIPTIONS: Record<string, string> = {
   'LLMProvider.models[]': 'One model the provider serves.',
   'LLMProvider.models[].pricing': 'Prices in USD per 1M tokens.',
+  'LLMProvider.limits[]': 'One capacity limit: exactly one of requests or tokens, per a window.',
+  'LLMProvider.models[].limits[]': 'One capacity limit: exactly one of requests or tokens, per a window.',
   'LLMRoute.models[]': 'A model name, or a prefix ending in *.',
   'LLMRoute.match.headers[]': 'A header that must be present with this exact value.',
   'LLMRoute.backends[]': 'One upstream: a provider and the model sent to it.',
@@ -96,6 +98,22 @@ const OVERRIDES: Record<string, JsonSchema> = {
     ],
   },
   ...PROVIDER_FIELD_OVERRIDES,
+  'LLMProvider.limits[]': {
+    'x-kubernetes-validations': [
+      {
+        rule: '(has(self.requests) ? 1 : 0) + (has(self.tokens) ? 1 : 0) == 1',
+        message: 'a limit needs exactly one of requests or tokens',
+      },
+    ],
+  },
+  'LLMProvider.models[].limits[]': {
+    'x-kubernetes-validations': [
+      {
+        rule: '(has(self.requests) ? 1 : 0) + (has(self.tokens) ? 1 : 0) == 1',
+        message: 'a limit needs exactly one of requests or tokens',
+      },
+    ],
+  },
   'LLMRoute.models': {
     'x-kubernetes-validations': [
       {
@@ -260,6 +278,44 @@ const QUOTA_STATUS_SCHEMA: JsonSchema = {
   },
 };
 
+/** LLMProvider status: the shared status plus the capacity in use per limit (ADR 0063, docs/operator.md). */
+const PROVIDER_STATUS_SCHEMA: JsonSchema = {
+  ...STATUS_SCHEMA,
+  properties: {
+    ...(STATUS_SCHEMA.properties as JsonSchema),
+    capacity: {
+      description:
+        'Capacity in use per limit of spec.limits and spec.models[].limits in the current window, summed over all gateways, read from the shared Redis counters every --quota-status-interval (absent when the operator has no --redis).',
+      type: 'array',
+      maxItems: 2056,
+      items: {
+        description: 'One limit of the provider, or of one of its models.',
+        type: 'object',
+        required: ['limit', 'kind', 'amount', 'per', 'used', 'remaining'],
+        properties: {
+          limit: { description: 'The limit in words, for example "tokens per 1m".', type: 'string' },
+          kind: { description: 'requests or tokens.', type: 'string', enum: ['requests', 'tokens'] },
+          amount: { description: 'The limit as the spec gives it.', type: 'number' },
+          per: { description: 'The window as the spec gives it: a duration or month.', type: 'string' },
+          used: { description: 'Used (or reserved by tries under way) in the current window.', type: 'number' },
+          remaining: { description: 'amount minus used, never below 0.', type: 'number' },
+          model: { description: "A model's own limit (spec.models[].limits); absent: the provider's.", type: 'string' },
+          windowResetsAt: {
+            description: 'Calendar-month windows: when the counter starts from zero (UTC).',
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+    },
+    lastUpdated: {
+      description: 'When capacity was read from the counters.',
+      type: 'string',
+      format: 'date-time',
+    },
+  },
+};
+
 interface KindInfo {
   kind: ResourceKind;
   plural: string;
@@ -286,6 +342,7 @@ const KINDS: KindInfo[] = [
     shortName: 'llmp',
     description: `An upstream that serves models; spec.type is one of ${PROVIDER_CONFIGS.map((c) => c.type).join(', ')}.`,
     spec: LLMProviderSpec,
+    status: PROVIDER_STATUS_SCHEMA,
     columns: [
       { name: 'Type', type: 'string', description: 'Provider type.', jsonPath: '.spec.type' },
       {

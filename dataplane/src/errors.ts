@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   upstream_rate_limited: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
   /** Every backend the request may use is at its maxConcurrency and the provider's queue is full (retry-after). */
   queue_full: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
+  /** Every backend of the route is out of provider capacity (spec.limits or its rate-limit headers); retry-after set. */
+  capacity_exhausted: { status: 429, openai: 'rate_limit_error', anthropic: 'rate_limit_error' },
   upstream_error: { status: 502, openai: 'api_error', anthropic: 'api_error' },
   upstream_bad_response: { status: 502, openai: 'api_error', anthropic: 'api_error' },
   upstream_unavailable: { status: 503, openai: 'api_error', anthropic: 'overloaded_error' },

@@ -24,7 +24,9 @@ export interface ResourceStatus {
   conditions: Condition[];
   /** QuotaPolicy only: consumption per limit, read from the shared counters (operator/src/quota-usage.ts). */
   usage?: unknown[];
-  /** QuotaPolicy only: when `usage` was read. */
+  /** LLMProvider only: capacity in use per limit (operator/src/capacity-usage.ts). */
+  capacity?: unknown[];
+  /** QuotaPolicy and LLMProvider: when `usage` / `capacity` was read. */
   lastUpdated?: string;
 }
 
@@ -79,6 +81,7 @@ export function statusEqual(a: ResourceStatus | undefined, b: ResourceStatus): b
   if ((a.observedGeneration ?? undefined) !== (b.observedGeneration ?? undefined)) return false;
   if ((a.lastUpdated ?? undefined) !== (b.lastUpdated ?? undefined)) return false;
   if (JSON.stringify(a.usage ?? null) !== JSON.stringify(b.usage ?? null)) return false;
+  if (JSON.stringify(a.capacity ?? null) !== JSON.stringify(b.capacity ?? null)) return false;
   const ac = a.conditions ?? [];
   if (ac.length !== b.conditions.length) return false;
   return b.conditions.every((c, i) => {

@@ -217,6 +217,8 @@ export class Controller {
       index: this.index,
       servedPolicies: new Set(this.served?.quotaPolicies.map((p) => p.id) ?? []),
       usage: this.usage?.usage ?? new Map(),
+      capacity: this.usage?.capacity,
+      capacityProviders: new Set(this.served?.providers.filter((p) => p.limits !== undefined).map((p) => p.id) ?? []),
       active: () => this.leader && !this.stopped,
     });
   }

@@ -9,15 +9,18 @@
  */
 
 import { Redis } from 'ioredis';
-import type { QuotaPolicyConfig, QuotaWindow } from '../../contract/gateway-config.js';
+import type { ProviderConfig, QuotaPolicyConfig, QuotaWindow } from '../../contract/gateway-config.js';
 import {
+  CAPACITY_KEY_PREFIX,
   monthOf,
   NANO_USD_PER_USD,
+  QUOTA_KEY_PREFIX,
   quotaCounterAt,
   quotaCounterBase,
   SHARED_SCOPE,
   windowTotal,
 } from '../../contract/shared-state.js';
+import { type CapacityStatus, capacityPolicies, capacityStatus } from './capacity-usage.js';
 
 export type LimitKind = QuotaPolicyConfig['limits'][number]['kind'];
 
@@ -144,9 +147,10 @@ export async function readScopeTotals(
   policy: QuotaPolicyConfig,
   scopeId: string,
   now: number,
+  prefix = QUOTA_KEY_PREFIX,
 ): Promise<number[]> {
   const counters = policy.limits.map((l) =>
-    quotaCounterAt(quotaCounterBase(policy.id, l.kind, l.window), l.window, scopeId, now),
+    quotaCounterAt(quotaCounterBase(policy.id, l.kind, l.window), l.window, scopeId, now, prefix),
   );
   const pipe = redis.pipeline();
   for (const c of counters) pipe.hgetall(c.key);
@@ -182,9 +186,25 @@ export class QuotaUsageReader {
   }
 
   /** Rejects when Redis is unreachable (the caller keeps the previous status and retries next interval). */
-  read(policies: readonly QuotaPolicyConfig[], topKeys = 5): Promise<Map<string, QuotaUsageStatus>> {
+  read(
+    policies: readonly QuotaPolicyConfig[],
+    topKeys = 5,
+    prefix = QUOTA_KEY_PREFIX,
+  ): Promise<Map<string, QuotaUsageStatus>> {
     const now = this.now();
-    return readUsage(policies, (_id, scope, p) => readScopeTotals(this.redis, p, scope, now), now, topKeys);
+    return readUsage(policies, (_id, scope, p) => readScopeTotals(this.redis, p, scope, now, prefix), now, topKeys);
+  }
+
+  /** LLMProvider capacity in use (capacity-usage.ts), by provider id; rejects when Redis is unreachable. */
+  async readCapacity(providers: readonly ProviderConfig[]): Promise<Map<string, CapacityStatus>> {
+    const sets = capacityPolicies(providers);
+    if (sets.length === 0) return new Map();
+    const usage = await this.read(
+      sets.map((s) => s.policy),
+      1,
+      CAPACITY_KEY_PREFIX,
+    );
+    return capacityStatus(sets, usage);
   }
 
   async close(): Promise<void> {

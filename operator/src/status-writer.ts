@@ -8,6 +8,7 @@ import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { KEPT_PREFIX } from '../../dataplane/src/config/last-good.js';
 import { API_GROUP, API_VERSION, RESOURCE_KINDS, type ResourceKind } from '../../dataplane/src/config/resources.js';
 import type { Logger } from '../../dataplane/src/log.js';
+import type { CapacityStatus } from './capacity-usage.js';
 import { type ConditionInput, mergeStatus, newlyFalse, statusEqual } from './conditions.js';
 import { recordEvent, statusCode, writeStatus } from './kube-io.js';
 import { type ProgrammedIndex, programmedCondition, resourceKey } from './programmed.js';
@@ -32,6 +33,10 @@ export interface StatusInputs {
   /** Ids of the QuotaPolicies in the served config. */
   servedPolicies: ReadonlySet<string>;
   usage: ReadonlyMap<string, QuotaUsageStatus>;
+  /** LLMProvider capacity in use, by provider id (absent: none in status). */
+  capacity?: ReadonlyMap<string, CapacityStatus>;
+  /** Ids of the providers with capacity limits in the served config (their last reading stays until read). */
+  capacityProviders?: ReadonlySet<string>;
   /** False once leadership is lost or the controller stops: the pass ends early. */
   active(): boolean;
 }
@@ -89,6 +94,12 @@ export class StatusWriter {
           const u = i.usage.get(id) ?? (i.servedPolicies.has(id) ? r.status : undefined);
           next.usage = u?.usage;
           next.lastUpdated = u?.lastUpdated;
+        } else if (kind === 'LLMProvider') {
+          // Capacity in use, kept like QuotaPolicy usage (ADR 0063).
+          const id = `${r.meta.namespace}/${r.meta.name}`;
+          const c = i.capacity?.get(id) ?? (i.capacityProviders?.has(id) ? r.status : undefined);
+          next.capacity = c?.capacity;
+          next.lastUpdated = c?.lastUpdated;
         }
         if (statusEqual(r.status, next)) continue;
         const previous = r.status;

@@ -6,10 +6,13 @@
  */
 import type { GatewayConfig } from '../../contract/gateway-config.js';
 import type { Logger } from '../../dataplane/src/log.js';
+import type { CapacityStatus } from './capacity-usage.js';
 import type { QuotaUsageStatus } from './quota-usage.js';
 
 export interface UsageReader {
   read(policies: GatewayConfig['quotaPolicies'], topKeys?: number): Promise<Map<string, QuotaUsageStatus>>;
+  /** LLMProvider capacity in use, by provider id (capacity-usage.ts); absent: none in status. */
+  readCapacity?(providers: GatewayConfig['providers']): Promise<Map<string, CapacityStatus>>;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export interface UsageCounters {
 export class UsageLoop {
   /** Last reading, by policy id (`namespace/name`); empty until this term's first good read. */
   usage = new Map<string, QuotaUsageStatus>();
+  /** Last capacity reading, by provider id. */
+  capacity = new Map<string, CapacityStatus>();
   private timer: NodeJS.Timeout | undefined;
   private run: Promise<void> | undefined;
   private lastWarn = 0;
@@ -53,6 +58,7 @@ export class UsageLoop {
   pause(): void {
     this.halt();
     this.usage = new Map();
+    this.capacity = new Map();
   }
 
   private halt(): void {
@@ -78,6 +84,7 @@ export class UsageLoop {
     try {
       this.metrics.usageReads++;
       this.usage = await this.o.reader.read(served.quotaPolicies, this.o.topKeys ?? 5);
+      if (this.o.reader.readCapacity) this.capacity = await this.o.reader.readCapacity(served.providers);
       this.changed();
     } catch (error) {
       this.metrics.usageReadErrors++;

@@ -19,7 +19,7 @@ import { ALL_TARGETS, baselineTargets, cacheRoot, MODELS, type ModelName, type S
 const DIRECT = 'direct';
 const FLOOR = 'bare';
 /** The rows the Tollgate targets are checked on. */
-const TOLLGATE_ROWS = ['tollgate', 'tollgate-acc', 'tollgate-redis'];
+const TOLLGATE_ROWS = ['tollgate', 'tollgate-acc', 'tollgate-redis', 'tollgate-capacity'];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -400,7 +400,9 @@ export async function main(argv: string[]): Promise<number> {
   const wanted = [...ALL_TARGETS, ...baseline].filter(
     (t) => only === undefined || only.includes(t.key) || only.includes(t.key.replace('@base', '')),
   );
-  const redis = wanted.some((t) => t.key.startsWith('tollgate-redis')) ? await startRedis() : {};
+  const redis = wanted.some((t) => t.key.startsWith('tollgate-redis') || t.key.startsWith('tollgate-capacity'))
+    ? await startRedis()
+    : {};
   const base = {
     root,
     node: process.execPath,
@@ -456,7 +458,7 @@ export async function main(argv: string[]): Promise<number> {
       await measureMemory(l.started, s, l.row);
     }
     await l.started.stop();
-    if (l.key.startsWith('tollgate-')) {
+    if (l.key.startsWith('tollgate-') && !l.key.startsWith('tollgate-capacity')) {
       // Spans still queued at stop are flushed on shutdown; give the last export a moment to land.
       await new Promise((r) => setTimeout(r, 500));
       const { traces: n, spans } = l.sink.exports;

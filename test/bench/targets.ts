@@ -105,7 +105,15 @@ export interface TollgateVariant {
    * model's simulator), so the strategy really chooses on every request.
    */
   loadBalancing?: 'least-latency';
+  /**
+   * Provider capacity (LLMProvider spec.limits, ADR 0063) on every simulated provider, counted in the bench's
+   * redis-server: generous limits, so every try reserves and settles in Redis (through credits) and none is skipped.
+   */
+  capacity?: boolean;
 }
+
+/** Provider limits that never run out during a run: a requests and a tokens limit, reserved and settled per try. */
+const GENEROUS_CAPACITY = ', limits: [{ requests: 1000000000, per: 1m }, { tokens: 1000000000000, per: 1h }]';
 
 /** A QuotaPolicy that never rejects during a run, with every kind of limit (reserve + settle on each request). */
 const GENEROUS_QUOTA = `apiVersion: tollgate.dev/v1alpha1
@@ -131,7 +139,9 @@ export function tollgateTarget(key: string, name: string, variant: TollgateVaria
       if (!existsSync(runJs)) throw new Error('`tollgate run` is not built yet (no dist/dataplane/src/cli/run.js)');
       const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-config-'));
       const acc = variant.accounting;
-      if (acc?.redis && ctx.redis === undefined) throw new Error(ctx.redisProblem ?? 'no redis-server');
+      if ((acc?.redis || variant.capacity) && ctx.redis === undefined)
+        throw new Error(ctx.redisProblem ?? 'no redis-server');
+      const limits = variant.capacity ? GENEROUS_CAPACITY : '';
       const docs: string[] = [];
       for (const [k, model] of Object.entries(MODELS)) {
         // Priced models when accounting is on, so cost is computed and the cost limit reserves and settles.
@@ -142,7 +152,7 @@ export function tollgateTarget(key: string, name: string, variant: TollgateVaria
           docs.push(`apiVersion: tollgate.dev/v1alpha1
 kind: LLMProvider
 metadata: { name: ${sim} }
-spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1"${models} }`);
+spec: { type: openai-compatible, endpoint: "${ctx.upstreams[model]}/v1"${models}${limits} }`);
         docs.push(`apiVersion: tollgate.dev/v1alpha1
 kind: LLMRoute
 metadata: { name: ${model} }
@@ -165,7 +175,7 @@ stringData: { key: ${clientKey} }`);
       // Every row runs at once: each admin server (/metrics) on a free port. A baseline from before the admin
       // port existed serves /metrics on its API port and knows no such flag.
       if (checkout === undefined) args.push('--admin-port', '0');
-      if (acc?.redis) args.push('--redis', ctx.redis!);
+      if (acc?.redis || variant.capacity) args.push('--redis', ctx.redis!);
       const env: NodeJS.ProcessEnv = acc
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlp, OTEL_SERVICE_NAME: 'tollgate-bench' }
         : // The plain row: no tracing even when the shell running the bench has OTEL_* set.
@@ -312,6 +322,15 @@ export const tollgateLeastLatency = tollgateTarget('least-latency', 'Tollgate (l
   loadBalancing: 'least-latency',
 });
 
+/**
+ * least-latency over two backends with provider capacity on (issue 16's row): every try picks by peak-EWMA and
+ * reserves and settles its provider's limits in Redis.
+ */
+export const tollgateCapacity = tollgateTarget('tollgate-capacity', 'Tollgate (least-latency, provider capacity)', {
+  loadBalancing: 'least-latency',
+  capacity: true,
+});
+
 export const ALL_TARGETS: Target[] = [
   direct,
   bare,
@@ -319,6 +338,7 @@ export const ALL_TARGETS: Target[] = [
   tollgateAccounted,
   tollgateRedis,
   tollgateLeastLatency,
+  tollgateCapacity,
   portkey,
   litellm,
 ];

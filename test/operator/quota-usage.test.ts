@@ -60,7 +60,12 @@ beforeAll(async () => {
   await ai.create('LLMProvider', 'prov', {
     type: 'openai-compatible',
     endpoint: upstream.openaiBaseUrl,
-    models: [{ name: 'model-a', pricing: { input: 1, output: 2 } }],
+    models: [{ name: 'model-a', pricing: { input: 1, output: 2 }, limits: [{ requests: 500, per: '1h' }] }],
+    // Provider capacity (ADR 0063): counted by the data plane per try, shown in the provider's status.capacity.
+    limits: [
+      { requests: 1000, per: '1m' },
+      { tokens: 200000, per: '1h' },
+    ],
   });
   await ai.create('LLMRoute', 'route', { models: ['model-a'], backends: [{ provider: 'prov' }] });
   await ai.create('QuotaPolicy', 'team', {
@@ -186,6 +191,22 @@ describe('QuotaPolicy status.usage', () => {
       if (!(after > before)) throw new Error('lastUpdated did not move');
     });
     expect(op?.controller.metrics.usageReads).toBeGreaterThan(1);
+  });
+
+  it('shows the capacity in use in LLMProvider status.capacity: the provider limits and the model limit', async () => {
+    // The 4 requests of the test before; each try settled to its real 12 tokens.
+    const st = await eventually(async () => {
+      const s = ((await ai.get('LLMProvider', 'prov')).status ?? {}) as { capacity?: unknown[]; lastUpdated?: string };
+      if (JSON.stringify(s.capacity ?? []).indexOf('"used":48') === -1)
+        throw new Error(`capacity not there yet: ${JSON.stringify(s.capacity)}`);
+      return s;
+    });
+    expect(st.capacity).toEqual([
+      { limit: 'requests per 1m', kind: 'requests', amount: 1000, per: '1m', used: 4, remaining: 996 },
+      { limit: 'tokens per 1h', kind: 'tokens', amount: 200000, per: '1h', used: 48, remaining: 200000 - 48 },
+      { limit: 'requests per 1h', kind: 'requests', amount: 500, per: '1h', used: 4, remaining: 496, model: 'model-a' },
+    ]);
+    expect(st.lastUpdated).toBeDefined();
   });
 
   it('keeps the last reading when Redis goes away, and catches up when it returns', async () => {

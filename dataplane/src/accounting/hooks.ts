@@ -17,6 +17,7 @@ import { PROMETHEUS_CONTENT_TYPE } from '../telemetry/registry.js';
 import type { Tracer } from '../telemetry/tracing/tracer.js';
 import { refusedRecord } from './access.js';
 import { QuotaAdmission } from './admission.js';
+import { CapacityService, createCapacity } from './capacity/service.js';
 import { buildTables, emptyTables, type Tables } from './labels.js';
 import { type AccountingSinks, Observer } from './observer.js';
 import { RedisStore } from './quota/redis-store.js';
@@ -29,6 +30,8 @@ export { PROMETHEUS_CONTENT_TYPE };
 export interface AccountingOptions {
   /** Quota service (its store decides in-process vs Redis); default: in-process. */
   quota?: QuotaService;
+  /** Provider capacity (LLMProvider spec.limits); default: in-process counters. */
+  capacity?: CapacityService;
   /** Tracer and OTLP metric export; default: from OTEL_* env (nothing when unset). */
   otel?: Otel;
   /** Where access-log lines go; default stdout. `false`: no access log. */
@@ -45,6 +48,8 @@ export class AccountingHooks implements GatewayHooks<QuotaTicket>, AccountingSin
   readonly quota: QuotaService;
   /** The admit stage's quota check. */
   readonly admission: QuotaAdmission;
+  /** Provider capacity, asked per try by the attempt loop (ADR 0063). */
+  readonly capacity: CapacityService;
   readonly otel: Otel | undefined;
   readonly tracer: Tracer | undefined;
   private tables: Tables = emptyTables();
@@ -65,6 +70,8 @@ export class AccountingHooks implements GatewayHooks<QuotaTicket>, AccountingSin
       options.quota ??
       new QuotaService({ logger: options.logger, metrics: { quotaRejected: (p) => this.quotaRejected(p) } });
     this.admission = new QuotaAdmission(this.quota, options.defaultMaxTokens ?? 4096);
+    this.capacity =
+      options.capacity ?? new CapacityService({ logger: options.logger, defaultMaxTokens: options.defaultMaxTokens });
     this.accessLog = options.accessLog === false ? undefined : (options.accessLog ?? stdoutAccessLog);
     this.logContent = this.accessLog ? options.logContent : undefined;
     this.keepOutputText = this.logContent !== undefined;
@@ -78,6 +85,7 @@ export class AccountingHooks implements GatewayHooks<QuotaTicket>, AccountingSin
     this.tables = buildTables(config);
     this.admission.applyTables(this.tables);
     this.quota.applyPolicies(config.quotaPolicies);
+    this.capacity.apply(config.providers);
   }
 
   metricsText(): string {
@@ -105,6 +113,7 @@ export class AccountingHooks implements GatewayHooks<QuotaTicket>, AccountingSin
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.quota.close();
+      await this.capacity.close();
       await this.otel?.shutdown();
     })();
     return this.closing;
@@ -152,12 +161,21 @@ export async function createAccounting(options: CreateAccountingOptions = {}): P
     quota = new QuotaService({ logger: options.logger, metrics });
   }
   const maxTok = Number(env.TOLLGATE_QUOTA_DEFAULT_MAX_TOKENS);
+  const defaultMaxTokens = Number.isFinite(maxTok) && maxTok > 0 ? maxTok : undefined;
+  const capacity = createCapacity({
+    redisUrl: options.redisUrl,
+    redisTimeoutMs: options.redisTimeoutMs,
+    logger: options.logger,
+    defaultMaxTokens,
+    credits: quotaCredits(env),
+  });
   hooks = new AccountingHooks({
     quota,
+    capacity,
     otel,
     logger: options.logger,
     accessLog: options.accessLog ?? (env.TOLLGATE_ACCESS_LOG === 'off' ? false : undefined),
-    defaultMaxTokens: Number.isFinite(maxTok) && maxTok > 0 ? maxTok : undefined,
+    defaultMaxTokens,
     logContent: options.logContent,
   });
   if (hooks.logContent)

@@ -4,7 +4,14 @@
  * span and the access line. One object per request.
  */
 import type { Logger } from '../log.js';
-import type { AttemptInfo, AttemptResult, FinishInfo, RequestInfo, RequestObserver } from '../pipeline/hooks.js';
+import type {
+  AttemptInfo,
+  AttemptResult,
+  BackendSkip,
+  FinishInfo,
+  RequestInfo,
+  RequestObserver,
+} from '../pipeline/hooks.js';
 import { ZERO_USAGE } from '../providers/common/usage.js';
 import type { Usage } from '../providers/types.js';
 import type { AccessLogWriter } from '../telemetry/access-log.js';
@@ -130,10 +137,36 @@ export class Observer implements RequestObserver {
     const firstByteAt = info.firstByteAt ?? this.firstByteAt;
     recordServed(acc.metrics, this.req, info, backend, providerName, usage, cost, firstByteAt);
     const span = this.span;
-    if (span) endRequestSpan(span, info, usage, cost, providerName);
-    if (acc.accessLog)
-      acc.accessLog(
-        servedRecord(this.req, info, usage, cost, firstByteAt, span?.traceId, this.ticket?.store, acc.logContent),
+    // Backends passed over for capacity: counted by bounded label, listed in the span and the access line.
+    const skipped = info.skipped === undefined ? undefined : recordSkips(acc, this.tables, info.skipped);
+    if (span) {
+      if (skipped !== undefined) span.setAttribute('tollgate.skipped', skipped);
+      endRequestSpan(span, info, usage, cost, providerName);
+    }
+    if (acc.accessLog) {
+      const line = servedRecord(
+        this.req,
+        info,
+        usage,
+        cost,
+        firstByteAt,
+        span?.traceId,
+        this.ticket?.store,
+        acc.logContent,
       );
+      if (skipped !== undefined) line.skipped = skipped;
+      acc.accessLog(line);
+    }
   }
+}
+
+/** Counts each skip (tollgate_backend_skipped_total) and lists them as `<backend>:<reason>,...`. */
+function recordSkips(acc: AccountingSinks, tables: Tables, skips: readonly BackendSkip[]): string {
+  let text = '';
+  for (const s of skips) {
+    const label = backendLabel(tables, s.provider, s.model);
+    acc.metrics.backendSkipped.labels(label, s.reason).inc();
+    text += `${text === '' ? '' : ','}${label}:${s.reason}`;
+  }
+  return text;
 }

@@ -43,6 +43,8 @@ export const LIMITS = {
   quotaModels: 64,
   /** QuotaPolicy spec.limits */
   quotaLimits: 16,
+  /** LLMProvider spec.limits and spec.models[].limits (capacity) */
+  providerLimits: 8,
   /** One model name or prefix in LLMRoute / QuotaPolicy spec.models */
   modelNameLength: 256,
 } as const;
@@ -66,6 +68,26 @@ export const SecretKeyRef = z
   })
   .strict();
 
+/** A window: a duration (sliding) or month (calendar month, UTC); QuotaPolicy and provider limits. */
+const limitWindow = z
+  .string()
+  .regex(new RegExp(`^(?:month|${DURATION_PATTERN.slice(1, -1)})$`), {
+    message: 'must be a duration like 1m, 1h, 1d, 30d, or month',
+  })
+  .describe('Window: a duration (sliding) or month (calendar month, UTC).');
+
+/** LLMProvider spec.limits: the provider account's own rate limit (capacity, ADR 0063). */
+export const CapacityLimit = z
+  .object({
+    requests: z.number().int().positive().optional().describe('Number of requests.'),
+    tokens: z.number().int().positive().optional().describe('Input + output tokens.'),
+    per: limitWindow,
+  })
+  .strict()
+  .refine((l) => (l.requests === undefined) !== (l.tokens === undefined), {
+    message: 'a limit needs exactly one of requests or tokens',
+  });
+
 export const ModelPricing = z
   .object({
     input: z.number().min(0).describe('USD per 1M input tokens.'),
@@ -85,6 +107,11 @@ export const ProviderModel = z
     name: z.string().min(1).describe('Model name as the provider knows it.'),
     contextWindow: z.number().int().positive().optional().describe('Maximum context length in tokens.'),
     pricing: ModelPricing.optional(),
+    limits: z
+      .array(CapacityLimit)
+      .max(LIMITS.providerLimits, atMost(LIMITS.providerLimits, 'limits'))
+      .optional()
+      .describe("This model's own rate limit at the provider, on top of spec.limits."),
   })
   .strict();
 
@@ -127,6 +154,13 @@ export const LLMProviderSpec = z
       .max(LIMITS.providerModels, atMost(LIMITS.providerModels, 'models'))
       .optional()
       .describe('Catalogue of the models it serves and their prices.'),
+    limits: z
+      .array(CapacityLimit)
+      .max(LIMITS.providerLimits, atMost(LIMITS.providerLimits, 'limits'))
+      .optional()
+      .describe(
+        "The provider account's own rate limit, shared by all replicas; a backend without capacity left is skipped (next backend or tier). Present, even empty: the upstream's rate-limit headers are heeded too.",
+      ),
     timeouts: z
       .object({
         connect: duration('Time to establish a connection.').default('5s'),

@@ -3,7 +3,7 @@
  * says what it needs, which default endpoint it has and which GatewayConfig fields it adds), the base URL and
  * the credential Secret. Knows no provider type by name and imports no adapter (ADR 0046). Pure.
  */
-import type { ProviderConfig } from '../../../contract/gateway-config.js';
+import type { CapacityLimit, ProviderConfig } from '../../../contract/gateway-config.js';
 import { PROVIDER_CONFIGS, providerTypeConfig } from '../providers/configs.js';
 import { parseDuration } from './duration.js';
 import { LLMProviderSpec, type RawResource } from './resources.js';
@@ -180,7 +180,9 @@ export function translateProviders(
         name: m.name,
         ...(m.contextWindow !== undefined ? { contextWindow: m.contextWindow } : {}),
         ...(m.pricing !== undefined ? { pricing: { ...m.pricing } } : {}),
+        ...(m.limits !== undefined ? { limits: m.limits.map(capacityLimit) } : {}),
       })),
+      ...(spec.limits !== undefined ? { limits: spec.limits.map(capacityLimit) } : {}),
       connectTimeoutMs: parseDuration(spec.timeouts?.connect ?? DEFAULTS.connectTimeout),
       requestTimeoutMs: parseDuration(spec.timeouts?.request ?? DEFAULTS.requestTimeout),
       ...(credential !== undefined ? { credential } : {}),
@@ -198,4 +200,13 @@ export function translateProviders(
     providers.set(id, config);
   }
   return { providers, providerProblems };
+}
+
+/** spec.limits entry → the contract's CapacityLimit (windows in ms, or the calendar month). */
+function capacityLimit(l: { requests?: number | undefined; tokens?: number | undefined; per: string }): CapacityLimit {
+  const window: CapacityLimit['window'] =
+    l.per === 'month' ? { type: 'calendarMonth' } : { type: 'sliding', ms: parseDuration(l.per) };
+  return l.requests !== undefined
+    ? { kind: 'requests', amount: l.requests, window }
+    : { kind: 'tokens', amount: l.tokens!, window };
 }

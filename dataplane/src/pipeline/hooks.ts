@@ -16,6 +16,7 @@
 import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
 import type { ClientFormat, ErrorCode } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
+import type { CapacityGate, SkipReason } from '../proxy/types.js';
 
 /**
  * What the core knows about a request once it is authenticated, validated and routed: the pipeline passes its
@@ -76,6 +77,14 @@ export interface AttemptResult {
   readonly endedAt: number;
 }
 
+/** A backend passed over for a try, and why (provider capacity, ADR 0063). */
+export interface BackendSkip {
+  readonly provider: ProviderConfig;
+  /** The upstream model it would have been asked for. */
+  readonly model: string;
+  readonly reason: SkipReason;
+}
+
 /** The end of a request that had an observer. */
 export interface FinishInfo {
   /** The HTTP status the client got (for a stream cut after its headers: still the 200 sent). */
@@ -107,6 +116,8 @@ export interface FinishInfo {
   readonly endedAt: number;
   /** performance.now() when the first byte went to the client, if it did. */
   readonly firstByteAt: number | undefined;
+  /** Backends passed over for capacity, in order (at most a few); undefined when none was. */
+  readonly skipped?: readonly BackendSkip[] | undefined;
 }
 
 /** Per-request observer made by `observe` once the request is admitted. */
@@ -165,6 +176,8 @@ export interface Admission<T extends AdmissionTicket = AdmissionTicket> {
 export interface GatewayHooks<T extends AdmissionTicket = AdmissionTicket> {
   /** The quota check of the admit stage; absent: every routed request is admitted. */
   readonly admission?: Admission<T> | undefined;
+  /** Provider capacity, asked per try (ADR 0063); absent: provider limits are not counted. */
+  readonly capacity?: CapacityGate | undefined;
   /** The observer of an admitted request, with the ticket its admission gave (undefined: none). */
   observe(req: RequestInfo, ticket: T | undefined): RequestObserver;
   rejected(info: RejectedInfo): void;

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
-import type { AttemptInfo, AttemptOutcome } from '../pipeline/hooks.js';
+import type { AttemptInfo, AttemptOutcome, BackendSkip } from '../pipeline/hooks.js';
 import { setAnswerHead, setTollgateHeaders, writeError } from '../pipeline/respond.js';
 import type { StreamTranslator, Usage } from '../providers/types.js';
 import type { BackendStats } from '../routing/stats.js';
@@ -36,6 +36,8 @@ export abstract class CallReport {
   /** performance.now() when the try under way started, and whether it gave its latency sample yet. */
   private tryStartedAt = 0;
   private trySampled = false;
+  /** Backends skipped for capacity (capacity-step.ts); made on the first skip. */
+  protected skips: BackendSkip[] | undefined;
   /** The client-close listener (removed when the call finishes). */
   protected abstract readonly onClose: () => void;
 
@@ -159,6 +161,7 @@ export abstract class CallReport {
         clientAborted: this.clientGone,
         endedAt: performance.now(),
         firstByteAt: this.firstByteAt,
+        skipped: this.skips,
       });
     } catch (err) {
       this.shared.logger.warn('hook finish threw', { err });

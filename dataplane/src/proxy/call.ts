@@ -16,7 +16,7 @@ import { pickBackend } from '../routing/select.js';
 import type { CompiledBackend } from '../routing/table.js';
 import { SseParser } from '../sse/sse.js';
 import { Attempt, type AttemptOwner, type Failure } from './attempt.js';
-import { CallReport } from './call-report.js';
+import { CapacityStep } from './capacity-step.js';
 import {
   asGatewayError,
   errCode,
@@ -46,10 +46,12 @@ const clientClosed = (): Failure => ({
   retryAfterMs: undefined,
 });
 
-export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
+export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
   /** The try whose response is being waited on or read; a client disconnect cancels it. */
   private cur: Attempt | undefined;
   private shuttingDown = false;
+  /** This try's backend was switched by the queue to one the capacity gate had not seen (once per try). */
+  private regated = false;
   /** Set while the call waits for a slot of a capped provider (proxy/queue-wait.ts). */
   waiter: SlotWaiter | undefined;
   /** Made on the first pause (calls whose client keeps up never need it). */
@@ -88,27 +90,43 @@ export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
     const r = this.r;
     const route = r.route;
     const deadline = r.startedAt + route.config.timeoutMs;
-    const { health, random } = this.shared;
+    const { health, random, capacity } = this.shared;
     let b = pickBackend(route, 0, health.now(), random, 0, r);
     if (b === undefined) {
       this.fail(new GatewayError('no_healthy_backend', `route ${route.id} has no backend it can use`));
       return;
     }
+    this.noteEjected(b, health.now());
     for (;;) {
+      if (capacity !== undefined && b.provider.limits !== undefined) {
+        const g = this.gate(b, capacity); // provider capacity: b, or the next backend that has some
+        const c = g instanceof Promise ? await g : g;
+        if (c === undefined || this.clientGone) return this.gateFailed(c);
+        b = c;
+      }
       // A capped provider at its cap: another backend of the tier with room, or a wait in its queue (ADR 0066).
       if (b.slots !== undefined && !b.slots.tryAcquire()) {
-        const got = await waitForRoom(this, this.shared, r, b, this.tried, deadline);
+        const got = await waitForRoom(this, this.shared, r, b, this.tried | this.skipMask, deadline);
         if (got instanceof GatewayError) return this.fail(got);
+        // Room on another backend whose provider has limits: give the slot back and let the gate see it first.
+        if (got !== b && capacity !== undefined && got.provider.limits !== undefined && !this.regated) {
+          got.slots?.release();
+          this.regated = true;
+          b = got;
+          continue;
+        }
         b = got;
       }
+      this.regated = false;
       const slots = b.slots; // a slot taken above is given back when the try ends, however it ends
       const f = await (slots === undefined
         ? this.attempt(b, deadline)
         : this.attempt(b, deadline).finally(slots.release));
+      this.settleHold(f === undefined);
       if (f === undefined || this.finished) return;
       if (this.clientGone) return this.fail(f.error);
       const remaining = deadline - performance.now();
-      const step = nextStep(route, f, this.attempts, this.tried, b, remaining, health.now(), random, r);
+      const step = nextStep(route, f, this.attempts, this.tried, b, remaining, health.now(), random, this.skipMask, r);
       if (step === undefined) return this.fail(f.error);
       b = step.backend;
       if (step.delayMs > 0) await sleep(step.delayMs);
@@ -198,6 +216,7 @@ export class ProxyCall extends CallReport implements AttemptOwner, Stoppable {
     if (a !== this.cur) return;
     a.status = status;
     const r = this.r;
+    if (this.shared.capacity !== undefined) this.learnLimits(a.backend, a.info.upstreamModel, headers);
     if (status >= 200 && status < 300 && r.stream) {
       let st: StreamTranslator;
       try {

@@ -24,7 +24,8 @@ export interface TriedFailure {
 /**
  * Undefined: give up, the client gets the failed try's error. `attempts` tries were made so far, `tried` is the
  * bit-mask of backend indexes used, `last` the backend of the failed try; `remainingMs` is left of the route's
- * `timeout`; `now` is the health clock; `req` the request (for the route's load balancing).
+ * `timeout`; `now` is the health clock; `skip` the bit-mask of backends without capacity (never picked); `req`
+ * the request (for the route's load balancing).
  */
 export function nextStep(
   route: CompiledRoute,
@@ -35,12 +36,13 @@ export function nextStep(
   remainingMs: number,
   now: number,
   random: () => number,
+  skip = 0,
   req?: PickRequest,
 ): NextTry | undefined {
   const retry = route.config.retry;
   if (attempts >= retry.attempts || failure.condition === undefined || !retry.on.includes(failure.condition))
     return undefined;
-  const backend = pickBackend(route, tried, now, random, 0, req);
+  const backend = pickBackend(route, tried, now, random, skip, req);
   if (backend === undefined) return undefined;
   let delayMs: number;
   if (backend === last && failure.retryAfterMs !== undefined) {

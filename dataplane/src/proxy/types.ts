@@ -14,6 +14,38 @@ export interface ProviderRegistry {
   translatorFor: TranslatorFactory;
 }
 
+/** Why a backend was passed over for a try (tollgate_backend_skipped_total{reason}, access log, span). */
+export type SkipReason = 'unhealthy' | 'capacity' | 'rate_limit_headers';
+
+/** A backend without capacity for this try: skipped like an unhealthy one, free again in `retryAfterMs`. */
+export interface CapacitySkip {
+  readonly reason: 'capacity' | 'rate_limit_headers';
+  readonly retryAfterMs: number;
+}
+
+/** Capacity reserved for one try: replaced by the real tokens when the try ends (once; never throws). */
+export interface CapacityHold {
+  settle(actual: { tokens: number; costNano: number }): Promise<void>;
+}
+
+/**
+ * Provider capacity (LLMProvider spec.limits, ADR 0063), asked per try for the backend being tried. Called only
+ * for providers whose config has `limits` (routes without them pay nothing). Answers at once from in-process
+ * counters, credits or learned headers; a Promise only when it goes to Redis.
+ */
+export interface CapacityGate {
+  admit(
+    provider: ProviderConfig,
+    model: string,
+    tokens: number,
+    now: number,
+  ): CapacityHold | CapacitySkip | Promise<CapacityHold | CapacitySkip>;
+  /** Tokens one try of this request reserves (rough input + requested or default max output); once per request. */
+  estimate(operation: Operation, body: Record<string, unknown>): number;
+  /** The upstream's rate-limit headers of an answer (undici's raw pairs). */
+  learn(provider: ProviderConfig, model: string, raw: readonly Buffer[], now: number): void;
+}
+
 /** Per-gateway state every call shares. */
 export interface CallShared {
   readonly pools: UpstreamPools;
@@ -23,6 +55,8 @@ export interface CallShared {
   readonly logger: Logger;
   /** Keep the completion text of every answer for the hooks (content logging), not only when usage is missing. */
   readonly keepOutputText: boolean;
+  /** Provider capacity; absent: no counters (no provider limits are honoured, nothing is learned). */
+  readonly capacity?: CapacityGate | undefined;
 }
 
 /** A request that passed auth, validation, routing and admission. */

@@ -21,8 +21,8 @@ import type { CompiledBackend, CompiledRoute } from './table.js';
 
 /**
  * Picks the next backend; `tried` is a bit-mask of backend indexes this request already used, `skip` one of
- * backends to pass over whatever happens (no capacity left; kept when the tried-set is forgotten), `req` the
- * request (lowest-cost prices its expected tokens).
+ * backends to pass over whatever happens (out of provider capacity, ADR 0063; kept when the tried-set is
+ * forgotten), `req` the request (lowest-cost prices its expected tokens).
  */
 export function pickBackend(
   route: CompiledRoute,

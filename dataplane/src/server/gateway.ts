@@ -133,6 +133,7 @@ class GatewayImpl implements Gateway {
       random: options.random ?? Math.random,
       logger: this.logger,
       keepOutputText: this.hooks.keepOutputText === true,
+      capacity: this.hooks.capacity,
     };
     this.prober = new HealthProber({
       pools: this.pools,

@@ -36,6 +36,11 @@ export function createGatewayMetrics() {
       'backend',
       'outcome',
     ]),
+    backendSkipped: r.counter(
+      'tollgate_backend_skipped_total',
+      'Backends passed over for a try, by backend and reason (capacity, rate_limit_headers, unhealthy).',
+      ['backend', 'reason'],
+    ),
     cost: r.scaledCounter(
       'tollgate_cost_usd_total',
       'Cost in USD of priced responses, by route, backend and the key label team.',

@@ -20,6 +20,11 @@ export interface LimitRt {
   /** Sliding windows: bucket width and count. */
   readonly bucketMs: number;
   readonly buckets: number;
+  /**
+   * Tokens admitted only while used + reservation fits the limit (provider capacity, ADR 0063), not while
+   * used < limit as a budget is; requests always fit that way.
+   */
+  readonly strict: boolean;
 }
 
 export interface PolicyRt {
@@ -40,7 +45,7 @@ export interface PolicyIndex {
 
 const NONE: readonly PolicyRt[] = Object.freeze([]);
 
-export function compilePolicy(p: QuotaPolicyConfig): PolicyRt {
+export function compilePolicy(p: QuotaPolicyConfig, strict = false): PolicyRt {
   const limits: LimitRt[] = [];
   const policy: PolicyRt = {
     id: p.id,
@@ -61,6 +66,7 @@ export function compilePolicy(p: QuotaPolicyConfig): PolicyRt {
       counterBase: quotaCounterBase(p.id, l.kind, l.window),
       bucketMs: sliding?.bucketMs ?? 0,
       buckets: sliding?.buckets ?? 1,
+      strict,
     });
   }
   return policy;

@@ -255,7 +255,7 @@ export class QuotaService {
     const reserved: number[] = [];
     const kinds: Slot[] = [];
     for (const s of slots) {
-      if (!s.budget || s.add < 0) continue;
+      if (s.limit.kind === 'requests' || s.add < 0) continue;
       settleBase.push({ key: s.key, field: s.field, delta: 0 });
       reserved.push(s.add);
       kinds.push(s);

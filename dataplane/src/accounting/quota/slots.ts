@@ -20,7 +20,7 @@ export interface Slot {
   readonly minField: number;
   /** What this request adds now: 1 request, reserved tokens, reserved nano-USD. */
   readonly add: number;
-  /** requests: allowed when used + add <= amount. tokens/cost (budgets): allowed while used < amount. */
+  /** requests and strict limits: allowed when used + add <= amount. tokens/cost (budgets): allowed while used < amount. */
   readonly budget: boolean;
   /** Time-to-live of the counter, refreshed on each write. */
   readonly ttlMs: number;
@@ -44,7 +44,7 @@ export interface ReserveResult {
 export { monthOf };
 
 export function makeSlot(limit: LimitRt, scopeId: string, add: number, now: number): Slot {
-  const budget = limit.kind !== 'requests';
+  const budget = limit.kind !== 'requests' && !limit.strict;
   if (limit.window.type === 'calendarMonth') {
     const month = monthOf(now);
     return {
