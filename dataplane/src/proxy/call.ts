@@ -10,7 +10,7 @@ import { GatewayError } from '../errors.js';
 import type { AttemptInfo, RequestObserver } from '../pipeline/hooks.js';
 import { endWithBody, errorEvent, JSON_CONTENT_TYPE, SSE_CONTENT_TYPE } from '../pipeline/respond.js';
 import { clientBodyText } from '../providers/index.js';
-import type { ProviderAdapter, ResponseTranslator, StreamTranslator } from '../providers/types.js';
+import type { ResponseTranslator, StreamTranslator } from '../providers/types.js';
 import type { SlotWaiter } from '../routing/concurrency.js';
 import { pickBackend } from '../routing/select.js';
 import type { CompiledBackend } from '../routing/table.js';
@@ -30,6 +30,7 @@ import {
 } from './classify.js';
 import { resolveCredential } from './credentials.js';
 import { nextStep } from './next-step.js';
+import { prepareTry } from './prepare-try.js';
 import { waitForRoom } from './queue-wait.js';
 import { registerCall, type Stoppable } from './shutdown.js';
 import { StreamFault, StreamRelay } from './stream-relay.js';
@@ -50,8 +51,6 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
   /** The try whose response is being waited on or read; a client disconnect cancels it. */
   private cur: Attempt | undefined;
   private shuttingDown = false;
-  /** This try's backend was switched by the queue to one the capacity gate had not seen (once per try). */
-  private regated = false;
   /** Set while the call waits for a slot of a capped provider (proxy/queue-wait.ts). */
   waiter: SlotWaiter | undefined;
   /** Made on the first pause (calls whose client keeps up never need it). */
@@ -108,16 +107,10 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
       if (b.slots !== undefined && !b.slots.tryAcquire()) {
         const got = await waitForRoom(this, this.shared, r, b, this.tried | this.skipMask, deadline);
         if (got instanceof GatewayError) return this.fail(got);
-        // Room on another backend whose provider has limits: give the slot back and let the gate see it first.
-        if (got !== b && capacity !== undefined && got.provider.limits !== undefined && !this.regated) {
-          got.slots?.release();
-          this.regated = true;
-          b = got;
-          continue;
-        }
+        const regate = this.regate(got, b);
         b = got;
+        if (regate) continue;
       }
-      this.regated = false;
       const slots = b.slots; // a slot taken above is given back when the try ends, however it ends
       const f = await (slots === undefined
         ? this.attempt(b, deadline)
@@ -137,7 +130,6 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
   /** One try. Undefined: the call is finished (answered, or a stream ended after its first byte). */
   private async attempt(b: CompiledBackend, deadline: number): Promise<Failure | undefined> {
     const r = this.r;
-    const { providers, pools } = this.shared;
     const provider = b.provider;
     const model = b.model ?? r.model;
     // Passive health ignores failures of tries that started before the backend's latest ejection.
@@ -152,46 +144,14 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
         // The provider's credential could not be had: a failed try, failed over like a 5xx.
         const info = this.beginTry(b, model);
         this.hookAttemptStart(info);
-        return this.tryFailed(
-          b,
-          info,
-          healthEpoch,
-          'credential_unavailable',
-          undefined,
-          asGatewayError(err),
-          undefined,
-        );
+        const error = asGatewayError(err);
+        return this.tryFailed(b, info, healthEpoch, 'credential_unavailable', undefined, error, undefined);
       }
       if (this.clientGone) return clientClosed();
     } else credential = resolved;
-    let upstream: { url: string; headers: Record<string, string>; body: string };
-    let translator: ResponseTranslator;
-    let adapter: ProviderAdapter;
-    try {
-      adapter = providers.adapterFor(provider.type);
-      upstream = adapter.buildRequest({
-        provider,
-        operation: r.operation,
-        clientFormat: r.format,
-        body: r.body,
-        upstreamModel: model,
-        stream: r.stream,
-        clientHeaders: r.clientHeaders,
-        credential,
-        now: Math.floor(Date.now() / 1000),
-      });
-      translator = providers.translatorFor(r.format, adapter.wireFor?.(model) ?? adapter.wire, r.operation);
-    } catch (err) {
-      // A parameter the target cannot take (or a provider type not supported): the client's fault, never retried.
-      return { error: asGatewayError(err), condition: undefined, retryAfterMs: undefined };
-    }
-    const target = pools.target(provider.id);
-    if (target === undefined)
-      return {
-        error: new GatewayError('internal', `provider ${provider.name} has no upstream pool`),
-        condition: undefined,
-        retryAfterMs: undefined,
-      };
+    const prepared = prepareTry(this.shared, r, b, model, credential);
+    if (!('target' in prepared)) return prepared;
+    const { upstream, translator, adapter, target } = prepared;
     const info = this.beginTry(b, model);
     const extraHeaders = this.hookAttemptStart(info);
     if (extraHeaders) Object.assign(upstream.headers, extraHeaders);

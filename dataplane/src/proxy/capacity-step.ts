@@ -18,6 +18,8 @@ export const MAX_REPORTED_SKIPS = 8;
 export abstract class CapacityStep extends CallReport {
   /** Bit-mask of the backends skipped for capacity (never picked again by this request). */
   protected skipMask = 0;
+  /** This try was moved by the queue to a backend the gate had not seen, and gated again (once per try). */
+  private regated = false;
   /** The running try's reservation, settled when it ends. */
   private hold: CapacityHold | undefined;
   /** The try's reserved tokens (estimated once per request; -1: not yet). */
@@ -88,8 +90,21 @@ export abstract class CapacityStep extends CallReport {
     if (b.provider.limits !== undefined) this.shared.capacity?.learn(b.provider, model, raw, Date.now());
   }
 
+  /**
+   * The queue moved this try from `b` to `got` (ADR 0066), whose provider has limits the gate has not seen:
+   * true once per try, with `got`'s slot given back, so the caller runs the gate on it and asks for room again.
+   */
+  protected regate(got: CompiledBackend, b: CompiledBackend): boolean {
+    if (got === b || this.regated || this.shared.capacity === undefined || got.provider.limits === undefined)
+      return false;
+    got.slots?.release();
+    this.regated = true;
+    return true;
+  }
+
   /** The try ended: its reservation becomes its real tokens (none for a failed try). */
   protected settleHold(answered: boolean): void {
+    this.regated = false;
     const h = this.hold;
     if (h === undefined) return;
     this.hold = undefined;
