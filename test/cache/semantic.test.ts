@@ -12,7 +12,12 @@ import { Redis } from 'ioredis';
 import { GatewayConfigSchema } from '../../contract/gateway-config.js';
 import { semanticIndexKeys } from '../../contract/shared-state.js';
 import { AccountingHooks } from '../../dataplane/src/accounting/hooks.js';
-import { SemanticCache, type SemanticRequest, type SemanticSettings } from '../../dataplane/src/cache/semantic.js';
+import {
+  openSemanticCache,
+  SemanticCache,
+  type SemanticRequest,
+  type SemanticSettings,
+} from '../../dataplane/src/cache/semantic.js';
 import { PromptEmbedder } from '../../dataplane/src/cache/semantic-embed.js';
 import { MemoryIndex } from '../../dataplane/src/cache/semantic-index.js';
 import { cosine } from '../../dataplane/src/cache/semantic-prompt.js';
@@ -374,6 +379,22 @@ describe('Redis 8 vector sets shared by two replicas', () => {
 });
 
 describe('openSemanticIndex: which index', () => {
+  test('openSemanticCache on Redis 8: what one data plane remembers, another one finds', async () => {
+    const one = await openSemanticCache({ redisUrl: redis8.url, origin: () => gw.url, logger });
+    const two = await openSemanticCache({ redisUrl: redis8.url, origin: () => gw.url, logger });
+    expect([one.index.kind, two.index.kind]).toEqual(['redis-vector-set', 'redis-vector-set']);
+    const l = await one.lookup(chat('a', 'Translate good morning into German'), NS_SETTINGS);
+    one.remember(l!, 'exact-german', 60_000);
+    let hit: Awaited<ReturnType<SemanticCache['lookup']>>;
+    for (let i = 0; i < 100; i++) {
+      hit = await two.lookup(chat('a', 'translate good morning into german please'), NS_SETTINGS);
+      if (hit?.match !== undefined) break;
+    }
+    expect(hit!.match?.entryKey).toBe('exact-german');
+    await one.close();
+    await two.close();
+  });
+
   test('Redis 8: the shared vector-set index', async () => {
     const idx = await openSemanticIndex({ url: redis8.url, logger });
     expect(idx.kind).toBe('redis-vector-set');

@@ -8,9 +8,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApiKeyConfig } from '../../../contract/gateway-config.js';
 import type { ClientFormat } from '../errors.js';
-import type { PromptEmbedder } from './semantic-embed.js';
-import type { SemanticIndex, SemanticMatch } from './semantic-index.js';
+import type { Logger } from '../log.js';
+import { PromptEmbedder } from './semantic-embed.js';
+import type { MemoryIndexOptions, SemanticIndex, SemanticMatch } from './semantic-index.js';
 import { type SemanticIneligible, semanticFingerprint, semanticPrompt, semanticScopeId } from './semantic-prompt.js';
+import { openSemanticIndex } from './semantic-redis.js';
 
 /** The route's `spec.cache` as the semantic cache needs it (the cache's RouteConfig.cache fits). */
 export interface SemanticSettings {
@@ -93,5 +95,24 @@ export function fingerprintOf(x: SemanticRequest, s: SemanticSettings): string {
     { scope, routeId: x.route.id, model: x.model, embeddingModel: s.semantic?.embeddingModel ?? '' },
     x.clientFormat,
     x.body,
+  );
+}
+
+export interface OpenSemanticCacheOptions {
+  /** The cache's shared Redis; undefined: the in-process index. */
+  readonly redisUrl: string | undefined;
+  /** The gateway's own origin once it listens (`http://127.0.0.1:<port>`). */
+  readonly origin: () => string | undefined;
+  readonly logger: Logger;
+  readonly embeddingTimeoutMs?: number;
+  readonly memory?: MemoryIndexOptions;
+}
+
+/** The semantic cache of a data plane: the index (Redis 8 vector sets or in-process) and the embedder. */
+export async function openSemanticCache(o: OpenSemanticCacheOptions): Promise<SemanticCache> {
+  const index = await openSemanticIndex({ url: o.redisUrl, logger: o.logger, memory: o.memory });
+  return new SemanticCache(
+    index,
+    new PromptEmbedder({ origin: o.origin, logger: o.logger, timeoutMs: o.embeddingTimeoutMs }),
   );
 }
