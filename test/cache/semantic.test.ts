@@ -378,6 +378,24 @@ describe('Redis 8 vector sets shared by two replicas', () => {
   });
 });
 
+test('find: a match is served only while its entry is still in the store', async () => {
+  const cache = new SemanticCache(new MemoryIndex(), embedder);
+  const store = new Map<string, string>();
+  const get = (k: string) => Promise.resolve(store.get(k));
+  const first = await cache.find(chat('a', 'List the planets of the solar system'), NS_SETTINGS, get);
+  expect(first.entry).toBeUndefined();
+  store.set('exact-planets', 'the answer');
+  cache.remember(first.lookup!, 'exact-planets', 60_000);
+  const hit = await cache.find(chat('a', 'list the planets of the solar system please'), NS_SETTINGS, get);
+  expect(hit.entry).toBe('the answer');
+  expect(hit.similarity).toBeGreaterThanOrEqual(0.85);
+  store.delete('exact-planets'); // evicted from the store: the index's match alone is not a hit
+  const gone = await cache.find(chat('a', 'list the planets of the solar system please'), NS_SETTINGS, get);
+  expect(gone.lookup?.match?.entryKey).toBe('exact-planets');
+  expect(gone.entry).toBeUndefined();
+  expect(gone.similarity).toBeUndefined();
+});
+
 describe('openSemanticIndex: which index', () => {
   test('openSemanticCache on Redis 8: what one data plane remembers, another one finds', async () => {
     const one = await openSemanticCache({ redisUrl: redis8.url, origin: () => gw.url, logger });

@@ -73,6 +73,23 @@ export class SemanticCache {
     return this.embedder.embed(x.req.headers, sem.embeddingModel, p.text);
   }
 
+  /**
+   * The lookup stage's call on an exact miss: `lookup`, then the matched entry read from the cache's store
+   * (`get`: CacheStore.get). A match whose entry is gone from the store (evicted, expired) is a miss. `lookup`
+   * is undefined when nothing was looked up (then nothing is to be remembered either).
+   */
+  async find<E>(
+    x: SemanticRequest,
+    s: SemanticSettings,
+    get: (entryKey: string) => Promise<E | undefined>,
+  ): Promise<{ lookup: SemanticLookup | undefined; entry: E | undefined; similarity: number | undefined }> {
+    const lookup = await this.lookup(x, s);
+    const m = lookup?.match;
+    if (m === undefined) return { lookup, entry: undefined, similarity: undefined };
+    const entry = await get(m.entryKey);
+    return { lookup, entry, similarity: entry === undefined ? undefined : m.similarity };
+  }
+
   /** Indexes the looked-up prompt to the key its answer was stored under (fire and forget). */
   remember(l: SemanticLookup, entryKey: string, ttlMs: number): void {
     this.index.add(l.fingerprint, l.vector, entryKey, ttlMs);
