@@ -134,3 +134,19 @@ export function windowTotal(hash: Readonly<Record<string, string>>, minField: nu
   }
   return sum;
 }
+
+/**
+ * Semantic cache index (ADR 0077): `tollgate:semantic:v1:{<fingerprint>}:vec` is a Redis 8 vector set
+ * (elements: exact-cache entry keys, FP32 NOQUANT unit vectors; VSIM score = (1 + cosine) / 2) and
+ * `tollgate:semantic:v1:{<fingerprint>}:exp` a sorted set of the same elements scored by expiry (epoch ms).
+ * One fingerprint (semantic-prompt.ts: scope, route, model, embedding model, system, tools) per pair; the
+ * hash tag keeps the pair in one slot, as the scripts touching both need.
+ */
+export const SEMANTIC_KEY_PREFIX = 'tollgate:semantic:v1:';
+
+export function semanticIndexKeys(
+  fingerprint: string,
+  prefix = SEMANTIC_KEY_PREFIX,
+): { vectors: string; expiries: string } {
+  return { vectors: `${prefix}{${fingerprint}}:vec`, expiries: `${prefix}{${fingerprint}}:exp` };
+}

@@ -15,3 +15,5 @@ fi
 if [ -x test/kube/ensure-binaries.sh ]; then
   bash test/kube/ensure-binaries.sh
 fi
+# Redis 8 (vector sets) for the semantic cache tests: a Debian trixie root run with chroot (ADR 0077).
+bash scripts/ensure-redis8.sh >/dev/null
