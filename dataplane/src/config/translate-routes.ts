@@ -131,11 +131,24 @@ export function translateRoutes(
       },
       timeoutMs: parseDuration(spec.timeout ?? DEFAULTS.routeTimeout),
     };
+    if (spec.cache !== undefined) route.cache = routeCache(spec.cache);
     if (r.metadata.creationTimestamp !== undefined) route.createdAt = r.metadata.creationTimestamp;
     if (r.metadata.generation !== undefined) route.generation = r.metadata.generation;
     routes.push(route);
   }
   return routes;
+}
+
+function routeCache(c: NonNullable<LLMRouteSpec['cache']>): NonNullable<RouteConfig['cache']> {
+  const out: NonNullable<RouteConfig['cache']> = {
+    mode: c.mode,
+    ttlMs: parseDuration(c.ttl),
+    scope: c.scope,
+    includeTruncated: c.includeTruncated,
+  };
+  if (c.semantic !== undefined)
+    out.semantic = { embeddingModel: c.semantic.embeddingModel, threshold: c.semantic.threshold };
+  return out;
 }
 
 function dedupeHeaders(headers: Array<{ name: string; value: string }>): Array<{ name: string; value: string }> {
