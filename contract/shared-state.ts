@@ -8,6 +8,7 @@
  * (and the two never write over each other). Families today:
  *
  * - `tollgate:quota:v2:` quota counters (below).
+ * - `tollgate:cache:v1:` response cache entries (below, ADR 0070).
  *
  * Room is kept for the families the architecture names next (capacity, cache entries, stored responses):
  * each gets its own `tollgate:<family>:v1:` prefix here when it exists, nothing is reserved before then.
@@ -28,6 +29,22 @@
  *          counts the buckets ≥ current − count (count = ceil(W / width)). Calendar month: bucket 0.
  *   TTL    set when a bucket is created: window + 2 buckets; a month + 1 day.
  */
+
+/**
+ * Response cache entry (one Redis string per cached answer, or per embeddings input item), ADR 0070:
+ *   key    `tollgate:cache:v1:{<scope>}<digest>`; scope `ns:<namespace>` (scope namespace) or `key:<key id>`
+ *          (scope perKey; `key:~anonymous` in open mode), digest the hex SHA-256 of the normalised request
+ *          (dataplane/src/cache/key.ts). The scope is the hash tag: the items of one embeddings batch are read
+ *          with one MGET, which Redis Cluster allows only within one slot.
+ *   value  the entry as JSON (dataplane/src/cache/types.ts CacheEntry), at most the gateway's entry size cap.
+ *   TTL    the route's spec.cache.ttl, set with the value (SET … PX).
+ */
+export const CACHE_KEY_PREFIX = 'tollgate:cache:v1:';
+
+/** The cache key of one entry. */
+export function cacheEntryKey(scope: string, digest: string, prefix = CACHE_KEY_PREFIX): string {
+  return `${prefix}{${scope}}${digest}`;
+}
 
 /** Prefix of the quota counters; `v2`: the running-total layout (ADR 0031). */
 export const QUOTA_KEY_PREFIX = 'tollgate:quota:v2:';
