@@ -14,6 +14,7 @@
  * and logs anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
  */
 import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
+import type { CacheState } from '../cache/types.js';
 import type { ClientFormat, ErrorCode } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
 
@@ -107,6 +108,8 @@ export interface FinishInfo {
   readonly endedAt: number;
   /** performance.now() when the first byte went to the client, if it did. */
   readonly firstByteAt: number | undefined;
+  /** On a route with a cache: hit, miss or bypass, and on a hit the entry (what it saved). ADR 0070. */
+  readonly cache?: CacheState | undefined;
 }
 
 /** Per-request observer made by `observe` once the request is admitted. */
