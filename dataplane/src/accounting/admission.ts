@@ -36,7 +36,8 @@ export class QuotaAdmission implements Admission<QuotaTicket> {
         else if (l.kind === 'costUSD') needsCost = true;
       }
     const q: QuotaRequest = { keyId: req.key?.id, model: req.model, reserveTokens: 0, reserveCostNano: 0, policies };
-    if (needsTokens || needsCost) {
+    // A cache hit costs nothing upstream: it counts as a request only (ADR 0070).
+    if ((needsTokens || needsCost) && req.cache?.result !== 'hit') {
       const input = roughInputTokens(requestText(req.operation, req.body).text.length);
       const output = req.operation === 'embeddings' ? 0 : (requestedMaxTokens(req.body) ?? this.defaultMaxTokens);
       q.reserveTokens = input + output;

@@ -85,6 +85,7 @@ export interface RoutedExchange extends Exchange, RequestInfo {
   readonly compiled: CompiledRoute;
   readonly route: RouteConfig;
   readonly startedAt: number;
+  cache: CacheState | undefined;
 }
 
 /** True once the route stage has run (it sets the route only after the parse stage set body and model). */

@@ -37,6 +37,8 @@ export interface RequestInfo {
   readonly startedAt: number;
   /** The client's W3C `traceparent` header, if any (accounting continues the trace from it). */
   readonly traceparent?: string | undefined;
+  /** On a route with a cache, the lookup's result (a hit reserves no tokens and no cost). ADR 0070. */
+  readonly cache?: CacheState | undefined;
 }
 
 /** One upstream try. */
