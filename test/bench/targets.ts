@@ -100,6 +100,28 @@ export interface TollgateVariant {
     /** Quota counters in the bench's redis-server (ctx.redis) instead of in-process. */
     redis: boolean;
   };
+  /**
+   * spec.cache (exact) on the fast and stream routes (not on the slow one: its held streams measure memory). A
+   * long ttl makes every measured request a hit; `1ms` makes every one a miss that still looks up and stores.
+   * On Redis when accounting is.
+   */
+  cache?: { ttl: string };
+}
+
+/** The cache result a request through `ep` gets twice in a row: a hit row must be hit by its second request. */
+async function checkCache(ep: Endpoint, model: ModelName, want: 'hit' | 'miss'): Promise<void> {
+  let got: string | undefined;
+  for (let i = 0; i < 2; i++) {
+    const r = await request(`${ep.origin}${ep.prefix}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...ep.headers },
+      body: chatBody(model),
+    });
+    await r.body.text();
+    const h = r.headers['x-tollgate-cache'];
+    got = typeof h === 'string' ? h : undefined;
+  }
+  if (got !== want) throw new Error(`x-tollgate-cache is ${got ?? 'absent'} on a repeated request, not ${want}`);
 }
 
 /** A QuotaPolicy that never rejects during a run, with every kind of limit (reserve + settle on each request). */
@@ -142,7 +164,7 @@ metadata: { name: ${model} }
 spec:
   models: ["${model}"]
   backends:
-    - { provider: sim-${k} }`);
+    - { provider: sim-${k} }${variant.cache && k !== 'slow' ? `\n  cache: { mode: exact, ttl: ${variant.cache.ttl} }` : ''}`);
       }
       const clientKey = `tg-bench-${randomBytes(12).toString('hex')}`;
       if (acc) {
@@ -165,6 +187,7 @@ stringData: { key: ${clientKey} }`);
       const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1', headers);
       try {
         await waitFor(name, proc, 20_000, () => answersChat(endpoint(), MODELS.fast));
+        if (variant.cache) await checkCache(endpoint(), MODELS.fast, variant.cache.ttl === '1ms' ? 'miss' : 'hit');
       } catch (err) {
         await proc.stop();
         throw err;
@@ -178,11 +201,31 @@ const TOLLGATE_ROWS: readonly [key: string, name: string, variant: TollgateVaria
   ['tollgate', 'Tollgate', {}],
   ['tollgate-acc', 'Tollgate (key, quota, tracing)', { accounting: { redis: false } }],
   ['tollgate-redis', 'Tollgate (key, quota in Redis, tracing)', { accounting: { redis: true } }],
+  [
+    'tollgate-cache-hit',
+    'Tollgate (key, quota, tracing, exact cache hit)',
+    { accounting: { redis: false }, cache: { ttl: '1h' } },
+  ],
+  [
+    'tollgate-cache-hit-redis',
+    'Tollgate (key, quota, tracing, exact cache hit, Redis)',
+    { accounting: { redis: true }, cache: { ttl: '1h' } },
+  ],
+  [
+    'tollgate-cache-miss',
+    'Tollgate (key, quota, tracing, cache on, always miss)',
+    { accounting: { redis: false }, cache: { ttl: '1ms' } },
+  ],
+  [
+    'tollgate-cache-miss-redis',
+    'Tollgate (key, quota in Redis, tracing, cache on, always miss)',
+    { accounting: { redis: true }, cache: { ttl: '1ms' } },
+  ],
 ];
 
-export const [tollgate, tollgateAccounted, tollgateRedis] = TOLLGATE_ROWS.map(([k, n, v]) =>
+export const [tollgate, tollgateAccounted, tollgateRedis, ...tollgateCached] = TOLLGATE_ROWS.map(([k, n, v]) =>
   tollgateTarget(k, n, v),
-) as [Target, Target, Target];
+) as [Target, Target, Target, ...Target[]];
 
 /**
  * The Tollgate rows once more, started from `checkout` (a built clone of another commit): keys `<key>@base`,
@@ -297,4 +340,13 @@ export const litellm: Target = {
   },
 };
 
-export const ALL_TARGETS: Target[] = [direct, bare, tollgate, tollgateAccounted, tollgateRedis, portkey, litellm];
+export const ALL_TARGETS: Target[] = [
+  direct,
+  bare,
+  tollgate,
+  tollgateAccounted,
+  tollgateRedis,
+  ...tollgateCached,
+  portkey,
+  litellm,
+];

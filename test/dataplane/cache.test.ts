@@ -26,7 +26,7 @@ const replicas: { gw: TestGateway; cache: ResponseCache; metrics: () => string }
 
 function config() {
   const withCache = (rc: RouteConfig, cache: Cache): RouteConfig => ({ ...rc, cache });
-  return gatewayConfig({
+  const c = gatewayConfig({
     providers: [
       {
         ...provider({ name: 'up', baseUrl: up.openaiBaseUrl }),
@@ -48,9 +48,30 @@ function config() {
       route({ name: 'plain', models: ['plain'], backends: [{ provider: 'up' }] }),
       withCache(route({ name: 'chat', namespace: 'other', models: ['gpt-4o'], backends: [{ provider: 'up' }] }), EXACT),
     ],
-    apiKeys: [apiKey('ai/k1', 'sk-k1'), apiKey('ai/k2', 'sk-k2'), apiKey('other/k3', 'sk-k3')],
+    apiKeys: [
+      apiKey('ai/k1', 'sk-k1'),
+      apiKey('ai/k2', 'sk-k2'),
+      apiKey('other/k3', 'sk-k3'),
+      apiKey('ai/kq', 'sk-kq'),
+    ],
     requireKeys: true,
   });
+  // Key kq: 3 requests a minute and 12 tokens an hour; one answer of the simulated upstream uses all 12.
+  c.quotaPolicies.push({
+    id: 'ai/tight',
+    namespace: 'ai',
+    name: 'tight',
+    models: [],
+    scope: 'perKey',
+    limits: [
+      { kind: 'requests', amount: 3, window: { type: 'sliding', ms: 60_000 } },
+      { kind: 'tokens', amount: 12, window: { type: 'sliding', ms: 3_600_000 } },
+    ],
+    failureMode: 'closed',
+    keys: ['ai/kq'],
+    matchesAnonymous: false,
+  });
+  return c;
 }
 
 async function replica() {
@@ -196,6 +217,20 @@ describe('exact cache on Redis', () => {
     expect((await chat(a.gw, 'gpt-4o', 'long')).cache).toBe('miss');
     expect((await chat(a.gw, 'gpt-4o', 'long')).cache).toBe('miss');
     expect(up.requests).toHaveLength(2);
+  });
+
+  it('a hit counts one request against request limits and no tokens against token limits', async () => {
+    up.enqueue({ kind: 'json', body: openAiCompletion('cheap') });
+    const kq = client(a.gw, 'sk-kq');
+    const once = () => kq.chat.completions.create({ ...ask('gpt-4o', 'quota'), max_tokens: 7 }).withResponse();
+    expect((await once()).response.headers.get('x-tollgate-cache')).toBe('miss');
+    await waitForKeys(1);
+    // The token budget is spent: a request that counted against it would get 429; hits count as requests only.
+    expect((await once()).response.headers.get('x-tollgate-cache')).toBe('hit');
+    expect((await once()).response.headers.get('x-tollgate-cache')).toBe('hit');
+    const fourth = await once().catch((e: unknown) => e);
+    expect(fourth).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(up.requests).toHaveLength(1);
   });
 
   it('a route without a cache has no x-tollgate-cache header and stores nothing', async () => {
