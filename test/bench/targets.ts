@@ -207,7 +207,7 @@ const TOLLGATE_ROWS: readonly [key: string, name: string, variant: TollgateVaria
     { accounting: { redis: false }, cache: { ttl: '1h' } },
   ],
   [
-    'tollgate-cache-hit-redis',
+    'tollgate-redis-cache-hit',
     'Tollgate (key, quota, tracing, exact cache hit, Redis)',
     { accounting: { redis: true }, cache: { ttl: '1h' } },
   ],
@@ -217,7 +217,7 @@ const TOLLGATE_ROWS: readonly [key: string, name: string, variant: TollgateVaria
     { accounting: { redis: false }, cache: { ttl: '1ms' } },
   ],
   [
-    'tollgate-cache-miss-redis',
+    'tollgate-redis-cache-miss',
     'Tollgate (key, quota in Redis, tracing, cache on, always miss)',
     { accounting: { redis: true }, cache: { ttl: '1ms' } },
   ],
