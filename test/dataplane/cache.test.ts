@@ -271,6 +271,20 @@ describe('exact cache on Redis', () => {
     expect(up.requests).toHaveLength(2);
   });
 
+  it('a Redis that stalls (SIGSTOP) is a miss after the read timeout, counted, and the request is served', async () => {
+    const before = errorsOf(b.metrics());
+    redis.signal('SIGSTOP');
+    try {
+      up.enqueue({ kind: 'json', body: openAiCompletion('served anyway') });
+      const res = await chat(b.gw, 'gpt-4o', 'while stalled');
+      expect(res.cache).toBe('miss');
+      expect(res.data.choices[0]?.message.content).toBe('served anyway');
+      expect(errorsOf(b.metrics())).toBeGreaterThan(before);
+    } finally {
+      redis.signal('SIGCONT');
+    }
+  });
+
   it('with Redis stopped, requests still succeed uncached and the failures are counted', async () => {
     await redis.stop();
     try {
@@ -284,6 +298,11 @@ describe('exact cache on Redis', () => {
     }
   });
 });
+
+function errorsOf(metrics: string): number {
+  const m = /tollgate_cache_errors_total\{op="get"\} (\d+)/.exec(metrics);
+  return m === null ? 0 : Number(m[1]);
+}
 
 /** The cache keys in Redis once there are `n` of them (stores are fire and forget). */
 async function waitForKeys(n: number): Promise<string[]> {

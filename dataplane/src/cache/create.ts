@@ -18,13 +18,26 @@ export interface CreateCacheOptions {
   readonly maxEntryBytes?: number;
   readonly timeoutMs?: number;
   readonly now?: () => number;
+  /** TOLLGATE_CACHE_MEMORY_BYTES and TOLLGATE_CACHE_MAX_ENTRY_BYTES (bytes) stand in for the sizes not given. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A positive integer from the environment, or undefined. */
+function envBytes(env: NodeJS.ProcessEnv | undefined, name: string): number | undefined {
+  const v = env?.[name];
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  const n = Number(v);
+  return n > 0 ? n : undefined;
 }
 
 export function createResponseCache(o: CreateCacheOptions): ResponseCache {
-  const maxEntryBytes = o.maxEntryBytes ?? CACHE_DEFAULTS.maxEntryBytes;
+  const env = o.env ?? process.env;
+  const maxEntryBytes =
+    o.maxEntryBytes ?? envBytes(env, 'TOLLGATE_CACHE_MAX_ENTRY_BYTES') ?? CACHE_DEFAULTS.maxEntryBytes;
+  const memoryBytes = o.memoryBytes ?? envBytes(env, 'TOLLGATE_CACHE_MEMORY_BYTES') ?? CACHE_DEFAULTS.memoryBytes;
   const store =
     o.redisUrl === undefined
-      ? new MemoryStore({ maxBytes: o.memoryBytes ?? CACHE_DEFAULTS.memoryBytes, maxEntryBytes, now: o.now })
+      ? new MemoryStore({ maxBytes: memoryBytes, maxEntryBytes, now: o.now })
       : new RedisCacheStore({
           url: o.redisUrl,
           maxEntryBytes,
