@@ -304,6 +304,22 @@ function errorsOf(metrics: string): number {
   return m === null ? 0 : Number(m[1]);
 }
 
+describe('exact cache in process (no Redis)', () => {
+  it('a miss then a hit, each replica with its own LRU', async () => {
+    const hooks = await createAccounting({ accessLog: false, env: {} });
+    const cache = createResponseCache({ onError: (op) => hooks.cacheError(op), codec: verbatimCodec, env: {} });
+    const gw = await startGateway(config(), { hooks, cache });
+    replicas.push({ gw, cache, metrics: () => hooks.metricsText() });
+    up.enqueue({ kind: 'json', body: openAiCompletion('local') });
+    expect((await chat(gw, 'gpt-4o', 'in process')).cache).toBe('miss');
+    const hit = await chat(gw, 'gpt-4o', 'in process');
+    expect(hit).toMatchObject({ cache: 'hit', age: '0' });
+    expect(hit.data.choices[0]?.message.content).toBe('local');
+    expect(up.requests).toHaveLength(1);
+    expect(await r.keys('tollgate:cache:*')).toEqual([]);
+  });
+});
+
 /** The cache keys in Redis once there are `n` of them (stores are fire and forget). */
 async function waitForKeys(n: number): Promise<string[]> {
   for (;;) {

@@ -54,7 +54,8 @@ export class ResponseCache {
 
   /**
    * The cache state of a request on a cached route: a bypass at once (client directives, nothing the cache
-   * can key), else a Promise of a hit or a miss. Never rejects: the stores never do.
+   * can key), else a hit or a miss: at once from an in-process store, a Promise from Redis. Never rejects: the
+   * stores never do.
    */
   lookup(x: RoutedExchange, cache: NonNullable<RouteConfig['cache']>): CacheState | Promise<CacheState> {
     const cc = clientCacheControl(x.req);
@@ -70,23 +71,16 @@ export class ResponseCache {
       if (digests === undefined) return state('bypass', undefined);
       const keys = digests.map((d) => cacheEntryKey(scope, d));
       if (cc.noCache) return state('bypass', undefined, cc.noStore ? undefined : itemsAllMissing(keys));
-      return this.store.getMany(keys).then((hits) => {
-        const missing: number[] = [];
-        for (let i = 0; i < hits.length; i++) if (!isEmbedding(hits[i])) missing.push(i);
-        for (const i of missing) hits[i] = undefined;
-        const items = { keys, hits, missing };
-        return state(missing.length === 0 ? 'hit' : 'miss', undefined, items);
-      });
+      const sync = this.store.sync;
+      return sync === undefined
+        ? this.store.getMany(keys).then((h) => itemsState(keys, h))
+        : itemsState(keys, sync.getMany(keys));
     }
     if (this.codec === undefined) return state('bypass', undefined);
     const key = cacheEntryKey(scope, chatKey(input));
     if (cc.noCache) return state('bypass', cc.noStore ? undefined : key);
-    return this.store.get(key).then((entry) => {
-      if (entry === undefined || entry.answer.operation !== 'chat') return state('miss', key);
-      const s = state('hit', key);
-      s.entry = entry;
-      return s;
-    });
+    const sync = this.store.sync;
+    return sync === undefined ? this.store.get(key).then((e) => chatState(key, e)) : chatState(key, sync.get(key));
   }
 
   /** Stores an answer (fire and forget). */
@@ -98,6 +92,20 @@ export class ResponseCache {
 
 function state(result: CacheState['result'], key: string | undefined, items?: CacheState['items']): CacheState {
   return { result, key, similarity: undefined, entry: undefined, items };
+}
+
+function chatState(key: string, entry: CacheEntry | undefined): CacheState {
+  if (entry === undefined || entry.answer.operation !== 'chat') return state('miss', key);
+  const s = state('hit', key);
+  s.entry = entry;
+  return s;
+}
+
+function itemsState(keys: string[], hits: (CacheEntry | undefined)[]): CacheState {
+  const missing: number[] = [];
+  for (let i = 0; i < hits.length; i++) if (!isEmbedding(hits[i])) missing.push(i);
+  for (const i of missing) hits[i] = undefined;
+  return state(missing.length === 0 ? 'hit' : 'miss', undefined, { keys, hits, missing });
 }
 
 function itemsAllMissing(keys: string[]): NonNullable<CacheState['items']> {

@@ -33,6 +33,11 @@ export class MemoryStore implements CacheStore {
     this.now = o.now ?? Date.now;
   }
 
+  readonly sync = {
+    get: (key: string): CacheEntry | undefined => this.read(key),
+    getMany: (keys: readonly string[]): (CacheEntry | undefined)[] => keys.map((k) => this.read(k)),
+  };
+
   /** Bytes held (tests). */
   get size(): number {
     return this.bytes;

@@ -105,6 +105,11 @@ export interface CacheStore {
   get(key: string): Promise<CacheEntry | undefined>;
   /** Several at once (embeddings items); the array has one slot per key. */
   getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]>;
+  /** A store that answers without I/O (in-process) also reads synchronously: the lookup then costs no await. */
+  readonly sync?: {
+    get(key: string): CacheEntry | undefined;
+    getMany(keys: readonly string[]): (CacheEntry | undefined)[];
+  };
   /** Stores with a TTL; an entry over the size cap is dropped. Fire and forget: failures are counted, not raised. */
   set(key: string, entry: CacheEntry, ttlMs: number): void;
   close(): Promise<void>;
