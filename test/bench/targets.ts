@@ -104,7 +104,8 @@ export interface TollgateVariant {
    * spec.cache (exact, 1h) on the fast and stream routes (not on the slow one: its held streams measure memory),
    * on Redis when accounting is. `hit`: every measured request is a hit. `miss`: every one is looked up, its answer
    * captured and serialised, then dropped by an entry size cap of 1 byte (TOLLGATE_CACHE_MAX_ENTRY_BYTES): the
-   * cost of a miss without the entry ever being there.
+   * cost of a miss without the entry ever being there. The miss rows use scope perKey (each row has its own key):
+   * on the bench's one Redis they never read what a hit row stored.
    */
   cache?: 'hit' | 'miss';
 }
@@ -165,7 +166,7 @@ metadata: { name: ${model} }
 spec:
   models: ["${model}"]
   backends:
-    - { provider: sim-${k} }${variant.cache && k !== 'slow' ? '\n  cache: { mode: exact, ttl: 1h }' : ''}`);
+    - { provider: sim-${k} }${variant.cache && k !== 'slow' ? `\n  cache: { mode: exact, ttl: 1h, scope: ${variant.cache === 'miss' ? 'perKey' : 'namespace'} }` : ''}`);
       }
       const clientKey = `tg-bench-${randomBytes(12).toString('hex')}`;
       if (acc) {
