@@ -88,6 +88,19 @@ export const RouteConfigSchema = z.object({
   timeoutMs: z.number().int().positive(),
   /** Absent: `weighted` (a snapshot names it only when the route chose another strategy). */
   loadBalancing: z.enum(LOAD_BALANCING).optional(),
+  /** Response cache (LLMRoute spec.cache, ADR 0070); absent: answers are never cached. */
+  cache: z
+    .object({
+      mode: z.enum(['exact', 'semantic']),
+      ttlMs: z.number().int().positive(),
+      /** namespace: the keys of the route's namespace share entries; perKey: each key has its own. */
+      scope: z.enum(['namespace', 'perKey']),
+      /** Store answers cut by the token limit (finish_reason length / stop_reason max_tokens) too. */
+      includeTruncated: z.boolean(),
+      /** mode semantic only. */
+      semantic: z.object({ embeddingModel: z.string(), threshold: z.number().gt(0).max(1) }).optional(),
+    })
+    .optional(),
   /** Creation time (RFC 3339) used to order equally specific routes; older wins. */
   createdAt: z.string().optional(),
   generation: z.number().int().optional(),

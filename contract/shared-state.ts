@@ -9,6 +9,10 @@
  *
  * - `tollgate:quota:v2:` quota counters (below).
  * - `tollgate:capacity:v1:` provider capacity counters (LLMProvider spec.limits, ADR 0063; below).
+}
+
+/**
+ * - `tollgate:cache:v1:` response cache entries (below, ADR 0070).
  *
  * Room is kept for the families the architecture names next (capacity, cache entries, stored responses):
  * each gets its own `tollgate:<family>:v1:` prefix here when it exists, nothing is reserved before then.
@@ -45,6 +49,22 @@ export const CAPACITY_KEY_PREFIX = 'tollgate:capacity:v1:';
 /** The "policy id" part of a capacity counter: `{<provider id>}` or `{<provider id>}#<model>`. */
 export function capacityCounterOwner(providerId: string, model?: string): string {
   return model === undefined ? `{${providerId}}` : `{${providerId}}#${model}`;
+}
+
+/**
+ * Response cache entry (one Redis string per cached answer, or per embeddings input item), ADR 0070:
+ *   key    `tollgate:cache:v1:{<scope>}<digest>`; scope `ns:<namespace>` (scope namespace) or `key:<key id>`
+ *          (scope perKey; `key:~anonymous` in open mode), digest the hex SHA-256 of the normalised request
+ *          (dataplane/src/cache/key.ts). The scope is the hash tag: the items of one embeddings batch are read
+ *          with one MGET, which Redis Cluster allows only within one slot.
+ *   value  the entry as JSON (dataplane/src/cache/types.ts CacheEntry), at most the gateway's entry size cap.
+ *   TTL    the route's spec.cache.ttl, set with the value (SET … PX).
+ */
+export const CACHE_KEY_PREFIX = 'tollgate:cache:v1:';
+
+/** The cache key of one entry. */
+export function cacheEntryKey(scope: string, digest: string, prefix = CACHE_KEY_PREFIX): string {
+  return `${prefix}{${scope}}${digest}`;
 }
 
 /** Prefix of the quota counters; `v2`: the running-total layout (ADR 0031). */

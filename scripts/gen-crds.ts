@@ -15,6 +15,7 @@ import { z } from 'zod';
 import {
   API_GROUP,
   API_VERSION,
+  CACHE_RULES,
   LLMProviderSpec,
   LLMRouteSpec,
   QuotaPolicySpec,
@@ -120,6 +121,12 @@ const OVERRIDES: Record<string, JsonSchema> = {
         rule: "self.all(m, m.matches('^[^*]*\\\\*?$'))",
         message: 'a * may only stand at the end of a model name (prefix match)',
       },
+    ],
+  },
+  'LLMRoute.cache': {
+    'x-kubernetes-validations': [
+      { rule: "!has(self.semantic) || self.mode == 'semantic'", message: CACHE_RULES.semanticOnly },
+      { rule: "self.mode != 'semantic' || has(self.semantic)", message: CACHE_RULES.semanticNeeded },
     ],
   },
   'QuotaPolicy.models': {

@@ -110,6 +110,30 @@ export interface TollgateVariant {
    * redis-server: generous limits, so every try reserves and settles in Redis (through credits) and none is skipped.
    */
   capacity?: boolean;
+  /**
+   * spec.cache (exact, 1h) on the fast and stream routes (not on the slow one: its held streams measure memory),
+   * on Redis when accounting is. `hit`: every measured request is a hit. `miss`: every one is looked up, its answer
+   * captured and serialised, then dropped by an entry size cap of 1 byte (TOLLGATE_CACHE_MAX_ENTRY_BYTES): the
+   * cost of a miss without the entry ever being there. The miss rows use scope perKey (each row has its own key):
+   * on the bench's one Redis they never read what a hit row stored.
+   */
+  cache?: 'hit' | 'miss';
+}
+
+/** The cache result a request through `ep` gets twice in a row: a hit row must be hit by its second request. */
+async function checkCache(ep: Endpoint, model: ModelName, want: 'hit' | 'miss'): Promise<void> {
+  let got: string | undefined;
+  for (let i = 0; i < 2; i++) {
+    const r = await request(`${ep.origin}${ep.prefix}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...ep.headers },
+      body: chatBody(model),
+    });
+    await r.body.text();
+    const h = r.headers['x-tollgate-cache'];
+    got = typeof h === 'string' ? h : undefined;
+  }
+  if (got !== want) throw new Error(`x-tollgate-cache is ${got ?? 'absent'} on a repeated request, not ${want}`);
 }
 
 /** Provider limits that never run out during a run: a requests and a tokens limit, reserved and settled per try. */
@@ -159,7 +183,7 @@ metadata: { name: ${model} }
 spec:
   models: ["${model}"]${lb === undefined ? '' : `\n  loadBalancing: ${lb}`}
   backends:
-${sims.map((sim) => `    - { provider: ${sim} }`).join('\n')}`);
+${sims.map((sim) => `    - { provider: ${sim} }`).join('\n')}${variant.cache && k !== 'slow' ? `\n  cache: { mode: exact, ttl: 1h, scope: ${variant.cache === 'miss' ? 'perKey' : 'namespace'} }` : ''}`);
       }
       const clientKey = `tg-bench-${randomBytes(12).toString('hex')}`;
       if (acc) {
@@ -176,15 +200,17 @@ stringData: { key: ${clientKey} }`);
       // port existed serves /metrics on its API port and knows no such flag.
       if (checkout === undefined) args.push('--admin-port', '0');
       if (acc?.redis || variant.capacity) args.push('--redis', ctx.redis!);
+      const cacheEnv: NodeJS.ProcessEnv = variant.cache === 'miss' ? { TOLLGATE_CACHE_MAX_ENTRY_BYTES: '1' } : {};
       const env: NodeJS.ProcessEnv = acc
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlp, OTEL_SERVICE_NAME: 'tollgate-bench' }
         : // The plain row: no tracing even when the shell running the bench has OTEL_* set.
           { OTEL_SDK_DISABLED: 'true' };
-      const proc = startProc(join(root, 'bin/tollgate'), args, env);
+      const proc = startProc(join(root, 'bin/tollgate'), args, { ...env, ...cacheEnv });
       const headers: Record<string, string> = acc ? { authorization: `Bearer ${clientKey}` } : {};
       const endpoint = sameOrigin(`http://127.0.0.1:${port}`, '/v1', headers);
       try {
         await waitFor(name, proc, 20_000, () => answersChat(endpoint(), MODELS.fast));
+        if (variant.cache) await checkCache(endpoint(), MODELS.fast, variant.cache);
       } catch (err) {
         await proc.stop();
         throw err;
@@ -198,18 +224,41 @@ const TOLLGATE_ROWS: readonly [key: string, name: string, variant: TollgateVaria
   ['tollgate', 'Tollgate', {}],
   ['tollgate-acc', 'Tollgate (key, quota, tracing)', { accounting: { redis: false } }],
   ['tollgate-redis', 'Tollgate (key, quota in Redis, tracing)', { accounting: { redis: true } }],
+  [
+    'tollgate-cache-hit',
+    'Tollgate (key, quota, tracing, exact cache hit)',
+    { accounting: { redis: false }, cache: 'hit' },
+  ],
+  [
+    'tollgate-redis-cache-hit',
+    'Tollgate (key, quota, tracing, exact cache hit, Redis)',
+    { accounting: { redis: true }, cache: 'hit' },
+  ],
+  [
+    'tollgate-cache-miss',
+    'Tollgate (key, quota, tracing, cache on, always miss)',
+    { accounting: { redis: false }, cache: 'miss' },
+  ],
+  [
+    'tollgate-redis-cache-miss',
+    'Tollgate (key, quota in Redis, tracing, cache on, always miss)',
+    { accounting: { redis: true }, cache: 'miss' },
+  ],
 ];
 
-export const [tollgate, tollgateAccounted, tollgateRedis] = TOLLGATE_ROWS.map(([k, n, v]) =>
+export const [tollgate, tollgateAccounted, tollgateRedis, ...tollgateCached] = TOLLGATE_ROWS.map(([k, n, v]) =>
   tollgateTarget(k, n, v),
-) as [Target, Target, Target];
+) as [Target, Target, Target, ...Target[]];
 
 /**
  * The Tollgate rows once more, started from `checkout` (a built clone of another commit): keys `<key>@base`,
  * names `<name> @ <label>`. They join the same interleaved rounds, so before and after meet the same noise.
  */
 export function baselineTargets(checkout: string, label: string): Target[] {
-  return TOLLGATE_ROWS.map(([k, n, v]) => tollgateTarget(`${k}@base`, `${n} @ ${label}`, v, checkout));
+  // Only the rows an older build can start (it knows no spec.cache).
+  return TOLLGATE_ROWS.filter(([, , v]) => v.cache === undefined).map(([k, n, v]) =>
+    tollgateTarget(`${k}@base`, `${n} @ ${label}`, v, checkout),
+  );
 }
 
 async function ensurePortkey(ctx: Context): Promise<string> {
@@ -339,6 +388,7 @@ export const ALL_TARGETS: Target[] = [
   tollgateRedis,
   tollgateLeastLatency,
   tollgateCapacity,
+  ...tollgateCached,
   portkey,
   litellm,
 ];

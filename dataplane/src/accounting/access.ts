@@ -45,6 +45,8 @@ export function servedRecord(
     team: info.key?.labels.team,
     trace_id: traceId,
     quota_store: quotaStore,
+    cache: info.cache?.result,
+    cache_similarity: info.cache?.similarity,
   };
   if (logContent)
     Object.assign(line, contentFields(logContent, req.body, req.operation === 'chat' ? info.outputText : undefined));

@@ -35,8 +35,17 @@ export class QuotaAdmission implements Admission<QuotaTicket> {
         if (l.kind === 'tokens') needsTokens = true;
         else if (l.kind === 'costUSD') needsCost = true;
       }
-    const q: QuotaRequest = { keyId: req.key?.id, model: req.model, reserveTokens: 0, reserveCostNano: 0, policies };
-    if (needsTokens || needsCost) {
+    const q: QuotaRequest = {
+      keyId: req.key?.id,
+      model: req.model,
+      reserveTokens: 0,
+      reserveCostNano: 0,
+      policies,
+      requestsOnly: false,
+    };
+    // A cache hit costs nothing upstream: it counts against request limits only (ADR 0070).
+    if (req.cache?.result === 'hit') q.requestsOnly = true;
+    else if (needsTokens || needsCost) {
       const input = roughInputTokens(requestText(req.operation, req.body).text.length);
       const output = req.operation === 'embeddings' ? 0 : (requestedMaxTokens(req.body) ?? this.defaultMaxTokens);
       q.reserveTokens = input + output;

@@ -77,6 +77,11 @@ export class AccountingHooks implements GatewayHooks<QuotaTicket>, AccountingSin
     this.keepOutputText = this.logContent !== undefined;
   }
 
+  /** A response cache store command failed or timed out (tollgate_cache_errors_total). */
+  cacheError(op: 'get' | 'set'): void {
+    this.metrics.cacheErrors.labels(op).inc();
+  }
+
   quotaRejected(policyId: string): void {
     this.metrics.quotaRejections.labels(policyId).inc();
   }

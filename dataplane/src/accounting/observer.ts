@@ -21,6 +21,7 @@ import { formatTraceparent } from '../telemetry/trace-context.js';
 import type { Span } from '../telemetry/tracing/span.js';
 import type { Tracer } from '../telemetry/tracing/tracer.js';
 import { servedRecord } from './access.js';
+import { recordCache } from './cache-metrics.js';
 import { type CostResult, computeCost } from './cost.js';
 import { estimateUsage } from './estimate.js';
 import { backendLabel, GENAI_PROVIDER, type Tables } from './labels.js';
@@ -133,6 +134,7 @@ export class Observer implements RequestObserver {
         costNano: cost?.priced ? cost.nano : 0,
       });
     }
+    if (info.cache !== undefined) recordCache(acc.metrics, this.tables, info.route.id, info.cache);
     const providerName = info.provider ? GENAI_PROVIDER[info.provider.type] : '';
     const firstByteAt = info.firstByteAt ?? this.firstByteAt;
     recordServed(acc.metrics, this.req, info, backend, providerName, usage, cost, firstByteAt);

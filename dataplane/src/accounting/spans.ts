@@ -92,6 +92,11 @@ export function endRequestSpan(
     span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
     if (usage.estimated) span.setAttribute('tollgate.usage_estimated', true);
   }
+  const cache = info.cache;
+  if (cache !== undefined) {
+    span.setAttribute('tollgate.cache', cache.result);
+    if (cache.similarity !== undefined) span.setAttribute('tollgate.cache.similarity', cache.similarity);
+  }
   if (cost?.priced) span.setAttribute('tollgate.cost_usd', cost.usd);
   else if (cost) span.setAttribute('tollgate.unpriced', true);
   if (info.errorCode) {

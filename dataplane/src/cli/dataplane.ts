@@ -102,8 +102,12 @@ export function readBootSnapshot(path: string): GatewayConfig | undefined {
 export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHandle> {
   const { createAccounting } = await import('../accounting/hooks.js');
   const accounting = await createAccounting({ redisUrl: o.redis, logger: o.logger, logContent: o.logContent });
+  // The response cache (routes with spec.cache): on the same Redis, else in-process (ADR 0070).
+  const { createResponseCache } = await import('../cache/create.js');
+  const cache = createResponseCache({ redisUrl: o.redis, onError: (op) => accounting.cacheError(op) });
   const srv = o.server;
   const gateway = createGateway({
+    cache,
     logger: o.logger,
     hooks: accounting,
     bodyTimeoutMs: o.bodyTimeoutMs,
@@ -114,6 +118,7 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
   });
   const admin = createAdminServer({ metricsText: () => accounting.metricsText() });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
+  gateway.server.once('close', () => void cache.store.close().catch(() => {}));
   if (o.bootSnapshot) {
     try {
       const boot = readBootSnapshot(o.bootSnapshot);

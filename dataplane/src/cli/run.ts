@@ -28,7 +28,7 @@ Flags:
       --max-body-size <s>  largest request body: bytes, or with Ki, Mi, Gi suffix (default 32Mi)
       --body-timeout <d>   how long a client may take to send its request body: 408 after it (default 30s;
                            streamed responses are not limited by it)
-      --redis <url>        Redis for quota counters shared across replicas (redis://host:6379; or
+      --redis <url>        Redis for quota counters and cache entries shared across replicas (redis://h:6379; or
                            TOLLGATE_REDIS_URL, which keeps a password out of the command line)
       --log-content        also write each request's prompt and the completion the client got into its
                            access-log line (off by default; or TOLLGATE_LOG_CONTENT=true). They may hold
@@ -194,7 +194,11 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   const { createAccounting } = await import('../accounting/hooks.js');
   const { createAdminServer } = await import('../server/admin.js');
   const accounting = await createAccounting({ redisUrl: flags.redisUrl, logger, logContent: flags.logContent });
+  // The response cache (routes with spec.cache): on the same Redis, else in-process (ADR 0070).
+  const { createResponseCache } = await import('../cache/create.js');
+  const cache = createResponseCache({ redisUrl: flags.redisUrl, onError: (op) => accounting.cacheError(op) });
   const gateway = createGateway({
+    cache,
     maxBodyBytes: flags.maxBodyBytes,
     bodyTimeoutMs: flags.bodyTimeoutMs,
     headerTimeoutMs: flags.server.headerTimeoutMs,
@@ -207,6 +211,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   });
   const admin = createAdminServer({ metricsText: () => accounting.metricsText() });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
+  gateway.server.once('close', () => void cache.store.close().catch(() => {}));
   let keyed: boolean | undefined;
   const onConfig = (applied: AppliedConfig) => {
     gateway.applyConfig(applied.config);

@@ -243,6 +243,45 @@ const RENAMED_ON =
 const RENAMED_TRUE =
   'this is `on:` as YAML 1.1 (kubectl) reads it, the boolean true; the field is now spec.retry.retryOn: write `retryOn: ["429", "5xx", "timeout", "connect-failure"]`';
 
+const CACHE_SEMANTIC_ONLY = 'a semantic block is only for mode: semantic';
+const CACHE_SEMANTIC_NEEDED = 'mode: semantic needs a semantic block (embeddingModel and threshold)';
+
+export const RouteCache = z
+  .object({
+    mode: z
+      .enum(['exact', 'semantic'])
+      .describe('exact: the same normalised request; semantic: a similar prompt, by embeddings.'),
+    ttl: duration('How long an answer is kept.').default('1h'),
+    scope: z
+      .enum(['namespace', 'perKey'])
+      .default('namespace')
+      .describe('namespace: keys of the namespace share entries; perKey: each key has its own.'),
+    includeTruncated: z
+      .boolean()
+      .default(false)
+      .describe('Also store answers cut by the max-tokens limit (default: only answers that ended on their own).'),
+    semantic: z
+      .object({
+        embeddingModel: z
+          .string()
+          .min(1)
+          .max(LIMITS.modelNameLength)
+          .describe('Embedding model, served by a route of the same namespace.'),
+        threshold: z.number().gt(0).max(1).describe('Cosine similarity needed for a hit, in (0, 1].'),
+      })
+      .strict()
+      .optional()
+      .describe('mode: semantic only.'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.mode !== 'semantic' && c.semantic !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['semantic'], message: CACHE_SEMANTIC_ONLY });
+    if (c.mode === 'semantic' && c.semantic === undefined)
+      ctx.addIssue({ code: 'custom', path: ['semantic'], message: CACHE_SEMANTIC_NEEDED });
+  });
+export const CACHE_RULES = { semanticOnly: CACHE_SEMANTIC_ONLY, semanticNeeded: CACHE_SEMANTIC_NEEDED };
+
 export const LLMRouteSpec = z
   .object({
     models: z
@@ -310,6 +349,7 @@ export const LLMRouteSpec = z
       .describe(
         'How a backend is picked within a priority tier: weighted (default), least-latency, least-busy or lowest-cost.',
       ),
+    cache: RouteCache.optional().describe('Answer repeated requests without calling a provider (ADR 0070).'),
   })
   .strict();
 export type LLMRouteSpec = z.infer<typeof LLMRouteSpec>;

@@ -133,11 +133,24 @@ export function translateRoutes(
     };
     // weighted, the default, is left out: a route that names it compiles to the same snapshot as one that does not.
     if (spec.loadBalancing !== undefined && spec.loadBalancing !== 'weighted') route.loadBalancing = spec.loadBalancing;
+    if (spec.cache !== undefined) route.cache = routeCache(spec.cache);
     if (r.metadata.creationTimestamp !== undefined) route.createdAt = r.metadata.creationTimestamp;
     if (r.metadata.generation !== undefined) route.generation = r.metadata.generation;
     routes.push(route);
   }
   return routes;
+}
+
+function routeCache(c: NonNullable<LLMRouteSpec['cache']>): NonNullable<RouteConfig['cache']> {
+  const out: NonNullable<RouteConfig['cache']> = {
+    mode: c.mode,
+    ttlMs: parseDuration(c.ttl),
+    scope: c.scope,
+    includeTruncated: c.includeTruncated,
+  };
+  if (c.semantic !== undefined)
+    out.semantic = { embeddingModel: c.semantic.embeddingModel, threshold: c.semantic.threshold };
+  return out;
 }
 
 function dedupeHeaders(headers: Array<{ name: string; value: string }>): Array<{ name: string; value: string }> {

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type GatewayConfig, GatewayConfigSchema } from '../../../contract/gateway-config.js';
+import { canonicalJson } from './canonical-json.js';
 import type { ResourceSnapshot } from './resources.js';
 import { byId, cmp, dedupe, formatZodError, type ResourceStatus } from './translate-common.js';
 import { translateProviders } from './translate-providers.js';
@@ -74,14 +75,4 @@ export function configHash(body: Omit<GatewayConfig, 'version' | 'hash'>): strin
   return `sha256:${createHash('sha256').update(canonicalJson(body)).digest('hex')}`;
 }
 
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const k of Object.keys(obj).sort()) {
-    if (obj[k] === undefined) continue;
-    parts.push(`${JSON.stringify(k)}:${canonicalJson(obj[k])}`);
-  }
-  return `{${parts.join(',')}}`;
-}
+export { canonicalJson } from './canonical-json.js';

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiKeyConfig, RouteConfig } from '../../../contract/gateway-config.js';
+import type { CacheState } from '../cache/types.js';
 import type { ClientFormat } from '../errors.js';
 import type { Operation } from '../providers/types.js';
 import type { CompiledRoute, NamespaceTable } from '../routing/table.js';
@@ -49,6 +50,8 @@ export class Exchange implements Known {
   // ── route (pipeline/stages/route.ts) ──
   compiled: CompiledRoute | undefined = undefined;
   route: RouteConfig | undefined = undefined;
+  // ── cache lookup (pipeline/stages/cache-lookup.ts): only on routes with spec.cache ──
+  cache: CacheState | undefined = undefined;
 
   constructor(
     req: IncomingMessage,
@@ -82,6 +85,7 @@ export interface RoutedExchange extends Exchange, RequestInfo {
   readonly compiled: CompiledRoute;
   readonly route: RouteConfig;
   readonly startedAt: number;
+  cache: CacheState | undefined;
 }
 
 /** True once the route stage has run (it sets the route only after the parse stage set body and model). */

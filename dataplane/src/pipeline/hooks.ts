@@ -14,6 +14,7 @@
  * and logs anything they throw and keeps serving. They are called on the hot path: keep them cheap and synchronous.
  */
 import type { ApiKeyConfig, GatewayConfig, ProviderConfig, RouteConfig } from '../../../contract/gateway-config.js';
+import type { CacheState } from '../cache/types.js';
 import type { ClientFormat, ErrorCode } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
 import type { CapacityGate, SkipReason } from '../proxy/types.js';
@@ -37,6 +38,8 @@ export interface RequestInfo {
   readonly startedAt: number;
   /** The client's W3C `traceparent` header, if any (accounting continues the trace from it). */
   readonly traceparent?: string | undefined;
+  /** On a route with a cache, the lookup's result (a hit reserves no tokens and no cost). ADR 0070. */
+  readonly cache?: CacheState | undefined;
 }
 
 /** One upstream try. */
@@ -118,6 +121,8 @@ export interface FinishInfo {
   readonly firstByteAt: number | undefined;
   /** Backends passed over for capacity, in order (at most a few); undefined when none was. */
   readonly skipped?: readonly BackendSkip[] | undefined;
+  /** On a route with a cache: hit, miss or bypass, and on a hit the entry (what it saved). ADR 0070. */
+  readonly cache?: CacheState | undefined;
 }
 
 /** Per-request observer made by `observe` once the request is admitted. */

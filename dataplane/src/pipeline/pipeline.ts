@@ -102,6 +102,7 @@ export class Pipeline implements BodySink, AttemptLoop<ProxyCall> {
       observer,
       startedAt: x.startedAt,
       clientHeaders: forwardedClientHeaders(x.req.headers),
+      cache: x.cache,
     });
   }
 

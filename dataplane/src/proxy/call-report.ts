@@ -4,9 +4,18 @@
  * it (one object per request; the split is by job, not by allocation). (ADR 0040)
  */
 import type { ServerResponse } from 'node:http';
+import { embeddingsAnswer, GuardedCapture, renderHit, storeChat } from '../cache/serve.js';
+import type { CacheState, StreamCapture } from '../cache/types.js';
 import type { GatewayError } from '../errors.js';
 import type { AttemptInfo, AttemptOutcome, BackendSkip } from '../pipeline/hooks.js';
-import { setAnswerHead, setTollgateHeaders, writeError } from '../pipeline/respond.js';
+import {
+  endWithBody,
+  JSON_CONTENT_TYPE,
+  SSE_CONTENT_TYPE,
+  setAnswerHead,
+  setTollgateHeaders,
+  writeError,
+} from '../pipeline/respond.js';
 import type { StreamTranslator, Usage } from '../providers/types.js';
 import type { BackendStats } from '../routing/stats.js';
 import type { CompiledBackend } from '../routing/table.js';
@@ -88,7 +97,89 @@ export abstract class CallReport {
       return;
     }
     setTollgateHeaders(res, this.r.route.id, this.backendLabel, this.attempts, this.r.observer.headers);
+    const cs = this.r.cache;
+    if (cs !== undefined) res.setHeader('x-tollgate-cache', cs.result);
     this.finish(writeError(res, this.r.format, error), error.code);
+  }
+
+  /**
+   * A cache hit (ADR 0070): the entry's answer, rendered in the client's format, through the one writer; no
+   * try, no provider. False when the entry cannot be rendered: the caller goes upstream, as on a miss.
+   */
+  protected answerFromCache(s: CacheState): boolean {
+    const cache = this.shared.cache;
+    const r = this.r;
+    let hit: ReturnType<typeof renderHit>;
+    try {
+      hit = cache === undefined ? undefined : renderHit(cache, s, { ...r, now: Math.floor(cache.now() / 1000) });
+    } catch (err) {
+      this.shared.logger.warn('a cached answer could not be replayed; answering from upstream', { err });
+      hit = undefined;
+    }
+    if (hit === undefined) {
+      s.result = 'miss';
+      s.entry = undefined;
+      if (s.items !== undefined) s.items = undefined;
+      return false;
+    }
+    const res = this.res;
+    setAnswerHead(res, 200, hit.sse ? SSE_CONTENT_TYPE : JSON_CONTENT_TYPE);
+    setTollgateHeaders(res, r.route.id, undefined, 0, r.observer.headers);
+    res.setHeader('x-tollgate-cache', 'hit');
+    res.setHeader('age', String(hit.ageSeconds));
+    this.started = true;
+    if (hit.sse) res.end(hit.payload);
+    else endWithBody(res, hit.payload);
+    this.markFirstByte();
+    this.finish(200, undefined);
+    return true;
+  }
+
+  /** A whole answer on a cached route: stored if it may be; the body to send (embeddings: merged). */
+  protected cacheAnswer(s: CacheState, body: unknown, usage: Usage | undefined): unknown {
+    const cache = this.shared.cache;
+    const b = this.backend;
+    if (cache === undefined || b === undefined) return body;
+    const route = this.r.route.config;
+    const model = this.upstreamModel ?? this.r.model;
+    try {
+      if (this.r.operation === 'embeddings')
+        return embeddingsAnswer(cache, route, s, body, usage, b.provider.id, model);
+      if (s.key !== undefined && cache.codec !== undefined)
+        storeChat(cache, route, s, cache.codec.capture.json(this.r.format, body, usage), b.provider.id, model);
+    } catch (err) {
+      this.shared.logger.warn('an answer could not be cached', { err });
+    }
+    return body;
+  }
+
+  /** The capture of a streamed answer on a cached route that stores (undefined: not stored). */
+  protected streamCapture(): StreamCapture | undefined {
+    const codec = this.shared.cache?.codec;
+    if (codec === undefined || this.r.cache?.key === undefined) return undefined;
+    try {
+      const logger = this.shared.logger;
+      return new GuardedCapture(codec.capture.stream(this.r.format), (err) =>
+        logger.warn('a stream capture failed; the answer is not cached', { err }),
+      );
+    } catch (err) {
+      this.shared.logger.warn('a stream capture could not start', { err });
+      return undefined;
+    }
+  }
+
+  /** A stream that ended cleanly: its captured answer is stored if it may be. */
+  protected storeStream(capture: StreamCapture): void {
+    const cache = this.shared.cache;
+    const s = this.r.cache;
+    const b = this.backend;
+    if (cache === undefined || s === undefined || b === undefined) return;
+    try {
+      const answer = capture.end(this.usage, this.responseModel);
+      storeChat(cache, this.r.route.config, s, answer, b.provider.id, this.upstreamModel ?? this.r.model);
+    } catch (err) {
+      this.shared.logger.warn('a streamed answer could not be cached', { err });
+    }
   }
 
   // ─── output helpers ───────────────────────────────────────────────────────────────────────────────
@@ -96,6 +187,8 @@ export abstract class CallReport {
   protected writeHead(contentType: string): void {
     setAnswerHead(this.res, 200, contentType);
     setTollgateHeaders(this.res, this.r.route.id, this.backendLabel, this.attempts, this.r.observer.headers);
+    const cs = this.r.cache;
+    if (cs !== undefined) this.res.setHeader('x-tollgate-cache', cs.result);
     this.started = true;
   }
 
@@ -162,6 +255,7 @@ export abstract class CallReport {
         endedAt: performance.now(),
         firstByteAt: this.firstByteAt,
         skipped: this.skips,
+        cache: this.r.cache,
       });
     } catch (err) {
       this.shared.logger.warn('hook finish threw', { err });

@@ -87,6 +87,7 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
     // The client left while the admission was under way: no upstream call (the provider would bill it).
     if (this.clientGone) return this.fail(new GatewayError('upstream_error', 'client closed the request'));
     const r = this.r;
+    if (r.cache?.result === 'hit' && this.answerFromCache(r.cache)) return;
     const route = r.route;
     const deadline = r.startedAt + route.config.timeoutMs;
     const { health, random, capacity } = this.shared;
@@ -190,6 +191,7 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
       }
       this.lastStream = st;
       a.relay = new StreamRelay(st, a.adapter.streamDecoder?.() ?? new SseParser());
+      if (r.cache !== undefined) a.relay.capture = this.streamCapture();
     } else {
       a.headers = headers;
       a.chunks = [];
@@ -306,7 +308,8 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
     }
     // A same-format translator hands back the very object it was given (translators are pure: they build
     // new objects, never edit their input), so the upstream's own bytes are the answer: no re-serialising.
-    const payload = out.body === parsed ? text : JSON.stringify(out.body);
+    const body = r.cache === undefined ? out.body : this.cacheAnswer(r.cache, out.body, out.usage);
+    const payload = body === parsed ? text : JSON.stringify(body);
     this.writeHead(JSON_CONTENT_TYPE);
     endWithBody(this.res, payload);
     this.markFirstByte();
@@ -366,6 +369,7 @@ export class ProxyCall extends CapacityStep implements AttemptOwner, Stoppable {
     }
     this.usage = st.usage();
     this.responseModel = st.responseModel();
+    if (relay.capture !== undefined && upstreamErr === undefined && !this.clientGone) this.storeStream(relay.capture);
     if (tail.length > 0) this.writeChunk(relay, tail);
     if (!this.started && !this.clientGone) {
       // A clean stream that produced no event at all: still answer with an (empty) event stream.

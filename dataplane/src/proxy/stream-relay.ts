@@ -4,6 +4,8 @@
  * pipeline/respond.ts and decides what a fault means (retry before the first byte, error event after it).
  * docs/routing.md "Streams" (ADR 0040).
  */
+
+import type { StreamCapture } from '../cache/types.js';
 import { GatewayError } from '../errors.js';
 import type { StreamDecoder, StreamTranslator } from '../providers/types.js';
 import { formatSse, type SseEvent } from '../sse/sse.js';
@@ -22,6 +24,8 @@ export class StreamFault {
 export class StreamRelay {
   /** Reading the upstream is paused until the client drains what was written. */
   paused = false;
+  /** On a cached route that stores: fed every client event (cache/types.ts StreamCapture). */
+  capture: StreamCapture | undefined = undefined;
 
   constructor(
     readonly translator: StreamTranslator,
@@ -64,7 +68,11 @@ export class StreamRelay {
     let tail = '';
     try {
       const outs = st.end();
-      for (let j = 0; j < outs.length; j++) tail += formatSse(outs[j] as SseEvent);
+      const cap = this.capture;
+      for (let j = 0; j < outs.length; j++) {
+        if (cap !== undefined) cap.event(outs[j] as SseEvent);
+        tail += formatSse(outs[j] as SseEvent);
+      }
     } catch (err) {
       return new StreamFault('bad_response', asGatewayError(err), '');
     }
@@ -85,6 +93,8 @@ export class StreamRelay {
             : new GatewayError('upstream_bad_response', 'provider sent an invalid stream event', { cause: err });
         return new StreamFault('bad_response', error, out);
       }
+      const cap = this.capture;
+      if (cap !== undefined) for (let j = 0; j < outs.length; j++) cap.event(outs[j] as SseEvent);
       for (let j = 0; j < outs.length; j++) out += formatSse(outs[j] as SseEvent);
       const upstreamErr = st.error;
       // An error event before anything reached the client: a failed try like any other (retried by its meaning).

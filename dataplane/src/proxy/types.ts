@@ -1,5 +1,7 @@
 /** The proxy's public shapes: what the gateway hands a call (ProxyCall re-exports them from call.ts). */
 import type { ApiKeyConfig, ProviderConfig } from '../../../contract/gateway-config.js';
+import type { ResponseCache } from '../cache/cache.js';
+import type { CacheState } from '../cache/types.js';
 import type { ClientFormat } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RequestObserver } from '../pipeline/hooks.js';
@@ -57,6 +59,8 @@ export interface CallShared {
   readonly keepOutputText: boolean;
   /** Provider capacity; absent: no counters (no provider limits are honoured, nothing is learned). */
   readonly capacity?: CapacityGate | undefined;
+  /** The response cache (ADR 0070); absent: no route is cached. */
+  readonly cache?: ResponseCache | undefined;
 }
 
 /** A request that passed auth, validation, routing and admission. */
@@ -74,4 +78,6 @@ export interface RoutedRequest {
   readonly startedAt: number;
   /** Allow-listed client headers for the adapter (providers' forwardedClientHeaders); absent: none. */
   readonly clientHeaders?: Readonly<Record<string, string>> | undefined;
+  /** The cache lookup's result on a cached route (pipeline/stages/cache-lookup.ts); undefined: not cached. */
+  readonly cache: CacheState | undefined;
 }

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ApiKeyConfig, GatewayConfig } from '../../../contract/gateway-config.js';
+import type { ResponseCache } from '../cache/cache.js';
 import { type ClientFormat, GatewayError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { Exchange, type Known } from '../pipeline/exchange.js';
@@ -16,7 +17,7 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import { writeJson, writePlain } from '../pipeline/respond.js';
 import type { Stage } from '../pipeline/stage.js';
 import { authenticate, type KeyTable } from '../pipeline/stages/authenticate.js';
-import { STAGES } from '../pipeline/stages/index.js';
+import { STAGES, stagesWithCache } from '../pipeline/stages/index.js';
 import { adapterFor, translatorFor } from '../providers/index.js';
 import type { Operation } from '../providers/types.js';
 import { type CallShared, endForShutdown, type ProviderRegistry } from '../proxy/call.js';
@@ -55,6 +56,8 @@ export interface GatewayOptions extends Pick<ListenerOptions, 'headerTimeoutMs' 
   closeGraceMs?: number;
   /** The stages between the body and the admission, in order; default pipeline/stages/index.ts STAGES. */
   stages?: readonly Stage[];
+  /** The response cache (ADR 0070); absent: `spec.cache` on a route has no effect. */
+  cache?: ResponseCache;
   /** Why a config does not make the gateway ready (`/readyz` 503 with it), undefined when it does. */
   readiness?: (config: GatewayConfig) => string | undefined;
 }
@@ -134,6 +137,7 @@ class GatewayImpl implements Gateway {
       logger: this.logger,
       keepOutputText: this.hooks.keepOutputText === true,
       capacity: this.hooks.capacity,
+      cache: options.cache,
     };
     this.prober = new HealthProber({
       pools: this.pools,
@@ -144,7 +148,7 @@ class GatewayImpl implements Gateway {
       onProbe: options.healthProbes?.onProbe,
     });
     this.pipeline = new Pipeline({
-      stages: options.stages ?? STAGES,
+      stages: options.stages ?? (options.cache === undefined ? STAGES : stagesWithCache(options.cache)),
       hooks: this.hooks,
       shared: this.shared,
       logger: this.logger,

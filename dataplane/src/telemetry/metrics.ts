@@ -64,6 +64,22 @@ export function createGatewayMetrics() {
       ['backend'],
       DURATION_BUCKETS,
     ),
+    cacheRequests: r.counter(
+      'tollgate_cache_requests_total',
+      'Requests on routes with a response cache, by route and result (hit, miss, bypass).',
+      ['route', 'result'],
+    ),
+    cacheSaved: r.scaledCounter(
+      'tollgate_cache_saved_usd_total',
+      'What cache hits would have cost upstream (USD), priced like the answers they replayed.',
+      ['route'],
+      1e9,
+    ),
+    cacheErrors: r.counter(
+      'tollgate_cache_errors_total',
+      'Cache store commands that failed or timed out (the request then went upstream uncached).',
+      ['op'],
+    ),
     ttft: r.histogram(
       'tollgate_time_to_first_token_seconds',
       'Time from request arrival to the first response byte sent to the client.',

@@ -28,6 +28,8 @@ export interface QuotaRequest {
   reserveCostNano: number;
   /** The governing policies, when the caller already looked them up (`policiesFor`). */
   policies?: readonly PolicyRt[];
+  /** Only the request limits count (a response-cache hit: nothing is spent upstream, ADR 0070). */
+  requestsOnly?: boolean;
 }
 
 export interface ActualUsage {
@@ -311,7 +313,8 @@ function buildSlots(policies: readonly PolicyRt[], req: QuotaRequest, now: numbe
   const slots: Slot[] = [];
   for (const p of policies) {
     const scopeId = p.scope === 'shared' ? SHARED_SCOPE : (req.keyId ?? ANONYMOUS_SCOPE);
-    for (const l of p.limits) slots.push(makeSlot(l, scopeId, addFor(l, req), now));
+    for (const l of p.limits)
+      if (req.requestsOnly !== true || l.kind === 'requests') slots.push(makeSlot(l, scopeId, addFor(l, req), now));
   }
   return slots;
 }

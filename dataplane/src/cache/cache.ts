@@ -1,0 +1,122 @@
+/**
+ * The response cache of one gateway (ADR 0070): the store, the answer codec (capture + replay, canonical*.ts
+ * and replay*.ts) and what the lookup stage and the attempt loop ask of it. Routes without `spec.cache` never
+ * reach it (the lookup stage returns at its first check).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RouteConfig } from '../../../contract/gateway-config.js';
+import { cacheEntryKey } from '../../../contract/shared-state.js';
+import type { RoutedExchange } from '../pipeline/exchange.js';
+import { forwardedClientHeaders } from '../providers/index.js';
+import { cacheScope, chatKey, embeddingItemKeys, embeddingItems } from './key.js';
+import type { AnswerCapture, AnswerReplay, CacheEntry, CacheState, CacheStore } from './types.js';
+
+/** The canonical answer form's two halves (canonical*.ts capture, replay*.ts render). */
+export interface AnswerCodec {
+  readonly capture: AnswerCapture;
+  readonly replay: AnswerReplay;
+}
+
+export interface ResponseCacheOptions {
+  readonly store: CacheStore;
+  /** Capture and replay of chat answers; absent: chat requests on cached routes are bypassed (embeddings are cached). */
+  readonly codec?: AnswerCodec | undefined;
+  /** Epoch ms; tests inject a clock. */
+  readonly now?: () => number;
+}
+
+/** What the client asked of the cache in `cache-control`. */
+export interface ClientCacheControl {
+  readonly noCache: boolean;
+  readonly noStore: boolean;
+}
+
+const NO_DIRECTIVES: ClientCacheControl = Object.freeze({ noCache: false, noStore: false });
+
+export function clientCacheControl(req: IncomingMessage): ClientCacheControl {
+  const h = req.headers['cache-control'];
+  if (h === undefined || h === '') return NO_DIRECTIVES;
+  const v = h.toLowerCase();
+  const noStore = /(?:^|[\s,])no-store(?:$|[\s,])/.test(v);
+  return { noStore, noCache: noStore || /(?:^|[\s,])no-cache(?:$|[\s,])/.test(v) };
+}
+
+export class ResponseCache {
+  readonly store: CacheStore;
+  readonly codec: AnswerCodec | undefined;
+  readonly now: () => number;
+
+  constructor(o: ResponseCacheOptions) {
+    this.store = o.store;
+    this.codec = o.codec;
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * The cache state of a request on a cached route: a bypass at once (client directives, nothing the cache
+   * can key), else a hit or a miss: at once from an in-process store, a Promise from Redis. Never rejects: the
+   * stores never do.
+   */
+  lookup(x: RoutedExchange, cache: NonNullable<RouteConfig['cache']>): CacheState | Promise<CacheState> {
+    const cc = clientCacheControl(x.req);
+    const scope = cacheScope(cache.scope, x.route.namespace, x.key?.id);
+    const input = {
+      format: x.clientFormat,
+      model: x.model,
+      body: x.body,
+      headers: forwardedClientHeaders(x.req.headers),
+    };
+    if (x.operation === 'embeddings') {
+      const digests = embeddingItemKeys(input);
+      if (digests === undefined) return state('bypass', undefined);
+      const keys = digests.map((d) => cacheEntryKey(scope, d));
+      if (cc.noCache) return state('bypass', undefined, cc.noStore ? undefined : itemsAllMissing(keys));
+      const sync = this.store.sync;
+      return sync === undefined
+        ? this.store.getMany(keys).then((h) => itemsState(keys, h))
+        : itemsState(keys, sync.getMany(keys));
+    }
+    if (this.codec === undefined) return state('bypass', undefined);
+    const key = cacheEntryKey(scope, chatKey(input));
+    if (cc.noCache) return state('bypass', cc.noStore ? undefined : key);
+    const sync = this.store.sync;
+    return sync === undefined ? this.store.get(key).then((e) => chatState(key, e)) : chatState(key, sync.get(key));
+  }
+
+  /** Stores an answer (fire and forget). */
+  put(route: RouteConfig, key: string, entry: CacheEntry): void {
+    const c = route.cache;
+    if (c !== undefined) this.store.set(key, entry, c.ttlMs);
+  }
+}
+
+function state(result: CacheState['result'], key: string | undefined, items?: CacheState['items']): CacheState {
+  return { result, key, similarity: undefined, entry: undefined, items };
+}
+
+function chatState(key: string, entry: CacheEntry | undefined): CacheState {
+  if (entry === undefined || entry.answer.operation !== 'chat') return state('miss', key);
+  const s = state('hit', key);
+  s.entry = entry;
+  return s;
+}
+
+function itemsState(keys: string[], hits: (CacheEntry | undefined)[]): CacheState {
+  const missing: number[] = [];
+  for (let i = 0; i < hits.length; i++) if (!isEmbedding(hits[i])) missing.push(i);
+  for (const i of missing) hits[i] = undefined;
+  return state(missing.length === 0 ? 'hit' : 'miss', undefined, { keys, hits, missing });
+}
+
+function itemsAllMissing(keys: string[]): NonNullable<CacheState['items']> {
+  return { keys, hits: keys.map(() => undefined), missing: keys.map((_, i) => i) };
+}
+
+function isEmbedding(e: CacheEntry | undefined): boolean {
+  return e !== undefined && e.answer.operation === 'embeddings';
+}
+
+/** The number of items an embeddings body asks for (for merging), or undefined. */
+export function itemCount(body: Readonly<Record<string, unknown>>): number | undefined {
+  return embeddingItems(body.input)?.length;
+}

@@ -1,0 +1,48 @@
+/**
+ * The response cache a gateway process serves with (ADR 0070): on Redis when the gateway has `--redis` (every
+ * replica shares the entries), else in-process (an LRU bounded in bytes). Failures of the store are counted
+ * through `onError`; they never fail a request.
+ */
+import { type AnswerCodec, ResponseCache } from './cache.js';
+import { MemoryStore } from './store-memory.js';
+import { RedisCacheStore } from './store-redis.js';
+
+/** Defaults: 64 MiB in process, entries up to 1 MiB, cache reads given up after 50 ms. */
+export const CACHE_DEFAULTS = { memoryBytes: 64 * 1024 * 1024, maxEntryBytes: 1024 * 1024, timeoutMs: 50 };
+
+export interface CreateCacheOptions {
+  readonly redisUrl?: string | undefined;
+  readonly onError: (op: 'get' | 'set') => void;
+  readonly codec?: AnswerCodec | undefined;
+  readonly memoryBytes?: number;
+  readonly maxEntryBytes?: number;
+  readonly timeoutMs?: number;
+  readonly now?: () => number;
+  /** TOLLGATE_CACHE_MEMORY_BYTES and TOLLGATE_CACHE_MAX_ENTRY_BYTES (bytes) stand in for the sizes not given. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A positive integer from the environment, or undefined. */
+function envBytes(env: NodeJS.ProcessEnv | undefined, name: string): number | undefined {
+  const v = env?.[name];
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  const n = Number(v);
+  return n > 0 ? n : undefined;
+}
+
+export function createResponseCache(o: CreateCacheOptions): ResponseCache {
+  const env = o.env ?? process.env;
+  const maxEntryBytes =
+    o.maxEntryBytes ?? envBytes(env, 'TOLLGATE_CACHE_MAX_ENTRY_BYTES') ?? CACHE_DEFAULTS.maxEntryBytes;
+  const memoryBytes = o.memoryBytes ?? envBytes(env, 'TOLLGATE_CACHE_MEMORY_BYTES') ?? CACHE_DEFAULTS.memoryBytes;
+  const store =
+    o.redisUrl === undefined
+      ? new MemoryStore({ maxBytes: memoryBytes, maxEntryBytes, now: o.now })
+      : new RedisCacheStore({
+          url: o.redisUrl,
+          maxEntryBytes,
+          timeoutMs: o.timeoutMs ?? CACHE_DEFAULTS.timeoutMs,
+          onError: o.onError,
+        });
+  return new ResponseCache({ store, codec: o.codec, now: o.now });
+}
