@@ -237,14 +237,23 @@ export function streamCapture(format: ClientFormat, options?: CaptureOptions): S
   return format === 'anthropic' ? new AnthropicStreamCapture(options) : new OpenAiStreamCapture(options);
 }
 
-/** The capture of a route's cache (types.ts AnswerCapture); `options` are the route's (storeLength). */
-export function answerCapture(options?: CaptureOptions): AnswerCapture {
+/**
+ * The capture of a route's cache (types.ts AnswerCapture). Both methods take the route's choices as an optional
+ * last argument (`{ storeLength: route.cache.includeTruncated }`); without it, `options` (default: complete
+ * answers only, no `length`).
+ */
+export interface RouteAnswerCapture extends AnswerCapture {
+  json(format: ClientFormat, body: unknown, usage: Usage | undefined, route?: CaptureOptions): ChatAnswer | undefined;
+  stream(format: ClientFormat, route?: CaptureOptions): StreamCapture;
+}
+
+export function answerCapture(options?: CaptureOptions): RouteAnswerCapture {
   return {
-    json: (format, body, usage) =>
-      format === 'anthropic' ? fromAnthropicBody(body, usage, options) : fromOpenAiBody(body, usage, options),
-    stream: (format) => streamCapture(format, options),
+    json: (format, body, usage, route = options) =>
+      format === 'anthropic' ? fromAnthropicBody(body, usage, route) : fromOpenAiBody(body, usage, route),
+    stream: (format, route = options) => streamCapture(format, route),
   };
 }
 
-/** The default capture: complete answers only (no `length`). */
-export const ANSWER_CAPTURE: AnswerCapture = answerCapture();
+/** The default capture: complete answers only (no `length`) unless a call passes the route's choices. */
+export const ANSWER_CAPTURE: RouteAnswerCapture = answerCapture();

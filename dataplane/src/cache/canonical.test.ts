@@ -119,6 +119,11 @@ describe('stop reasons', () => {
     const body = { type: 'message', model: 'c', content: [{ type: 'text', text: 'a' }], stop_reason: 'max_tokens' };
     expect(ANSWER_CAPTURE.json('anthropic', body, USAGE)).toBeUndefined();
     expect(answerCapture({ storeLength: true }).json('anthropic', body, USAGE)?.stop).toBe('length');
+    // The route's choice passed per call (spec.cache.includeTruncated).
+    expect(ANSWER_CAPTURE.json('anthropic', body, USAGE, { storeLength: true })?.stop).toBe('length');
+    const c = ANSWER_CAPTURE.stream('openai', { storeLength: true });
+    for (const e of events) c.event(e);
+    expect(c.end(USAGE, 'm')?.stop).toBe('length');
   });
 });
 

@@ -13,6 +13,7 @@ import type { JsonObject } from '../providers/common/json.js';
 import { usageToAnthropic, usageToOpenAi, ZERO_USAGE } from '../providers/common/usage.js';
 import type { Usage } from '../providers/types.js';
 import { type ChatAnswer, type ChatContent, isChatAnswer } from './canonical.js';
+import { ANSWER_CAPTURE, type RouteAnswerCapture } from './canonical-stream.js';
 import type { AnswerReplay, CanonicalAnswer, CanonicalStop, ReplayContext } from './types.js';
 
 /** A fresh answer id in the format's spelling. */
@@ -211,3 +212,12 @@ export const ANSWER_REPLAY: AnswerReplay = {
   stream: (answer, format, ctx) =>
     format === 'anthropic' ? anthropicStream(chat(answer), ctx) : openAiStream(chat(answer), ctx),
 };
+
+/**
+ * Capture and replay of chat answers, for the response cache. Two members, not `AnswerCapture & AnswerReplay`:
+ * both interfaces name their methods `json` and `stream`, with different signatures, so one object cannot be both.
+ */
+export const ANSWER_CODEC: { readonly capture: RouteAnswerCapture; readonly replay: AnswerReplay } = Object.freeze({
+  capture: ANSWER_CAPTURE,
+  replay: ANSWER_REPLAY,
+});
