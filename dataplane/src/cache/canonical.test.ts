@@ -16,6 +16,7 @@ import {
 } from './canonical.js';
 import { ANSWER_CAPTURE, answerCapture, streamCapture } from './canonical-stream.js';
 import {
+  ANSWER_CODEC,
   ANSWER_REPLAY,
   anthropicJson,
   anthropicStream,
@@ -124,6 +125,9 @@ describe('stop reasons', () => {
     const c = ANSWER_CAPTURE.stream('openai', { storeLength: true });
     for (const e of events) c.event(e);
     expect(c.end(USAGE, 'm')?.stop).toBe('length');
+    // The cache's codec keeps them: its store step applies includeTruncated.
+    expect(ANSWER_CODEC.capture.json('anthropic', body, USAGE)?.stop).toBe('length');
+    expect(ANSWER_CODEC.capture.json('anthropic', { ...body, stop_reason: 'refusal' }, USAGE)).toBeUndefined();
   });
 });
 

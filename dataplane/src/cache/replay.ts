@@ -13,7 +13,7 @@ import type { JsonObject } from '../providers/common/json.js';
 import { usageToAnthropic, usageToOpenAi, ZERO_USAGE } from '../providers/common/usage.js';
 import type { Usage } from '../providers/types.js';
 import { type ChatAnswer, type ChatContent, isChatAnswer } from './canonical.js';
-import { ANSWER_CAPTURE, type RouteAnswerCapture } from './canonical-stream.js';
+import { answerCapture, type RouteAnswerCapture } from './canonical-stream.js';
 import type { AnswerReplay, CanonicalAnswer, CanonicalStop, ReplayContext } from './types.js';
 
 /** A fresh answer id in the format's spelling. */
@@ -216,8 +216,10 @@ export const ANSWER_REPLAY: AnswerReplay = {
 /**
  * Capture and replay of chat answers, for the response cache. Two members, not `AnswerCapture & AnswerReplay`:
  * both interfaces name their methods `json` and `stream`, with different signatures, so one object cannot be both.
+ * Its capture keeps answers cut by the token limit (stop `length`): the cache's store step decides on them with
+ * the route's includeTruncated.
  */
 export const ANSWER_CODEC: { readonly capture: RouteAnswerCapture; readonly replay: AnswerReplay } = Object.freeze({
-  capture: ANSWER_CAPTURE,
+  capture: answerCapture({ storeLength: true }),
   replay: ANSWER_REPLAY,
 });
