@@ -16,6 +16,7 @@ import {
   chatAnswer,
   fromAnthropicBody,
   fromOpenAiBody,
+  hasReasoning,
   stopFromAnthropic,
   stopFromOpenAi,
 } from './canonical.js';
@@ -112,7 +113,8 @@ export class OpenAiStreamCapture extends BlockCapture {
 
   private delta(delta: Record<string, unknown>): void {
     if (typeof delta.refusal === 'string' && delta.refusal !== '') this.broken = true;
-    if ((delta.audio ?? null) !== null || (delta.function_call ?? null) !== null) this.broken = true;
+    if ((delta.audio ?? null) !== null || (delta.function_call ?? null) !== null || hasReasoning(delta))
+      this.broken = true;
     if (typeof delta.content === 'string' && delta.content !== '') {
       const last = this.blocks[this.blocks.length - 1];
       if (last?.type === 'text') last.text += delta.content;

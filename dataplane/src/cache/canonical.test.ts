@@ -340,6 +340,11 @@ describe('not captured', () => {
       [{ data: JSON.stringify({ choices: [{ index: 1, delta: { content: 'x' }, finish_reason: 'stop' }] }) }],
     ],
     ['content_filter', 'openai', [chunk({ content: 'x' }), chunk({}, 'content_filter')]],
+    [
+      'reasoning text (compatible servers)',
+      'openai',
+      [chunk({ reasoning_content: 'hmm' }), chunk({ content: 'x' }, 'stop')],
+    ],
     ['no message_stop', 'anthropic', [start, textStart(0), textDelta(0, 'x'), blockStop(0), msgDelta('end_turn')]],
     ['an error event', 'anthropic', [start, textStart(0), ev('error', { error: { type: 'overloaded_error' } }), STOP]],
     [
@@ -379,6 +384,7 @@ describe('not captured', () => {
     ],
     ['a refusal', { choices: [{ message: { content: null, refusal: 'no' }, finish_reason: 'stop' }] }],
     ['audio', { choices: [{ message: { content: 'a', audio: { id: 'x' } }, finish_reason: 'stop' }] }],
+    ['reasoning text', { choices: [{ message: { content: 'a', reasoning_content: 'r' }, finish_reason: 'stop' }] }],
     ['not an answer', { error: { message: 'x' } }],
   ])('OpenAI body: %s', (_n, body) => expect(ANSWER_CAPTURE.json('openai', body, USAGE)).toBeUndefined());
 

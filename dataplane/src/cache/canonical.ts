@@ -179,8 +179,20 @@ export function fromOpenAiBody(
 function plainOpenAiMessage(m: Record<string, unknown>): boolean {
   if (typeof m.refusal === 'string' && m.refusal !== '') return false;
   if (m.audio !== undefined && m.audio !== null) return false;
-  if (m.function_call !== undefined && m.function_call !== null) return false;
+  if ((m.function_call !== undefined && m.function_call !== null) || hasReasoning(m)) return false;
   return !(Array.isArray(m.annotations) && m.annotations.length > 0);
+}
+
+/**
+ * Reasoning text some OpenAI-compatible servers add to a message or delta (`reasoning_content`: DeepSeek, vLLM;
+ * `reasoning`: OpenRouter), passed through to OpenAI clients: the form does not carry it, so such an answer is
+ * not captured.
+ */
+export function hasReasoning(m: Record<string, unknown>): boolean {
+  return (
+    (typeof m.reasoning_content === 'string' && m.reasoning_content !== '') ||
+    (typeof m.reasoning === 'string' && m.reasoning !== '')
+  );
 }
 
 /** A non-streaming Anthropic message as sent to the client. */
