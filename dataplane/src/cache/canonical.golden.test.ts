@@ -1,7 +1,8 @@
 /**
  * Golden files of the canonical answer (UPDATE_GOLDEN=1 rewrites them; review them as diffs). Each case is a
  * provider cassette answered to one client format through the real translator and, for streams, the real stream
- * relay (proxy/stream-relay.ts) with its capture seam, so the inputs are exactly what a client is sent:
+ * relay (proxy/stream-relay.ts), so the inputs are exactly what a client is sent (the capture reads the events of
+ * that text, as the relay hands them to the cache's capture):
  *   <case>.in.json / .in.sse      the client-format answer or stream as written to the client
  *   <case>.canonical.json         the captured canonical answer (null: not stored)
  *   <case>.out.txt                its replays: OpenAI JSON, OpenAI stream (with and without usage), Anthropic JSON
@@ -80,8 +81,7 @@ function relayed(k: Case, size: number): { text: string; answer: ChatAnswer | un
     clientModel: 'client-model',
     now: NOW,
   });
-  const capture = streamCapture(k.format);
-  const relay = new StreamRelay(st, k.wire === 'bedrock' ? new EventStreamDecoder() : new SseParser(), capture);
+  const relay = new StreamRelay(st, k.wire === 'bedrock' ? new EventStreamDecoder() : new SseParser());
   const bytes = streamBytes(k);
   let text = '';
   const take = (out: string | StreamFault): void => {
@@ -93,6 +93,9 @@ function relayed(k: Case, size: number): { text: string; answer: ChatAnswer | un
   take(relay.close());
   // Converse answers have no id: the translator makes a random one (the only part that differs between runs).
   text = text.replace(/(msg_bedrock_|chatcmpl-bedrock-)[0-9a-f]{24}/g, '$1<random>');
+  const capture = streamCapture(k.format);
+  const events = new SseParser();
+  for (const ev of [...events.push(text), ...events.end()]) capture.event(ev);
   return { text, answer: capture.end(st.usage(), st.responseModel()) as ChatAnswer | undefined };
 }
 

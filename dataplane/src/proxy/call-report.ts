@@ -9,7 +9,7 @@ import type { AttemptInfo, AttemptOutcome } from '../pipeline/hooks.js';
 import { setAnswerHead, setTollgateHeaders, writeError } from '../pipeline/respond.js';
 import type { StreamTranslator, Usage } from '../providers/types.js';
 import type { CompiledBackend } from '../routing/table.js';
-import type { AnswerSink, CallShared, EventSink, RoutedRequest } from './types.js';
+import type { CallShared, RoutedRequest } from './types.js';
 
 export abstract class CallReport {
   protected attempts = 0;
@@ -102,20 +102,6 @@ export abstract class CallReport {
       this.r.observer.attemptEnd(a, { outcome, status, endedAt: performance.now() });
     } catch (err) {
       this.shared.logger.warn('hook attemptEnd threw', { err });
-    }
-  }
-
-  /**
-   * A whole answer (`events` undefined: `body` is it) or a complete stream reached the client from `b`: the cached
-   * route's capture gets it with the call's usage (ADR 0073). Called only when there is a capture.
-   */
-  protected captured(sink: AnswerSink, b: CompiledBackend, model: string, body: unknown, events?: EventSink): void {
-    try {
-      const from = { provider: b.provider.id, upstreamModel: model };
-      if (events === undefined) sink.answered(body, this.usage, this.responseModel, from);
-      else sink.streamed(events, this.usage, this.responseModel, from);
-    } catch (err) {
-      this.shared.logger.warn('cache capture threw', { err });
     }
   }
 

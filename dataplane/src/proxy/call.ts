@@ -204,7 +204,7 @@ export class ProxyCall extends CallReport implements AttemptOwner {
         return;
       }
       this.lastStream = st;
-      a.relay = new StreamRelay(st, a.adapter.streamDecoder?.() ?? new SseParser(), r.capture?.stream());
+      a.relay = new StreamRelay(st, a.adapter.streamDecoder?.() ?? new SseParser());
     } else {
       a.headers = headers;
       a.chunks = [];
@@ -325,7 +325,6 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     this.writeHead(JSON_CONTENT_TYPE);
     endWithBody(this.res, payload);
     this.markFirstByte();
-    if (r.capture !== undefined) this.captured(r.capture, a.backend, a.info.upstreamModel, out.body);
     // Translators build the text only when usage is missing; content logging wants it always.
     if (this.outputText === undefined && this.shared.keepOutputText)
       this.outputText = clientBodyText(r.format, out.body);
@@ -390,9 +389,6 @@ export class ProxyCall extends CallReport implements AttemptOwner {
     }
     this.res.end();
     this.releaseStream(a);
-    const cap = relay.capture;
-    if (cap !== undefined && upstreamErr === undefined && !this.clientGone && this.r.capture !== undefined)
-      this.captured(this.r.capture, a.backend, a.info.upstreamModel, undefined, cap);
     this.finish(this.clientGone ? 499 : 200, upstreamErr?.code);
     a.settle(undefined);
   }

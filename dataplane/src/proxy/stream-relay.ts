@@ -8,7 +8,6 @@ import { GatewayError } from '../errors.js';
 import type { StreamDecoder, StreamTranslator } from '../providers/types.js';
 import { formatSse, type SseEvent } from '../sse/sse.js';
 import { asGatewayError, type FailureKind, httpFailure } from './classify.js';
-import type { EventSink } from './types.js';
 
 /** A stream try that failed; `pending` is translated text of this chunk not yet written (sent before the error event). */
 export class StreamFault {
@@ -27,8 +26,6 @@ export class StreamRelay {
   constructor(
     readonly translator: StreamTranslator,
     readonly decoder: StreamDecoder,
-    /** A cached route's capture of this try's client events (ADR 0073); undefined: none, one check per event. */
-    readonly capture: EventSink | undefined = undefined,
   ) {}
 
   /**
@@ -67,10 +64,7 @@ export class StreamRelay {
     let tail = '';
     try {
       const outs = st.end();
-      for (let j = 0; j < outs.length; j++) {
-        tail += formatSse(outs[j] as SseEvent);
-        this.capture?.event(outs[j] as SseEvent);
-      }
+      for (let j = 0; j < outs.length; j++) tail += formatSse(outs[j] as SseEvent);
     } catch (err) {
       return new StreamFault('bad_response', asGatewayError(err), '');
     }
@@ -91,10 +85,7 @@ export class StreamRelay {
             : new GatewayError('upstream_bad_response', 'provider sent an invalid stream event', { cause: err });
         return new StreamFault('bad_response', error, out);
       }
-      for (let j = 0; j < outs.length; j++) {
-        out += formatSse(outs[j] as SseEvent);
-        this.capture?.event(outs[j] as SseEvent);
-      }
+      for (let j = 0; j < outs.length; j++) out += formatSse(outs[j] as SseEvent);
       const upstreamErr = st.error;
       // An error event before anything reached the client: a failed try like any other (retried by its meaning).
       if (upstreamErr !== undefined && !started)
