@@ -4,6 +4,7 @@
  * through `onError`; they never fail a request.
  */
 import { type AnswerCodec, ResponseCache } from './cache.js';
+import { ANSWER_CODEC } from './replay.js';
 import { MemoryStore } from './store-memory.js';
 import { RedisCacheStore } from './store-redis.js';
 
@@ -13,6 +14,7 @@ export const CACHE_DEFAULTS = { memoryBytes: 64 * 1024 * 1024, maxEntryBytes: 10
 export interface CreateCacheOptions {
   readonly redisUrl?: string | undefined;
   readonly onError: (op: 'get' | 'set') => void;
+  /** How chat answers are captured and replayed; default the canonical form (replay.ts, ADR 0073). */
   readonly codec?: AnswerCodec | undefined;
   readonly memoryBytes?: number;
   readonly maxEntryBytes?: number;
@@ -44,5 +46,5 @@ export function createResponseCache(o: CreateCacheOptions): ResponseCache {
           timeoutMs: o.timeoutMs ?? CACHE_DEFAULTS.timeoutMs,
           onError: o.onError,
         });
-  return new ResponseCache({ store, codec: o.codec, now: o.now });
+  return new ResponseCache({ store, codec: o.codec ?? ANSWER_CODEC, now: o.now });
 }
