@@ -7,6 +7,16 @@ import { z } from 'zod';
 import { LOAD_BALANCING, MAX_ROUTE_BACKENDS } from '../../../contract/gateway-config.js';
 import { PROVIDER_CONFIGS, PROVIDER_TYPES, type ProviderType } from '../providers/configs.js';
 import { DURATION_PATTERN } from './duration.js';
+import { dnsName } from './resources-raw.js';
+
+export {
+  ObjectMeta,
+  type RawResource,
+  type RawSecret,
+  RESOURCE_KINDS,
+  type ResourceKind,
+  type ResourceSnapshot,
+} from './resources-raw.js';
 
 export const API_GROUP = 'tollgate.dev';
 export const API_VERSION = 'v1alpha1';
@@ -18,12 +28,6 @@ const duration = (what: string) =>
     .string()
     .regex(new RegExp(DURATION_PATTERN), { message: 'must be a duration like 500ms, 30s, 5m, 1h or 30d' })
     .describe(what);
-
-const dnsName = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'must be a lowercase DNS name' });
 
 /**
  * Size caps on lists and strings. The CRDs carry them too (gen-crds derives maxItems/maxLength from these
@@ -408,46 +412,3 @@ export const QuotaPolicySpec = z
   })
   .strict();
 export type QuotaPolicySpec = z.infer<typeof QuotaPolicySpec>;
-
-/** Object metadata as far as Tollgate reads it (Kubernetes or YAML files). */
-export const ObjectMeta = z
-  .object({
-    name: dnsName,
-    namespace: dnsName.default('default'),
-    uid: z.string().optional(),
-    generation: z.number().int().optional(),
-    resourceVersion: z.string().optional(),
-    creationTimestamp: z.string().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  })
-  .passthrough();
-export type ObjectMeta = z.infer<typeof ObjectMeta>;
-
-export const RESOURCE_KINDS = ['LLMProvider', 'LLMRoute', 'QuotaPolicy'] as const;
-export type ResourceKind = (typeof RESOURCE_KINDS)[number];
-
-/** A resource as read from the API server or a file, before its spec is validated. */
-export interface RawResource {
-  apiVersion?: string;
-  kind: ResourceKind;
-  metadata: ObjectMeta;
-  spec: unknown;
-}
-
-/** A v1 Secret as read from the API server (`data`, base64) or a file (`stringData`). */
-export interface RawSecret {
-  apiVersion?: string;
-  kind: 'Secret';
-  metadata: ObjectMeta;
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
-}
-
-/** Everything translate needs: one consistent snapshot of the watched objects. */
-export interface ResourceSnapshot {
-  providers: RawResource[];
-  routes: RawResource[];
-  quotaPolicies: RawResource[];
-  secrets: RawSecret[];
-}
