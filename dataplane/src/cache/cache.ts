@@ -9,6 +9,7 @@ import { cacheEntryKey } from '../../../contract/shared-state.js';
 import type { RoutedExchange } from '../pipeline/exchange.js';
 import { forwardedClientHeaders } from '../providers/index.js';
 import { cacheScope, chatKey, embeddingItemKeys, embeddingItems } from './key.js';
+import type { SemanticCache } from './semantic.js';
 import type { AnswerCapture, AnswerReplay, CacheEntry, CacheState, CacheStore } from './types.js';
 
 /** The canonical answer form's two halves (canonical*.ts capture, replay*.ts render). */
@@ -23,6 +24,8 @@ export interface ResponseCacheOptions {
   readonly codec?: AnswerCodec | undefined;
   /** Epoch ms; tests inject a clock. */
   readonly now?: () => number;
+  /** The semantic index and embedder (ADR 0076) for `mode: semantic` routes; absent: those are exact only. */
+  readonly semantic?: SemanticCache | undefined;
 }
 
 /** What the client asked of the cache in `cache-control`. */
@@ -45,11 +48,13 @@ export class ResponseCache {
   readonly store: CacheStore;
   readonly codec: AnswerCodec | undefined;
   readonly now: () => number;
+  readonly semantic: SemanticCache | undefined;
 
   constructor(o: ResponseCacheOptions) {
     this.store = o.store;
     this.codec = o.codec;
     this.now = o.now ?? Date.now;
+    this.semantic = o.semantic;
   }
 
   /**
@@ -79,8 +84,43 @@ export class ResponseCache {
     if (this.codec === undefined) return state('bypass', undefined);
     const key = cacheEntryKey(scope, chatKey(input));
     if (cc.noCache) return state('bypass', cc.noStore ? undefined : key);
+    if (cache.mode === 'semantic' && this.semantic !== undefined) return this.semanticLookup(x, cache, key);
     const sync = this.store.sync;
     return sync === undefined ? this.store.get(key).then((e) => chatState(key, e)) : chatState(key, sync.get(key));
+  }
+
+  /**
+   * mode semantic (ADR 0076): the exact key first; on its miss, the nearest stored prompt of the same
+   * fingerprint (SemanticCache.find). A miss keeps the prompt's vector for `remember` at the store step.
+   */
+  private async semanticLookup(
+    x: RoutedExchange,
+    cache: NonNullable<RouteConfig['cache']>,
+    key: string,
+  ): Promise<CacheState> {
+    const exact = chatState(key, await this.store.get(key));
+    const sem = this.semantic;
+    if (exact.result === 'hit' || sem === undefined) return exact;
+    const found = await sem.find(x, cache, (k) => this.store.get(k));
+    exact.semantic = found.lookup;
+    const e = found.entry;
+    if (e === undefined || e.answer.operation !== 'chat') return exact;
+    exact.result = 'hit';
+    exact.entry = e;
+    exact.similarity = found.similarity;
+    return exact;
+  }
+
+  /** Indexes a semantic lookup's prompt to the key its answer was just stored under (fire and forget). */
+  remember(route: RouteConfig, s: CacheState, key: string): void {
+    const l = s.semantic;
+    const c = route.cache;
+    if (l !== undefined && c !== undefined) this.semantic?.remember(l, key, c.ttlMs);
+  }
+
+  /** Closes the store and the semantic index and embedder. */
+  async close(): Promise<void> {
+    await Promise.all([this.store.close(), this.semantic?.close()]);
   }
 
   /** Stores an answer (fire and forget). */
@@ -91,7 +131,7 @@ export class ResponseCache {
 }
 
 function state(result: CacheState['result'], key: string | undefined, items?: CacheState['items']): CacheState {
-  return { result, key, similarity: undefined, entry: undefined, items };
+  return { result, key, similarity: undefined, entry: undefined, items, semantic: undefined };
 }
 
 function chatState(key: string, entry: CacheEntry | undefined): CacheState {
