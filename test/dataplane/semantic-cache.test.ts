@@ -138,7 +138,7 @@ async function replica(): Promise<Replica> {
   const access: AccessRecord[] = [];
   const hooks = new AccountingHooks({ accessLog: (rec) => access.push(rec) });
   let origin: string | undefined;
-  const cache = await openResponseCache({
+  const cache = openResponseCache({
     redisUrl: redis8.url,
     onError: (op) => hooks.cacheError(op),
     logger,
@@ -242,8 +242,11 @@ describe('semantic cache across two gateways on Redis 8', () => {
     const hit0 = cacheCount(g2, 'hit');
     const emb1 = embedCount(g1);
     const emb2 = embedCount(g2);
+    // The index is opened by the first semantic lookup (a process without semantic routes never probes Redis).
+    expect(g1.cache.semantic).toBeUndefined();
     up.enqueue({ kind: 'json', body: openAiCompletion('Paris.') });
     const first = await chat(g1.gw, 'What is the capital city of France?');
+    expect(g1.cache.semantic?.index.constructor.name).toBe('RedisVectorIndex');
     expect(first).toMatchObject({ status: 200, cache: 'miss', text: 'Paris.' });
     await stored(1);
 

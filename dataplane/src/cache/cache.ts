@@ -24,8 +24,12 @@ export interface ResponseCacheOptions {
   readonly codec?: AnswerCodec | undefined;
   /** Epoch ms; tests inject a clock. */
   readonly now?: () => number;
-  /** The semantic index and embedder (ADR 0076) for `mode: semantic` routes; absent: those are exact only. */
-  readonly semantic?: SemanticCache | undefined;
+  /**
+   * The semantic index and embedder (ADR 0076) for `mode: semantic` routes, or how to open them on the first
+   * semantic lookup (a process without semantic routes never probes Redis for vector sets); absent: those
+   * routes are exact only.
+   */
+  readonly semantic?: SemanticCache | (() => Promise<SemanticCache>) | undefined;
 }
 
 /** What the client asked of the cache in `cache-control`. */
@@ -48,13 +52,19 @@ export class ResponseCache {
   readonly store: CacheStore;
   readonly codec: AnswerCodec | undefined;
   readonly now: () => number;
-  readonly semantic: SemanticCache | undefined;
+  /** The semantic cache once open (at once when given open, else after the first semantic lookup opened it). */
+  semantic: SemanticCache | undefined;
+  private readonly openSemantic: (() => Promise<SemanticCache>) | undefined;
+  private opening: Promise<SemanticCache | undefined> | undefined;
+  private closed = false;
 
   constructor(o: ResponseCacheOptions) {
     this.store = o.store;
     this.codec = o.codec;
     this.now = o.now ?? Date.now;
-    this.semantic = o.semantic;
+    const sem = o.semantic;
+    this.semantic = typeof sem === 'function' ? undefined : sem;
+    this.openSemantic = typeof sem === 'function' ? sem : undefined;
   }
 
   /**
@@ -84,7 +94,8 @@ export class ResponseCache {
     if (this.codec === undefined) return state('bypass', undefined);
     const key = cacheEntryKey(scope, chatKey(input));
     if (cc.noCache) return state('bypass', cc.noStore ? undefined : key);
-    if (cache.mode === 'semantic' && this.semantic !== undefined) return this.semanticLookup(x, cache, key);
+    if (cache.mode === 'semantic' && (this.semantic !== undefined || this.openSemantic !== undefined))
+      return this.semanticLookup(x, cache, key);
     const sync = this.store.sync;
     return sync === undefined ? this.store.get(key).then((e) => chatState(key, e)) : chatState(key, sync.get(key));
   }
@@ -99,8 +110,9 @@ export class ResponseCache {
     key: string,
   ): Promise<CacheState> {
     const exact = chatState(key, await this.store.get(key));
-    const sem = this.semantic;
-    if (exact.result === 'hit' || sem === undefined) return exact;
+    if (exact.result === 'hit') return exact;
+    const sem = this.semantic ?? (await this.semanticOpened());
+    if (sem === undefined) return exact;
     const found = await sem.find(x, cache, (k) => this.store.get(k));
     exact.semantic = found.lookup;
     const e = found.entry;
@@ -118,9 +130,28 @@ export class ResponseCache {
     if (l !== undefined && c !== undefined) this.semantic?.remember(l, key, c.ttlMs);
   }
 
-  /** Closes the store and the semantic index and embedder. */
+  /** The semantic cache, opened once by the first semantic lookup; undefined when closed meanwhile. */
+  private semanticOpened(): Promise<SemanticCache | undefined> {
+    const open = this.openSemantic;
+    if (this.opening === undefined && open !== undefined && !this.closed)
+      this.opening = open().then(
+        (sem) => {
+          if (this.closed) return sem.close().then(() => undefined);
+          this.semantic = sem;
+          return sem;
+        },
+        () => undefined,
+      );
+    return this.opening ?? Promise.resolve(undefined);
+  }
+
+  /** Closes the store and the semantic index and embedder (once opened). */
   async close(): Promise<void> {
-    await Promise.all([this.store.close(), this.semantic?.close()]);
+    this.closed = true;
+    const sem = this.semantic;
+    this.semantic = undefined;
+    // Still opening: it closes what it opened when it sees `closed` (semanticOpened).
+    await Promise.all([this.store.close(), sem?.close(), this.opening]);
   }
 
   /** Stores an answer (fire and forget). */

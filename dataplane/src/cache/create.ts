@@ -19,8 +19,8 @@ export interface CreateCacheOptions {
   readonly onError: (op: 'get' | 'set') => void;
   /** How chat answers are captured and replayed; default the canonical form (replay.ts, ADR 0073). */
   readonly codec?: AnswerCodec | undefined;
-  /** The semantic index and embedder for `mode: semantic` routes (semantic.ts openSemanticCache). */
-  readonly semantic?: SemanticCache | undefined;
+  /** The semantic index and embedder for `mode: semantic` routes, or how to open them (ResponseCacheOptions). */
+  readonly semantic?: SemanticCache | (() => Promise<SemanticCache>) | undefined;
   readonly memoryBytes?: number;
   readonly maxEntryBytes?: number;
   readonly timeoutMs?: number;
@@ -62,10 +62,11 @@ export interface OpenCacheOptions extends CreateCacheOptions {
 
 /**
  * The cache of a gateway process: the store (createResponseCache) and the semantic index and embedder
- * (ADR 0076: Redis 8 vector sets on the same Redis, else in-process). Close it with ResponseCache.close.
+ * (ADR 0076: Redis 8 vector sets on the same Redis, else in-process), opened by the first semantic lookup.
+ * Close it with ResponseCache.close.
  */
-export async function openResponseCache(o: OpenCacheOptions): Promise<ResponseCache> {
-  const semantic = await openSemanticCache({ redisUrl: o.redisUrl, origin: o.origin, logger: o.logger });
+export function openResponseCache(o: OpenCacheOptions): ResponseCache {
+  const semantic = () => openSemanticCache({ redisUrl: o.redisUrl, origin: o.origin, logger: o.logger });
   return createResponseCache({ ...o, semantic });
 }
 

@@ -106,7 +106,7 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
   // mode semantic embeds prompts through this gateway's own listener, known once it listens.
   const { loopbackOrigin, openResponseCache } = await import('../cache/create.js');
   let origin: string | undefined;
-  const cache = await openResponseCache({
+  const cache = openResponseCache({
     redisUrl: o.redis,
     onError: (op) => accounting.cacheError(op),
     logger: o.logger,

@@ -198,7 +198,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   // mode semantic embeds prompts through this gateway's own listener, known once it listens.
   const { loopbackOrigin, openResponseCache } = await import('../cache/create.js');
   let origin: string | undefined;
-  const cache = await openResponseCache({
+  const cache = openResponseCache({
     redisUrl: flags.redisUrl,
     onError: (op) => accounting.cacheError(op),
     logger: logger,
