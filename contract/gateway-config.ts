@@ -98,7 +98,14 @@ export const RouteConfigSchema = z.object({
       /** Store answers cut by the token limit (finish_reason length / stop_reason max_tokens) too. */
       includeTruncated: z.boolean(),
       /** mode semantic only. */
-      semantic: z.object({ embeddingModel: z.string(), threshold: z.number().gt(0).max(1) }).optional(),
+      semantic: z
+        .object({
+          embeddingModel: z.string(),
+          threshold: z.number().gt(0).max(1),
+          /** Look up requests with tools or tool results too (agent steps); absent: false. */
+          includeAgentSteps: z.boolean().optional(),
+        })
+        .optional(),
     })
     .optional(),
   /** Creation time (RFC 3339) used to order equally specific routes; older wins. */

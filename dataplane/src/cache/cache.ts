@@ -9,6 +9,7 @@ import { cacheEntryKey } from '../../../contract/shared-state.js';
 import type { RoutedExchange } from '../pipeline/exchange.js';
 import { forwardedClientHeaders } from '../providers/index.js';
 import { cacheScope, chatKey, embeddingItemKeys, embeddingItems } from './key.js';
+import type { SemanticCache } from './semantic.js';
 import type { AnswerCapture, AnswerReplay, CacheEntry, CacheState, CacheStore } from './types.js';
 
 /** The canonical answer form's two halves (canonical*.ts capture, replay*.ts render). */
@@ -23,6 +24,12 @@ export interface ResponseCacheOptions {
   readonly codec?: AnswerCodec | undefined;
   /** Epoch ms; tests inject a clock. */
   readonly now?: () => number;
+  /**
+   * The semantic index and embedder (ADR 0076) for `mode: semantic` routes, or how to open them on the first
+   * semantic lookup (a process without semantic routes never probes Redis for vector sets); absent: those
+   * routes are exact only.
+   */
+  readonly semantic?: SemanticCache | (() => Promise<SemanticCache>) | undefined;
 }
 
 /** What the client asked of the cache in `cache-control`. */
@@ -45,11 +52,19 @@ export class ResponseCache {
   readonly store: CacheStore;
   readonly codec: AnswerCodec | undefined;
   readonly now: () => number;
+  /** The semantic cache once open (at once when given open, else after the first semantic lookup opened it). */
+  semantic: SemanticCache | undefined;
+  private readonly openSemantic: (() => Promise<SemanticCache>) | undefined;
+  private opening: Promise<SemanticCache | undefined> | undefined;
+  private closed = false;
 
   constructor(o: ResponseCacheOptions) {
     this.store = o.store;
     this.codec = o.codec;
     this.now = o.now ?? Date.now;
+    const sem = o.semantic;
+    this.semantic = typeof sem === 'function' ? undefined : sem;
+    this.openSemantic = typeof sem === 'function' ? sem : undefined;
   }
 
   /**
@@ -79,8 +94,64 @@ export class ResponseCache {
     if (this.codec === undefined) return state('bypass', undefined);
     const key = cacheEntryKey(scope, chatKey(input));
     if (cc.noCache) return state('bypass', cc.noStore ? undefined : key);
+    if (cache.mode === 'semantic' && (this.semantic !== undefined || this.openSemantic !== undefined))
+      return this.semanticLookup(x, cache, key);
     const sync = this.store.sync;
     return sync === undefined ? this.store.get(key).then((e) => chatState(key, e)) : chatState(key, sync.get(key));
+  }
+
+  /**
+   * mode semantic (ADR 0076): the exact key first; on its miss, the nearest stored prompt of the same
+   * fingerprint (SemanticCache.find). A miss keeps the prompt's vector for `remember` at the store step.
+   */
+  private async semanticLookup(
+    x: RoutedExchange,
+    cache: NonNullable<RouteConfig['cache']>,
+    key: string,
+  ): Promise<CacheState> {
+    const exact = chatState(key, await this.store.get(key));
+    if (exact.result === 'hit') return exact;
+    const sem = this.semantic ?? (await this.semanticOpened());
+    if (sem === undefined) return exact;
+    const found = await sem.find(x, cache, (k) => this.store.get(k));
+    exact.semantic = found.lookup;
+    const e = found.entry;
+    if (e === undefined || e.answer.operation !== 'chat') return exact;
+    exact.result = 'hit';
+    exact.entry = e;
+    exact.similarity = found.similarity;
+    return exact;
+  }
+
+  /** Indexes a semantic lookup's prompt to the key its answer was just stored under (fire and forget). */
+  remember(route: RouteConfig, s: CacheState, key: string): void {
+    const l = s.semantic;
+    const c = route.cache;
+    if (l !== undefined && c !== undefined) this.semantic?.remember(l, key, c.ttlMs);
+  }
+
+  /** The semantic cache, opened once by the first semantic lookup; undefined when closed meanwhile. */
+  private semanticOpened(): Promise<SemanticCache | undefined> {
+    const open = this.openSemantic;
+    if (this.opening === undefined && open !== undefined && !this.closed)
+      this.opening = open().then(
+        (sem) => {
+          if (this.closed) return sem.close().then(() => undefined);
+          this.semantic = sem;
+          return sem;
+        },
+        () => undefined,
+      );
+    return this.opening ?? Promise.resolve(undefined);
+  }
+
+  /** Closes the store and the semantic index and embedder (once opened). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const sem = this.semantic;
+    this.semantic = undefined;
+    // Still opening: it closes what it opened when it sees `closed` (semanticOpened).
+    await Promise.all([this.store.close(), sem?.close(), this.opening]);
   }
 
   /** Stores an answer (fire and forget). */
@@ -91,7 +162,7 @@ export class ResponseCache {
 }
 
 function state(result: CacheState['result'], key: string | undefined, items?: CacheState['items']): CacheState {
-  return { result, key, similarity: undefined, entry: undefined, items };
+  return { result, key, similarity: undefined, entry: undefined, items, semantic: undefined };
 }
 
 function chatState(key: string, entry: CacheEntry | undefined): CacheState {

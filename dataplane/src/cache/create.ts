@@ -3,8 +3,11 @@
  * replica shares the entries), else in-process (an LRU bounded in bytes). Failures of the store are counted
  * through `onError`; they never fail a request.
  */
+
+import type { Logger } from '../log.js';
 import { type AnswerCodec, ResponseCache } from './cache.js';
 import { ANSWER_CODEC } from './replay.js';
+import { openSemanticCache, type SemanticCache } from './semantic.js';
 import { MemoryStore } from './store-memory.js';
 import { RedisCacheStore } from './store-redis.js';
 
@@ -16,6 +19,8 @@ export interface CreateCacheOptions {
   readonly onError: (op: 'get' | 'set') => void;
   /** How chat answers are captured and replayed; default the canonical form (replay.ts, ADR 0073). */
   readonly codec?: AnswerCodec | undefined;
+  /** The semantic index and embedder for `mode: semantic` routes, or how to open them (ResponseCacheOptions). */
+  readonly semantic?: SemanticCache | (() => Promise<SemanticCache>) | undefined;
   readonly memoryBytes?: number;
   readonly maxEntryBytes?: number;
   readonly timeoutMs?: number;
@@ -46,5 +51,27 @@ export function createResponseCache(o: CreateCacheOptions): ResponseCache {
           timeoutMs: o.timeoutMs ?? CACHE_DEFAULTS.timeoutMs,
           onError: o.onError,
         });
-  return new ResponseCache({ store, codec: o.codec ?? ANSWER_CODEC, now: o.now });
+  return new ResponseCache({ store, codec: o.codec ?? ANSWER_CODEC, now: o.now, semantic: o.semantic });
+}
+
+export interface OpenCacheOptions extends CreateCacheOptions {
+  readonly logger: Logger;
+  /** The gateway's own origin once it listens (loopbackOrigin); until then semantic lookups are misses. */
+  readonly origin: () => string | undefined;
+}
+
+/**
+ * The cache of a gateway process: the store (createResponseCache) and the semantic index and embedder
+ * (ADR 0076: Redis 8 vector sets on the same Redis, else in-process), opened by the first semantic lookup.
+ * Close it with ResponseCache.close.
+ */
+export function openResponseCache(o: OpenCacheOptions): ResponseCache {
+  const semantic = () => openSemanticCache({ redisUrl: o.redisUrl, origin: o.origin, logger: o.logger });
+  return createResponseCache({ ...o, semantic });
+}
+
+/** `http://<host>:<port>` of a listener for the embedder: wildcard addresses are reached on loopback. */
+export function loopbackOrigin(host: string | undefined, port: number): string {
+  if (host === undefined || host === '' || host === '0.0.0.0' || host === '::') return `http://127.0.0.1:${port}`;
+  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }

@@ -68,6 +68,7 @@ export function storeChat(
   if (key === undefined || answer === undefined) return;
   if (answer.stop === 'length' && route.cache?.includeTruncated !== true) return;
   cache.put(route, key, { storedAt: cache.now(), provider, upstreamModel, answer });
+  if (s.semantic !== undefined) cache.remember(route, s, key);
 }
 
 /**

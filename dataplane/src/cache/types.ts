@@ -11,6 +11,7 @@
 import type { ClientFormat } from '../errors.js';
 import type { Operation, Usage } from '../providers/types.js';
 import type { SseEvent } from '../sse/sse.js';
+import type { SemanticLookup } from './semantic.js';
 
 /**
  * Why an answer ended, in one vocabulary for both client formats (OpenAI finish_reason / Anthropic
@@ -123,8 +124,10 @@ export interface CacheState {
   result: CacheResult;
   /** The key the answer is stored under (undefined: nothing is stored, e.g. no-store). */
   key: string | undefined;
-  /** Semantic hits: the similarity of the matched prompt (the semantic helper fills it). */
+  /** Semantic hits: the similarity of the matched prompt. */
   similarity: number | undefined;
+  /** mode semantic, after an exact miss: the prompt's vector, indexed to `key` once the answer is stored. */
+  semantic: SemanticLookup | undefined;
   /** The entry served on a hit. */
   entry: CacheEntry | undefined;
   /** `operation: embeddings` split: per input item, its key and cached entry (undefined: to be fetched). */

@@ -103,8 +103,15 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
   const { createAccounting } = await import('../accounting/hooks.js');
   const accounting = await createAccounting({ redisUrl: o.redis, logger: o.logger, logContent: o.logContent });
   // The response cache (routes with spec.cache): on the same Redis, else in-process (ADR 0070).
-  const { createResponseCache } = await import('../cache/create.js');
-  const cache = createResponseCache({ redisUrl: o.redis, onError: (op) => accounting.cacheError(op) });
+  // mode semantic embeds prompts through this gateway's own listener, known once it listens.
+  const { loopbackOrigin, openResponseCache } = await import('../cache/create.js');
+  let origin: string | undefined;
+  const cache = openResponseCache({
+    redisUrl: o.redis,
+    onError: (op) => accounting.cacheError(op),
+    logger: o.logger,
+    origin: () => origin,
+  });
   const srv = o.server;
   const gateway = createGateway({
     cache,
@@ -118,7 +125,7 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
   });
   const admin = createAdminServer({ metricsText: () => accounting.metricsText() });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
-  gateway.server.once('close', () => void cache.store.close().catch(() => {}));
+  gateway.server.once('close', () => void cache.close().catch(() => {}));
   if (o.bootSnapshot) {
     try {
       const boot = readBootSnapshot(o.bootSnapshot);
@@ -143,6 +150,7 @@ export async function startDataplane(o: DataplaneOptions): Promise<DataplaneHand
     },
   });
   const port = await gateway.listen(o.port, o.host);
+  origin = loopbackOrigin(o.host, port);
   let adminPort: number;
   try {
     adminPort = await admin.listen(srv?.adminPort ?? 0, o.host);

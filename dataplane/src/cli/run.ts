@@ -195,8 +195,15 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   const { createAdminServer } = await import('../server/admin.js');
   const accounting = await createAccounting({ redisUrl: flags.redisUrl, logger, logContent: flags.logContent });
   // The response cache (routes with spec.cache): on the same Redis, else in-process (ADR 0070).
-  const { createResponseCache } = await import('../cache/create.js');
-  const cache = createResponseCache({ redisUrl: flags.redisUrl, onError: (op) => accounting.cacheError(op) });
+  // mode semantic embeds prompts through this gateway's own listener, known once it listens.
+  const { loopbackOrigin, openResponseCache } = await import('../cache/create.js');
+  let origin: string | undefined;
+  const cache = openResponseCache({
+    redisUrl: flags.redisUrl,
+    onError: (op) => accounting.cacheError(op),
+    logger: logger,
+    origin: () => origin,
+  });
   const gateway = createGateway({
     cache,
     maxBodyBytes: flags.maxBodyBytes,
@@ -211,7 +218,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   });
   const admin = createAdminServer({ metricsText: () => accounting.metricsText() });
   gateway.server.once('close', () => void accounting.close().catch(() => {}));
-  gateway.server.once('close', () => void cache.store.close().catch(() => {}));
+  gateway.server.once('close', () => void cache.close().catch(() => {}));
   let keyed: boolean | undefined;
   const onConfig = (applied: AppliedConfig) => {
     gateway.applyConfig(applied.config);
@@ -241,6 +248,7 @@ async function serve(flags: RunFlags, logger: Logger): Promise<number> {
   let adminPort: number;
   try {
     port = await gateway.listen(flags.port, flags.host);
+    origin = loopbackOrigin(flags.host, port);
   } catch (err) {
     logger.error('cannot listen', {
       host: flags.host,

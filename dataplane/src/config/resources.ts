@@ -272,6 +272,10 @@ export const RouteCache = z
           .max(LIMITS.modelNameLength)
           .describe('Embedding model, served by a route of the same namespace.'),
         threshold: z.number().gt(0).max(1).describe('Cosine similarity needed for a hit, in (0, 1].'),
+        includeAgentSteps: z
+          .boolean()
+          .default(false)
+          .describe('Also look up requests with tools or tool results (agent steps); default: only plain prompts.'),
       })
       .strict()
       .optional()

@@ -148,8 +148,12 @@ function routeCache(c: NonNullable<LLMRouteSpec['cache']>): NonNullable<RouteCon
     scope: c.scope,
     includeTruncated: c.includeTruncated,
   };
-  if (c.semantic !== undefined)
-    out.semantic = { embeddingModel: c.semantic.embeddingModel, threshold: c.semantic.threshold };
+  const sem = c.semantic;
+  if (sem !== undefined) {
+    out.semantic = { embeddingModel: sem.embeddingModel, threshold: sem.threshold };
+    // Written only when set, so snapshots of routes that do not opt in stay as they were.
+    if (sem.includeAgentSteps) out.semantic.includeAgentSteps = true;
+  }
   return out;
 }
 
