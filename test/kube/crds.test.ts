@@ -123,6 +123,20 @@ const valid: Case[] = [
     },
   },
   {
+    name: 'route with an exact cache and one with a semantic cache',
+    kind: 'LLMRoute',
+    spec: {
+      models: ['gpt-4o'],
+      backends: [{ provider: 'openai' }],
+      cache: {
+        mode: 'semantic',
+        ttl: '1h',
+        scope: 'perKey',
+        semantic: { embeddingModel: 'text-embedding-3-small', threshold: 0.95 },
+      },
+    },
+  },
+  {
     name: 'quota policy from the API contract',
     kind: 'QuotaPolicy',
     spec: {
@@ -283,6 +297,32 @@ const invalid: Case[] = [
     kind: 'LLMRoute',
     spec: { models: ['gpt-4o'], backends: [{ provider: 'openai' }], loadBalancing: 'round-robin' },
     rejected: [/spec\.loadBalancing: Unsupported value: "round-robin"/, /"least-latency"/],
+  },
+  {
+    name: 'route with a semantic block on an exact cache',
+    kind: 'LLMRoute',
+    spec: {
+      models: ['gpt-4o'],
+      backends: [{ provider: 'openai' }],
+      cache: { mode: 'exact', semantic: { embeddingModel: 'text-embedding-3-small', threshold: 0.9 } },
+    },
+    rejected: [/spec\.cache/, /a semantic block is only for mode: semantic/],
+  },
+  {
+    name: 'route with a semantic cache but no semantic block',
+    kind: 'LLMRoute',
+    spec: { models: ['gpt-4o'], backends: [{ provider: 'openai' }], cache: { mode: 'semantic' } },
+    rejected: [/spec\.cache/, /mode: semantic needs a semantic block/],
+  },
+  {
+    name: 'route with a semantic threshold above 1',
+    kind: 'LLMRoute',
+    spec: {
+      models: ['gpt-4o'],
+      backends: [{ provider: 'openai' }],
+      cache: { mode: 'semantic', semantic: { embeddingModel: 'text-embedding-3-small', threshold: 1.5 } },
+    },
+    rejected: [/spec\.cache\.semantic\.threshold/],
   },
   {
     name: 'route with a malformed timeout',
