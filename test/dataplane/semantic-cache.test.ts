@@ -286,6 +286,25 @@ describe('semantic cache across two gateways on Redis 8', () => {
     expect(up.requests).toHaveLength(1);
   });
 
+  it('cache-control: no-cache skips the semantic lookup (the request goes upstream) but still stores', async () => {
+    up.enqueue({ kind: 'json', body: openAiCompletion('Paris.') }, { kind: 'json', body: openAiCompletion('Lyon?') });
+    expect((await chat(g1.gw, 'What is the capital city of France?')).cache).toBe('miss');
+    await stored(1);
+    const embedded = emb.requests.length;
+    const { data, response } = await openai(g2.gw)
+      .chat.completions.create(
+        { model: 'gpt-4o', messages: [{ role: 'user', content: 'what is the capital city of france, please' }] },
+        { headers: { 'cache-control': 'no-cache' } },
+      )
+      .withResponse();
+    expect(response.headers.get('x-tollgate-cache')).toBe('bypass');
+    expect(data.choices[0]?.message.content).toBe('Lyon?');
+    expect(up.requests).toHaveLength(2);
+    // Stored for later requests: its own entry, and its prompt embedded once (for the index, not for a lookup).
+    await stored(2);
+    expect(emb.requests.length).toBe(embedded + 1);
+  });
+
   it('an unrelated prompt is a miss', async () => {
     up.enqueue({ kind: 'json', body: openAiCompletion('Paris.') }, { kind: 'json', body: openAiCompletion('Owls.') });
     expect((await chat(g1.gw, 'What is the capital city of France?')).cache).toBe('miss');

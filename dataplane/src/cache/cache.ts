@@ -93,9 +93,12 @@ export class ResponseCache {
     }
     if (this.codec === undefined) return state('bypass', undefined);
     const key = cacheEntryKey(scope, chatKey(input));
-    if (cc.noCache) return state('bypass', cc.noStore ? undefined : key);
-    if (cache.mode === 'semantic' && (this.semantic !== undefined || this.openSemantic !== undefined))
-      return this.semanticLookup(x, cache, key);
+    const semantic = cache.mode === 'semantic' && (this.semantic !== undefined || this.openSemantic !== undefined);
+    if (cc.noCache) {
+      if (cc.noStore) return state('bypass', undefined);
+      return semantic ? this.semanticPrepare(x, cache, key) : state('bypass', key);
+    }
+    if (semantic) return this.semanticLookup(x, cache, key);
     const sync = this.store.sync;
     return sync === undefined ? this.store.get(key).then((e) => chatState(key, e)) : chatState(key, sync.get(key));
   }
@@ -121,6 +124,18 @@ export class ResponseCache {
     exact.entry = e;
     exact.similarity = found.similarity;
     return exact;
+  }
+
+  /** no-cache on a semantic route: a bypass that still embeds the prompt, so its stored answer is indexed. */
+  private async semanticPrepare(
+    x: RoutedExchange,
+    cache: NonNullable<RouteConfig['cache']>,
+    key: string,
+  ): Promise<CacheState> {
+    const st = state('bypass', key);
+    const sem = this.semantic ?? (await this.semanticOpened());
+    if (sem !== undefined) st.semantic = await sem.prepare(x, cache);
+    return st;
   }
 
   /** Indexes a semantic lookup's prompt to the key its answer was just stored under (fire and forget). */

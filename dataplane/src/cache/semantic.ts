@@ -64,6 +64,15 @@ export class SemanticCache {
     return { fingerprint, vector: v, match };
   }
 
+  /**
+   * `cache-control: no-cache` on a semantic route: no search, but the prompt is embedded so that `remember` can
+   * index the answer stored for it (the client skips the read, not the store). Undefined as for `lookup`.
+   */
+  async prepare(x: SemanticRequest, s: SemanticSettings): Promise<SemanticLookup | undefined> {
+    const v = await this.embedPrompt(x, s);
+    return v === undefined ? undefined : { fingerprint: fingerprintOf(x, s), vector: v, match: undefined };
+  }
+
   /** The unit embedding of x's prompt through the embedding route; undefined on any failure or when ineligible. */
   embedPrompt(x: SemanticRequest, s: SemanticSettings): Promise<Float32Array | undefined> {
     const sem = s.semantic;
