@@ -69,8 +69,20 @@ function anthropicContent(c: ChatContent): JsonObject[] {
   return c.blocks.map((b) =>
     b.type === 'text'
       ? { type: 'text', text: b.text }
-      : { type: 'tool_use', id: b.id, name: b.name, input: b.arguments === '' ? {} : JSON.parse(b.arguments) },
+      : { type: 'tool_use', id: b.id, name: b.name, input: b.arguments === '' ? {} : toolInput(b.arguments) },
   );
+}
+
+/**
+ * A stored tool call's arguments as an object. Capture keeps only JSON objects (renderableArguments); an entry
+ * damaged in the store throws without V8's message, which would quote the arguments into the log line.
+ */
+function toolInput(args: string): unknown {
+  try {
+    return JSON.parse(args);
+  } catch {
+    throw new Error('a cached tool call has arguments that are not JSON');
+  }
 }
 
 // ─── whole answers ───────────────────────────────────────────────────────────────────────────────────
