@@ -5,8 +5,7 @@
  * namespace, served by a fake embeddings upstream whose vectors are a deterministic function of the words
  * (bag of words hashed into 256 dimensions), so a paraphrase is close and an unrelated prompt is not.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { GatewayConfigSchema } from '../../contract/gateway-config.js';
@@ -24,59 +23,13 @@ import { cosine } from '../../dataplane/src/cache/semantic-prompt.js';
 import { openSemanticIndex, RedisVectorIndex } from '../../dataplane/src/cache/semantic-redis.js';
 import { createLogger } from '../../dataplane/src/log.js';
 import type { AccessRecord } from '../../dataplane/src/telemetry/access-log.js';
+import { bagOfWords, EMBEDDING_DIMS, EmbeddingsUpstream } from '../support/embeddings-upstream.js';
 import { apiKey, gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { startRedis8 } from '../support/redis8.js';
 
-const DIMS = 256;
+const DIMS = EMBEDDING_DIMS;
 const logger = createLogger({ level: 'error' });
-
-/** Bag of words hashed into DIMS dimensions (FNV-1a), not normalised (the gateway's side normalises). */
-function bagOfWords(text: string): number[] {
-  const v = new Array<number>(DIMS).fill(0);
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193) >>> 0;
-    v[h % DIMS]! += 1;
-  }
-  return v;
-}
-
-/** A fake OpenAI embeddings upstream: every request recorded, each input embedded by bagOfWords. */
-class EmbeddingsUpstream {
-  readonly requests: Array<{ headers: IncomingMessage['headers']; body: { model: string; input: string } }> = [];
-  private constructor(readonly server: Server) {}
-  static async start(): Promise<EmbeddingsUpstream> {
-    let self: EmbeddingsUpstream | undefined;
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (d: Buffer) => {
-        raw += d.toString();
-      });
-      req.on('end', () => {
-        const body = JSON.parse(raw) as { model: string; input: string };
-        self!.requests.push({ headers: req.headers, body });
-        const out = JSON.stringify({
-          object: 'list',
-          model: body.model,
-          data: [{ object: 'embedding', index: 0, embedding: bagOfWords(body.input) }],
-          usage: { prompt_tokens: 7, total_tokens: 7 },
-        });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-        res.end(out);
-      });
-    });
-    self = new EmbeddingsUpstream(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return self;
-  }
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-  close(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 const NS_SETTINGS: SemanticSettings = {
   scope: 'namespace',

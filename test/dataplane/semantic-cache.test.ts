@@ -1,13 +1,3 @@
-/**
- * The semantic cache wired into the gateway (ADR 0076-0078, docs/semantic-cache.md): two in-process gateways
- * (two replicas) on one real Redis 8 (vector sets; Debian trixie's redis-server in a chroot,
- * test/support/redis8.ts), each with the cache the CLIs open (cache/create.ts openResponseCache), embedding
- * prompts through its own listener. The official OpenAI and Anthropic SDKs are the clients; the chat provider
- * is the simulated upstream (test/support/fake-upstream.ts) and the embeddings provider a fake whose vectors
- * are a bag of words hashed into 256 dimensions, so a paraphrase is close and an unrelated prompt is not.
- */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
@@ -19,71 +9,17 @@ import type { ResponseCache } from '../../dataplane/src/cache/cache.js';
 import { openResponseCache } from '../../dataplane/src/cache/create.js';
 import { createLogger } from '../../dataplane/src/log.js';
 import type { AccessRecord } from '../../dataplane/src/telemetry/access-log.js';
+import { EMBEDDING_DIMS, EmbeddingsUpstream } from '../support/embeddings-upstream.js';
 import { FakeUpstream, openAiCompletion } from '../support/fake-upstream.js';
 import { apiKey, gatewayConfig, provider, route, startGateway, type TestGateway } from '../support/gateway.js';
 import type { RedisServer } from '../support/redis.js';
 import { startRedis8 } from '../support/redis8.js';
 
-const DIMS = 256;
+const _DIMS = EMBEDDING_DIMS;
 const EMBED = 'text-embedding-3-small';
 /** An embedding model whose provider answers 503. */
 const BROKEN = 'broken-embed';
 const logger = createLogger({ level: 'error' });
-
-/** Bag of words hashed into DIMS dimensions (FNV-1a), not normalised (the gateway's side normalises). */
-function bagOfWords(text: string): number[] {
-  const v = new Array<number>(DIMS).fill(0);
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193) >>> 0;
-    v[h % DIMS]! += 1;
-  }
-  return v;
-}
-
-/** A fake OpenAI embeddings upstream: every request recorded; BROKEN answers 503, others by bagOfWords. */
-class EmbeddingsUpstream {
-  readonly requests: Array<{ model: string; input: string }> = [];
-  private constructor(readonly server: Server) {}
-  static async start(): Promise<EmbeddingsUpstream> {
-    let self: EmbeddingsUpstream | undefined;
-    const server = createServer((req: IncomingMessage, res) => {
-      let raw = '';
-      req.on('data', (d: Buffer) => {
-        raw += d.toString();
-      });
-      req.on('end', () => {
-        const body = JSON.parse(raw) as { model: string; input: string };
-        self!.requests.push(body);
-        const failed = body.model === BROKEN;
-        const out = JSON.stringify(
-          failed
-            ? { error: { message: 'overloaded', type: 'server_error' } }
-            : {
-                object: 'list',
-                model: body.model,
-                data: [{ object: 'embedding', index: 0, embedding: bagOfWords(body.input) }],
-                usage: { prompt_tokens: 7, total_tokens: 7 },
-              },
-        );
-        res.writeHead(failed ? 503 : 200, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(out),
-        });
-        res.end(out);
-      });
-    });
-    self = new EmbeddingsUpstream(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return self;
-  }
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-  close(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 type Cache = NonNullable<RouteConfig['cache']>;
 const SEMANTIC: Cache = {
@@ -212,7 +148,7 @@ let g2: Replica;
 beforeAll(async () => {
   redis8 = await startRedis8();
   up = await FakeUpstream.start('up');
-  emb = await EmbeddingsUpstream.start();
+  emb = await EmbeddingsUpstream.start([BROKEN]);
   r = new Redis(redis8.url);
   g1 = await replica();
   g2 = await replica();
@@ -255,7 +191,7 @@ describe('semantic cache across two gateways on Redis 8', () => {
     expect(second).toMatchObject({ status: 200, cache: 'hit', text: 'Paris.' });
     expect(up.requests).toHaveLength(1);
     // Each gateway embedded its prompt once, through its embedding route.
-    expect(emb.requests.map((q) => q.model)).toEqual([EMBED, EMBED]);
+    expect(emb.requests.map((q) => q.body.model)).toEqual([EMBED, EMBED]);
     await until('the hit in the access log', () => g2.access.slice(n).some((a) => a.route === 'ai/chat'));
     const line = g2.access.slice(n).find((a) => a.route === 'ai/chat')!;
     expect(line.cache).toBe('hit');
@@ -358,7 +294,7 @@ describe('semantic cache across two gateways on Redis 8', () => {
     up.enqueue({ kind: 'json', body: openAiCompletion('Fine.') });
     const res = await chat(g1.gw, 'How are you today?', { model: 'fragile' });
     expect(res).toMatchObject({ status: 200, cache: 'miss', text: 'Fine.' });
-    expect(emb.requests.map((q) => q.model)).toEqual([BROKEN]);
+    expect(emb.requests.map((q) => q.body.model)).toEqual([BROKEN]);
     expect(up.requests).toHaveLength(1);
   });
 
