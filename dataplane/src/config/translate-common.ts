@@ -107,6 +107,22 @@ export function newStatus(kind: ResourceStatus['kind'], meta: ObjectMeta): Resou
   return s;
 }
 
+/**
+ * A resource's spec parsed by its kind's schema: `{ spec }`, or `{ invalid }`, the Accepted=False message naming
+ * the fields (`LLMRoute ai/chat is invalid: spec.retry.attempts: ...`).
+ */
+export function parseSpec<S extends z.ZodType>(
+  schema: S,
+  kind: ResourceKind,
+  id: string,
+  spec: unknown,
+): { spec: z.infer<S>; invalid?: undefined } | { invalid: string } {
+  const parsed = schema.safeParse(spec);
+  return parsed.success
+    ? { spec: parsed.data }
+    : { invalid: `${kind} ${id} is invalid: ${formatZodError(parsed.error, 'spec')}` };
+}
+
 export function accept(status: ResourceStatus, ok: boolean, reason: string, message: string): void {
   status.conditions.push({ type: 'Accepted', status: ok ? 'True' : 'False', reason, message });
 }

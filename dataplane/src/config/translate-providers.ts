@@ -10,9 +10,9 @@ import { LLMProviderSpec, type RawResource } from './resources.js';
 import {
   accept,
   DEFAULTS,
-  formatZodError,
   idOf,
   newStatus,
+  parseSpec,
   REASONS,
   type ResourceStatus,
   resolve,
@@ -78,12 +78,12 @@ export function translateProviders(
       providerProblems.set(id, { reason, state: 'rejected' });
     };
 
-    const parsed = LLMProviderSpec.safeParse(r.spec);
-    if (!parsed.success) {
-      reject(REASONS.invalid, `LLMProvider ${id} is invalid: ${formatZodError(parsed.error, 'spec')}`);
+    const parsed = parseSpec(LLMProviderSpec, 'LLMProvider', id, r.spec);
+    if (parsed.invalid !== undefined) {
+      reject(REASONS.invalid, parsed.invalid);
       continue;
     }
-    const spec = parsed.data;
+    const spec = parsed.spec;
     const cfg = providerTypeConfig(spec.type);
     // The blocks are built from the provider folders, so the parsed spec reads them by key.
     const blocks = spec as unknown as Readonly<Record<string, unknown>>;

@@ -7,10 +7,10 @@ import { parseDuration } from './duration.js';
 import { API_KEY_LABEL, type LabelSelector, QuotaPolicySpec, type RawResource } from './resources.js';
 import {
   accept,
-  formatZodError,
   idOf,
   newStatus,
   parsePattern,
+  parseSpec,
   REASONS,
   type ResourceStatus,
   resolve,
@@ -66,12 +66,12 @@ export function translateQuotaPolicies(
     const ns = r.metadata.namespace;
     const status = newStatus('QuotaPolicy', r.metadata);
     statuses.push(status);
-    const parsed = QuotaPolicySpec.safeParse(r.spec);
-    if (!parsed.success) {
-      accept(status, false, REASONS.invalid, `QuotaPolicy ${id} is invalid: ${formatZodError(parsed.error, 'spec')}`);
+    const parsed = parseSpec(QuotaPolicySpec, 'QuotaPolicy', id, r.spec);
+    if (parsed.invalid !== undefined) {
+      accept(status, false, REASONS.invalid, parsed.invalid);
       continue;
     }
-    const spec = parsed.data;
+    const spec = parsed.spec;
     const badModel = (spec.models ?? []).findIndex((m) => m.indexOf('*') !== -1 && m.indexOf('*') !== m.length - 1);
     const problem =
       badModel >= 0

@@ -11,10 +11,10 @@ import {
   byAge,
   cmp,
   DEFAULTS,
-  formatZodError,
   idOf,
   newStatus,
   parsePattern,
+  parseSpec,
   REASONS,
   type ResourceStatus,
   resolve,
@@ -36,12 +36,12 @@ export function translateRoutes(
     const status = newStatus('LLMRoute', r.metadata);
     statuses.push(status);
 
-    const parsed = LLMRouteSpec.safeParse(r.spec);
-    if (!parsed.success) {
-      accept(status, false, REASONS.invalid, `LLMRoute ${id} is invalid: ${formatZodError(parsed.error, 'spec')}`);
+    const parsed = parseSpec(LLMRouteSpec, 'LLMRoute', id, r.spec);
+    if (parsed.invalid !== undefined) {
+      accept(status, false, REASONS.invalid, parsed.invalid);
       continue;
     }
-    const spec = parsed.data;
+    const spec = parsed.spec;
     const base = parseDuration(spec.retry?.backoff?.base ?? DEFAULTS.backoffBase);
     const max = parseDuration(spec.retry?.backoff?.max ?? DEFAULTS.backoffMax);
     if (base > max) {
