@@ -38,6 +38,31 @@ function freePort(): Promise<number> {
 
 export async function startRedis(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-'));
+  const server = await serveRedis({ command: REDIS_BIN, prefix: [], dir, label: 'redis-server' });
+  return {
+    ...server,
+    async dispose() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RedisProcess {
+  /** The program to run: redis-server, or `chroot` with `prefix` naming the root and redis-server. */
+  readonly command: string;
+  readonly prefix: readonly string[];
+  /** Its working dir (as the server sees it). */
+  readonly dir: string;
+  /** For error messages. */
+  readonly label: string;
+}
+
+/**
+ * A redis-server process on a free loopback port, no persistence: started now, `stop()` kills it (SIGKILL
+ * after a grace period), `start()` brings it back on the same port; `dispose` only stops it.
+ */
+export async function serveRedis(p: RedisProcess): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
 
@@ -47,31 +72,15 @@ export async function startRedis(): Promise<RedisServer> {
         resolve(); // already running
         return;
       }
-      const proc = spawn(
-        REDIS_BIN,
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--dir',
-          dir,
-          '--protected-mode',
-          'yes',
-          '--daemonize',
-          'no',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const args = [...p.prefix, '--port', String(port), '--bind', '127.0.0.1', '--save', ''];
+      args.push('--appendonly', 'no', '--dir', p.dir, '--protected-mode', 'yes', '--daemonize', 'no');
+      // A chroot execs redis-server: the child's pid is the server's, so signals reach it.
+      const proc = spawn(p.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = proc;
       let out = '';
       const timer = setTimeout(() => {
         proc.kill('SIGKILL');
-        reject(new Error(`redis-server did not start within 10s:\n${out}`));
+        reject(new Error(`${p.label} did not start within 10s:\n${out}`));
       }, 10_000);
       proc.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
@@ -86,7 +95,7 @@ export async function startRedis(): Promise<RedisServer> {
       proc.once('exit', (code) => {
         clearTimeout(timer);
         if (child === proc) child = undefined;
-        reject(new Error(`redis-server exited with ${code}:\n${out}`));
+        reject(new Error(`${p.label} exited with ${code}:\n${out}`));
       });
       proc.once('error', (err) => {
         clearTimeout(timer);
@@ -116,12 +125,9 @@ export async function startRedis(): Promise<RedisServer> {
     start,
     stop,
     signal(sig) {
-      if (!child || child.exitCode !== null) throw new Error('redis-server is not running');
+      if (!child || child.exitCode !== null) throw new Error(`${p.label} is not running`);
       child.kill(sig);
     },
-    async dispose() {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    dispose: stop,
   };
 }

@@ -8,13 +8,12 @@
  * It never skips: when the root cannot be built or the server has no vector sets, startRedis8 throws with
  * the reason (the test fails), under CI or not.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import type { RedisServer } from './redis.js';
+import { type RedisServer, serveRedis } from './redis.js';
 
 export type { RedisServer } from './redis.js';
 
@@ -46,92 +45,19 @@ export function redis8Root(): string {
   return root;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startRedis8(): Promise<RedisServer> {
   const dir = redis8Root();
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-
-  const start = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (child && child.exitCode === null) {
-        resolve();
-        return;
-      }
-      const args = [dir, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', ''];
-      args.push('--appendonly', 'no', '--dir', '/tmp', '--protected-mode', 'yes', '--daemonize', 'no');
-      // chroot execs redis-server: the child's pid is the server's, so signals reach it.
-      const proc = spawn('chroot', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      child = proc;
-      let out = '';
-      const timer = setTimeout(() => {
-        proc.kill('SIGKILL');
-        reject(new Error(`redis-server 8 (chroot ${dir}) did not start within 10s:\n${out}`));
-      }, 10_000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.stderr!.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        if (child === proc) child = undefined;
-        reject(new Error(`redis-server 8 (chroot ${dir}) exited with ${code}:\n${out}`));
-      });
-      proc.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      const proc = child;
-      if (!proc || proc.exitCode !== null) {
-        resolve();
-        return;
-      }
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      proc.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      proc.kill('SIGTERM');
-    });
-
-  await start();
-  const url = `redis://127.0.0.1:${port}`;
-  await assertVectorSets(url).catch(async (err: unknown) => {
-    await stop();
+  const server = await serveRedis({
+    command: 'chroot',
+    prefix: [dir, 'redis-server'],
+    dir: '/tmp',
+    label: `redis-server 8 (chroot ${dir})`,
+  });
+  await assertVectorSets(server.url).catch(async (err: unknown) => {
+    await server.stop();
     throw err;
   });
-  return {
-    port,
-    url,
-    start,
-    stop,
-    signal(sig) {
-      if (!child || child.exitCode !== null) throw new Error('redis-server 8 is not running');
-      child.kill(sig);
-    },
-    dispose: stop,
-  };
+  return server;
 }
 
 /** VADD and VSIM answer on the server at url (a probe key, removed after). */
